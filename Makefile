@@ -1,0 +1,87 @@
+# mig: build, test, install.
+#
+#   make                 build every program into bin/
+#   make test            run the whole bats suite (ends with "N passed, N failed")
+#   make verify          the main job: verify migrations/ on a clean SQLite database
+#   make asan            AddressSanitizer + UBSan build in build/asan/bin
+#   make test-asan       the whole suite against the sanitizer build
+#   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
+#
+# Warnings are appended after the user's CFLAGS, so they cannot be
+# switched off from the command line.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man/man1
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PKGS = libpq sqlite3 yaml-0.1
+
+BUILD ?= build/default
+BIN ?= bin
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+ALL_CFLAGS = $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib
+ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN)
+
+PROGRAMS = mig-upgrade mig-downgrade mig-status
+LIB_SRC = $(sort $(wildcard tools/lib/*.c))
+LIB_OBJ = $(LIB_SRC:tools/lib/%.c=$(BUILD)/lib/%.o)
+LIB = $(BUILD)/libmig.a
+HEADERS = $(wildcard tools/lib/*.h)
+MANPAGES = $(PROGRAMS:%=tools/man/%.1)
+
+all: $(PROGRAMS:%=$(BIN)/%)
+
+$(BUILD)/lib/%.o: tools/lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: tools/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+$(BIN)/%: $(BUILD)/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+# The sanitizer build: same sources, its own objects and programs.
+asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all
+
+test: all
+	MIG_BIN=$(CURDIR)/$(BIN) test/run.sh
+
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		MIG_BIN=$(CURDIR)/build/asan/bin test/run.sh
+
+# The main job: this repository's migrations on a clean SQLite database.
+verify: all
+	@scripts/verify-main.sh $(BIN)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 $(PROGRAMS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/%.1)
+
+clean:
+	rm -rf build $(BIN)
+
+.PHONY: all asan test test-asan verify install uninstall clean
+.SECONDARY: $(LIB_OBJ) $(PROGRAMS:%=$(BUILD)/%.o)

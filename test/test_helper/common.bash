@@ -1,0 +1,150 @@
+# test/test_helper/common.bash: loaded by every suite with `load test_helper/common`.
+#
+# Loads bats-support and bats-assert, sets REPO, puts the mig programs first on
+# PATH and defines helpers for real SQLite files and for the PostgreSQL sandbox
+# that test/run.sh starts (its settings arrive as MIG_PG_* variables).
+#
+# PostgreSQL tests begin with `require_pg`: bats' skip cannot leave a command
+# substitution, so `url=$(pg_new_db)` alone fails (with a message) rather than
+# skips when there is no sandbox.
+# shellcheck shell=bash
+
+if [[ -f /usr/lib/bats/bats-support/load.bash ]]; then
+	load /usr/lib/bats/bats-support/load
+	load /usr/lib/bats/bats-assert/load
+else
+	bats_load_library bats-support
+	bats_load_library bats-assert
+fi
+
+# run --separate-stderr and run -N need bats >= 1.5 (Debian 12 has 1.8.2).
+bats_require_minimum_version 1.5.0
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PATH="${MIG_BIN:-$REPO/bin}:$PATH"
+export REPO PATH
+
+# require_pg: skip the current test unless the PostgreSQL sandbox is running.
+require_pg() {
+	if [[ -z ${MIG_PG_PORT:-} ]]; then
+		skip "needs PostgreSQL: no sandbox (MIG_TEST_NO_PG=1, or not run through test/run.sh)"
+	fi
+}
+
+# pg_new_db: create a fresh, uniquely named sandbox database; echo its URL.
+pg_new_db() {
+	if [[ -z ${MIG_PG_PORT:-} ]] && ((BASH_SUBSHELL > 0)); then
+		echo "pg_new_db: no PostgreSQL sandbox; call require_pg first so the test is skipped" >&2
+		return 1
+	fi
+	require_pg
+	local name="t_${BATS_SUITE_TEST_NUMBER:-0}_$RANDOM$RANDOM"
+	_mig_psql postgres -c "CREATE DATABASE $name" >/dev/null || return
+	echo "$MIG_PG_URL_BASE/$name"
+}
+
+# pg_sql URL SQL: run SQL in the sandbox database named by URL; print rows (a|b).
+pg_sql() {
+	_mig_psql "$(_mig_pg_dbname "$1")" -f - <<<"$2"
+}
+
+# sqlite_sql FILE SQL: run SQL on a SQLite file (or sqlite:/// URL); print rows (a|b).
+sqlite_sql() {
+	sqlite3 -batch -bail "$(_mig_sqlite_path "$1")" "$2"
+}
+
+# sqlite_tables FILE: every table name in a SQLite database, sorted, one a line.
+sqlite_tables() {
+	sqlite_sql "$1" "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"
+}
+
+# pg_tables URL: every table name (schema.name outside public), sorted, one a line.
+pg_tables() {
+	pg_sql "$1" "SELECT t FROM (SELECT $_mig_pg_relname AS t
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE $_mig_pg_user_tables) s ORDER BY t COLLATE \"C\""
+}
+
+# count_tables FILE_OR_URL: number of tables, not counting alembic_version or sqlite_*.
+count_tables() {
+	if _mig_is_pg "$1"; then
+		pg_sql "$1" "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE $_mig_pg_user_tables AND c.relname <> 'alembic_version'"
+	else
+		sqlite_sql "$1" "SELECT count(*) FROM sqlite_schema WHERE type = 'table'
+			AND name <> 'alembic_version' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+	fi
+}
+
+# version_rows FILE_OR_URL: alembic_version rows, sorted, on one line; "" if no table.
+version_rows() {
+	if _mig_is_pg "$1"; then
+		pg_sql "$1" "SELECT to_regclass('alembic_version') IS NOT NULL AS has_table \\gset
+\\if :has_table
+SELECT string_agg(version_num, ' ' ORDER BY version_num COLLATE \"C\") FROM alembic_version;
+\\endif"
+	else
+		local db
+		db=$(_mig_sqlite_path "$1")
+		if [[ -n $(sqlite_sql "$db" "SELECT 1 FROM sqlite_schema WHERE name = 'alembic_version'") ]]; then
+			sqlite_sql "$db" "SELECT group_concat(version_num, ' ')
+				FROM (SELECT version_num FROM alembic_version ORDER BY version_num)"
+		fi
+	fi
+}
+
+# sqlite_url FILE: the sqlite:/// URL of FILE, made absolute (sqlite:////abs/path).
+sqlite_url() {
+	local f=$1
+	[[ $f == /* ]] || f="$PWD/$f"
+	echo "sqlite:///$f"
+}
+
+# fixture NAME: path of test/fixtures/NAME.
+fixture() {
+	echo "$REPO/test/fixtures/$1"
+}
+
+# make_migrations DIR: create DIR/versions for migration files written by the test.
+make_migrations() {
+	mkdir -p "$1/versions"
+}
+
+# --- internals -------------------------------------------------------------
+
+# Relations that are ordinary or partitioned tables outside the system schemas.
+_mig_pg_user_tables="c.relkind IN ('r', 'p')
+	AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+_mig_pg_relname="CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END"
+
+# _mig_psql DBNAME ARGS...: psql on the sandbox's unix socket as its superuser.
+_mig_psql() {
+	if [[ -z ${MIG_PG_PORT:-} ]]; then
+		echo "no PostgreSQL sandbox (MIG_PG_PORT is not set)" >&2
+		return 1
+	fi
+	local psql=psql
+	[[ -x ${MIG_PG_BINDIR:-}/psql ]] && psql=$MIG_PG_BINDIR/psql
+	"$psql" -X -q -At -v ON_ERROR_STOP=1 -h "${MIG_PG_HOST:?}" -p "$MIG_PG_PORT" \
+		-U "${MIG_PG_USER:?}" -d "$1" "${@:2}"
+}
+
+# _mig_pg_dbname URL: the database part of a postgresql:// URL.
+_mig_pg_dbname() {
+	local db=${1%%\?*}
+	db=${db##*/}
+	printf '%b\n' "${db//%/\\x}"
+}
+
+# _mig_is_pg FILE_OR_URL: true for postgresql://, postgres:// and postgresql+driver:// URLs.
+_mig_is_pg() {
+	[[ $1 =~ ^postgres(ql)?(\+[A-Za-z0-9_]+)?:// ]]
+}
+
+# _mig_sqlite_path FILE_OR_URL: the file behind a sqlite:/// URL, or FILE itself.
+_mig_sqlite_path() {
+	case $1 in
+	sqlite:///*) echo "${1#sqlite:///}" ;;
+	*) echo "$1" ;;
+	esac
+}

@@ -1,0 +1,175 @@
+/*
+ * cli.c: what every program's main() shares: its name, the common flags of
+ * DESIGN.md, strict number parsing, error reporting and closing stdout.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *mig_progname = "mig";
+
+void mig_init(const char *argv0, struct mig_common *c)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+	mig_progname = slash ? slash + 1 : (argv0 ? argv0 : "mig");
+	memset(c, 0, sizeof(*c));
+	c->migrations_dir = "migrations";
+	c->version_table = MIG_DEFAULT_VERSION_TABLE;
+	c->lock_timeout = -1;
+}
+
+int mig_parse_seconds(const char *flag, const char *arg, double *out,
+		      struct mig_err *err)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 0 || v > 86400.0)
+		return mig_err_set(err, MIG_EINPUT,
+				   "%s: '%s' is not a number of seconds (0 to 86400)",
+				   flag, arg);
+	*out = v;
+	return MIG_OK;
+}
+
+int mig_parse_int(const char *flag, const char *arg, long min, long max,
+		  long *out, struct mig_err *err)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		return mig_err_set(err, MIG_EINPUT,
+				   "%s: '%s' is not a whole number from %ld to %ld",
+				   flag, arg, min, max);
+	*out = (long)v;
+	return MIG_OK;
+}
+
+static int check_identifier(const char *flag, const char *arg, struct mig_err *err)
+{
+	size_t n = strlen(arg);
+	if (n == 0 || n > 63)
+		return mig_err_set(err, MIG_EINPUT,
+				   "%s: a name of 1 to 63 characters is needed", flag);
+	for (const char *p = arg; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return mig_err_set(err, MIG_EINPUT,
+					   "%s: control characters are not allowed", flag);
+	return MIG_OK;
+}
+
+int mig_common_option(struct mig_common *c, int opt, const char *arg,
+		      struct mig_err *err)
+{
+	int rc;
+	switch (opt) {
+	case 'd':
+		c->database_url = arg;
+		return 1;
+	case 'm':
+		c->migrations_dir = arg;
+		return 1;
+	case 'q':
+		c->verbosity = -1;
+		return 1;
+	case 'v':
+		c->verbosity = 1;
+		return 1;
+	case MIG_OPT_FORMAT:
+		if (!strcmp(arg, "text"))
+			c->format = MIG_FORMAT_TEXT;
+		else if (!strcmp(arg, "json"))
+			c->format = MIG_FORMAT_JSON;
+		else
+			return mig_err_set(err, MIG_EINPUT,
+					   "--format: '%s' is not text or json", arg);
+		return 1;
+	case MIG_OPT_WAIT:
+		rc = mig_parse_seconds("--wait", arg, &c->wait_seconds, err);
+		return rc ? rc : 1;
+	case MIG_OPT_LOCK_TIMEOUT:
+		rc = mig_parse_seconds("--lock-timeout", arg, &c->lock_timeout, err);
+		return rc ? rc : 1;
+	case MIG_OPT_VERSION_TABLE:
+		rc = check_identifier("--version-table", arg, err);
+		c->version_table = arg;
+		return rc ? rc : 1;
+	case MIG_OPT_VERSION_SCHEMA:
+		rc = check_identifier("--version-schema", arg, err);
+		c->version_schema = arg;
+		return rc ? rc : 1;
+	default:
+		return 0;
+	}
+}
+
+int mig_common_need_url(struct mig_common *c, struct mig_err *err)
+{
+	if (!c->database_url || !*c->database_url) {
+		const char *env = getenv("DATABASE_URL");
+		if (env && *env)
+			c->database_url = env;
+	}
+	if (!c->database_url || !*c->database_url) {
+		mig_err_set(err, MIG_EINPUT, "no database given");
+		return mig_err_hint(err, "pass -d URL or set DATABASE_URL "
+				    "(e.g. sqlite:///app.db or postgresql://user@host/db)");
+	}
+	return MIG_OK;
+}
+
+void mig_print_version(void)
+{
+	printf("%s (mig) %s\n", mig_progname, MIG_VERSION);
+}
+
+int mig_report_error(const struct mig_err *err)
+{
+	if (err->msg)
+		fprintf(stderr, "%s: %s\n", mig_progname, err->msg);
+	if (err->hint)
+		fprintf(stderr, "hint: %s\n", err->hint);
+	return err->code;
+}
+
+int mig_close_stdout(int rc)
+{
+	bool bad = ferror(stdout);
+	if (fclose(stdout) != 0)
+		bad = true;
+	if (bad) {
+		fprintf(stderr, "%s: cannot write the output: %s\n", mig_progname,
+			errno ? strerror(errno) : "write error");
+		return rc ? rc : MIG_EINPUT;
+	}
+	return rc;
+}
+
+void mig_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", mig_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void mig_info(const struct mig_common *c, const char *fmt, ...)
+{
+	if (c->verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", mig_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

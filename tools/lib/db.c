@@ -1,0 +1,199 @@
+/*
+ * db.c: struct mig_db, the dialect-free face of the two drivers.  Every
+ * error a driver reports passes through here and has the URL's password
+ * masked before anyone can print it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int redact(struct mig_db *db, int rc, struct mig_err *err)
+{
+	if (rc == MIG_OK || !err->msg)
+		return rc;
+	char *m = mig_url_redact(&db->url, err->msg);
+	free(err->msg);
+	err->msg = m;
+	if (err->hint) {
+		char *h = mig_url_redact(&db->url, err->hint);
+		free(err->hint);
+		err->hint = h;
+	}
+	return rc;
+}
+
+int mig_db_open(struct mig_db **out, const char *url_text,
+		const struct mig_connect_opts *opts, struct mig_err *err)
+{
+	*out = NULL;
+	struct mig_db *db = xcalloc(1, sizeof(*db));
+	int rc = mig_url_parse(&db->url, url_text, err);
+	if (rc) {
+		free(db);
+		return rc;
+	}
+	db->opts = *opts;
+	db->drv = db->url.dialect == MIG_SQLITE ? &mig_driver_sqlite : &mig_driver_pg;
+	rc = redact(db, db->drv->connect(db, err), err);
+	if (rc) {
+		mig_url_release(&db->url);
+		free(db);
+		return rc;
+	}
+	*out = db;
+	return MIG_OK;
+}
+
+void mig_db_close(struct mig_db *db)
+{
+	if (!db)
+		return;
+	if (db->in_tx)
+		mig_db_rollback(db);
+	db->drv->close(db);
+	mig_url_release(&db->url);
+	free(db);
+}
+
+enum mig_dialect mig_db_dialect(const struct mig_db *db)
+{
+	return db->drv->dialect;
+}
+
+const struct mig_url *mig_db_url(const struct mig_db *db)
+{
+	return &db->url;
+}
+
+int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
+		       int first_line, struct mig_err *err)
+{
+	return redact(db, db->drv->exec_script(db, sql, file, first_line, err), err);
+}
+
+int mig_db_query(struct mig_db *db, const char *sql, int nparams,
+		 const char *const *params, struct mig_rows *out,
+		 struct mig_err *err)
+{
+	struct mig_rows scratch = MIG_ROWS_INIT;
+	int rc = db->drv->query(db, sql, nparams, params, out ? out : &scratch, err);
+	mig_rows_release(&scratch);
+	return redact(db, rc, err);
+}
+
+int mig_db_begin(struct mig_db *db, struct mig_err *err)
+{
+	int rc = redact(db, db->drv->begin(db, err), err);
+	if (!rc)
+		db->in_tx = true;
+	return rc;
+}
+
+int mig_db_commit(struct mig_db *db, struct mig_err *err)
+{
+	int rc = mig_db_query(db, "COMMIT", 0, NULL, NULL, err);
+	if (rc)
+		mig_db_rollback(db);
+	db->in_tx = false;
+	return rc;
+}
+
+void mig_db_rollback(struct mig_db *db)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	struct mig_rows scratch = MIG_ROWS_INIT;
+	db->drv->query(db, "ROLLBACK", 0, NULL, &scratch, &ignored);
+	mig_rows_release(&scratch);
+	mig_err_release(&ignored);
+	db->in_tx = false;
+}
+
+int mig_db_lock(struct mig_db *db, const char *key, struct mig_err *err)
+{
+	return redact(db, db->drv->lock(db, key, err), err);
+}
+
+void mig_db_unlock(struct mig_db *db, const char *key)
+{
+	db->drv->unlock(db, key);
+}
+
+int mig_db_list_tables(struct mig_db *db, const char *schema,
+		       struct mig_strv *out, struct mig_err *err)
+{
+	return redact(db, db->drv->list_tables(db, schema, out, err), err);
+}
+
+int mig_db_table_exists(struct mig_db *db, const char *schema,
+			const char *table, bool *exists, struct mig_err *err)
+{
+	struct mig_strv tables = MIG_STRV_INIT;
+	int rc = mig_db_list_tables(db, schema, &tables, err);
+	*exists = !rc && strv_has(&tables, table);
+	strv_release(&tables);
+	return rc;
+}
+
+/* ---- rows, quoting, lines ------------------------------------------------ */
+
+const char *mig_rows_cell(const struct mig_rows *r, size_t row, size_t col)
+{
+	if (row >= r->nrows || col >= r->ncols)
+		return NULL;
+	return r->cells[row * r->ncols + col];
+}
+
+void mig_rows_release(struct mig_rows *r)
+{
+	for (size_t i = 0; i < r->nrows * r->ncols; i++)
+		free(r->cells[i]);
+	free(r->cells);
+	memset(r, 0, sizeof(*r));
+}
+
+void mig_quote_ident(struct mig_buf *b, const char *name)
+{
+	buf_putc(b, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *p);
+	}
+	buf_putc(b, '"');
+}
+
+void mig_quote_qualified(struct mig_buf *b, const char *schema, const char *name)
+{
+	if (schema) {
+		mig_quote_ident(b, schema);
+		buf_putc(b, '.');
+	}
+	mig_quote_ident(b, name);
+}
+
+int mig_sql_line(const char *sql, size_t offset, int first_line)
+{
+	int line = first_line;
+	for (size_t i = 0; i < offset && sql[i]; i++)
+		line += sql[i] == '\n';
+	return line;
+}
+
+const char *mig_sql_skip_trivia(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		       *p == '\f' || *p == '\v')
+			p++;
+		if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *end = strstr(p + 2, "*/");
+			p = end ? end + 2 : p + strlen(p);
+		} else {
+			return p;
+		}
+	}
+}

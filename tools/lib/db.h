@@ -1,0 +1,53 @@
+/*
+ * db.h: the database driver interface behind struct mig_db.
+ *
+ * A driver is a const table of labelled function pointers, as SQLite's
+ * sqlite3_io_methods: db_sqlite.c is the reference driver and db_pg.c
+ * mirrors it method by method, so no caller branches on the dialect.
+ * Only libmig includes this header; programs use the mig_db_* calls.
+ */
+#ifndef MIG_DB_H
+#define MIG_DB_H
+
+#include "mig.h"
+
+struct mig_driver {
+	const char *name;
+	enum mig_dialect dialect;
+	/* Opens url; fills db->handle.  Errors are redacted by the caller. */
+	int (*connect)(struct mig_db *db, struct mig_err *err);
+	/* A whole section; "file:line: message" on error. */
+	int (*exec_script)(struct mig_db *db, const char *sql, const char *file,
+			   int first_line, struct mig_err *err);
+	/* One statement, $1..$n text parameters (NULL is SQL NULL); out != NULL. */
+	int (*query)(struct mig_db *db, const char *sql, int nparams,
+		     const char *const *params, struct mig_rows *out,
+		     struct mig_err *err);
+	/* BEGIN (SQLite: BEGIN IMMEDIATE, so the write lock is taken now). */
+	int (*begin)(struct mig_db *db, struct mig_err *err);
+	/* Session-long migration lock; MIG_ESAFETY when the wait times out. */
+	int (*lock)(struct mig_db *db, const char *key, struct mig_err *err);
+	void (*unlock)(struct mig_db *db, const char *key);
+	/* Tables (not views) of a schema, sorted by name. */
+	int (*list_tables)(struct mig_db *db, const char *schema,
+			   struct mig_strv *out, struct mig_err *err);
+	void (*close)(struct mig_db *db);
+};
+
+struct mig_db {
+	const struct mig_driver *drv;
+	struct mig_url url;
+	struct mig_connect_opts opts;
+	void *handle;		/* sqlite3 * or PGconn * */
+	bool in_tx;
+};
+
+extern const struct mig_driver mig_driver_sqlite;
+extern const struct mig_driver mig_driver_pg;
+
+/* Line of byte offset in sql, counting from first_line. */
+int mig_sql_line(const char *sql, size_t offset, int first_line);
+/* First byte of p that is not white space or an SQL comment. */
+const char *mig_sql_skip_trivia(const char *p);
+
+#endif

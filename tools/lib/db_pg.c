@@ -1,0 +1,296 @@
+/*
+ * db_pg.c: the PostgreSQL driver, on libpq; it mirrors db_sqlite.c.
+ *
+ * A section is sent as one simple query, so the server, not we, splits it
+ * into statements.  To name the line of a failing statement we use the
+ * error position the server gives; when it gives none, we count the
+ * statements that completed (libpq returns one result per statement) and
+ * find where the next one starts with SQLite's statement-completeness test.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static PGconn *H(struct mig_db *db)
+{
+	return db->handle;
+}
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+static void notice_processor(void *arg, const char *message)
+{
+	struct mig_db *db = arg;
+	if (!db->opts.verbose)
+		return;
+	char *m = mig_url_redact(&db->url, message);
+	fprintf(stderr, "%s: server: %s", mig_progname, m);
+	free(m);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void wait_for_server(const char *const *kw, const char *const *val,
+			    double seconds)
+{
+	double deadline = mig_now_ms() + seconds * 1000.0;
+	for (;;) {
+		PGPing p = PQpingParams(kw, val, 1);
+		if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
+			return;
+		if (mig_now_ms() + 500 > deadline)
+			return;
+		sleep_ms(500);
+	}
+}
+
+static int pg_connect(struct mig_db *db, struct mig_err *err)
+{
+	/* Keywords before dbname are defaults the URL may override. */
+	const char *kw[] = { "connect_timeout", "application_name",
+			     "client_encoding", "dbname", NULL };
+	const char *val[] = { "10", mig_progname, "UTF8", db->url.conninfo, NULL };
+	if (db->opts.wait_seconds > 0)
+		wait_for_server(kw, val, db->opts.wait_seconds);
+	PGconn *h = PQconnectdbParams(kw, val, 1);
+	if (!h || PQstatus(h) != CONNECTION_OK) {
+		char *m = xstrdup(h ? PQerrorMessage(h) : "out of memory");
+		trim(m);
+		mig_err_set(err, MIG_EDB, "cannot connect to %s: %s", db->url.display, m);
+		free(m);
+		PQfinish(h);
+		return mig_err_hint(err, "check the URL and that the server is up; "
+				    "--wait SECONDS retries while it starts");
+	}
+	PQsetNoticeProcessor(h, notice_processor, db);
+	db->handle = h;
+	return MIG_OK;
+}
+
+/* The byte offset of 1-based character position pos in a UTF-8 string. */
+static size_t char_to_byte(const char *s, long pos)
+{
+	size_t i = 0;
+	long chars = 0;
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars == pos)
+			return i;
+	return i;
+}
+
+/* Where statement number k (0-based) of a script starts. */
+static size_t statement_start(const char *sql, long k)
+{
+	size_t start = 0, n = strlen(sql);
+	for (size_t i = 0; i < n && k > 0; i++) {
+		if (sql[i] != ';')
+			continue;
+		char *piece = xstrndup(sql + start, i + 1 - start);
+		int complete = sqlite3_complete(piece);
+		free(piece);
+		if (complete) {
+			start = i + 1;
+			k--;
+		}
+	}
+	return (size_t)(mig_sql_skip_trivia(sql + start) - sql);
+}
+
+static int script_error(const char *sql, const char *file, int first_line,
+			const PGresult *res, long done, struct mig_err *err)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	size_t off = pos ? char_to_byte(sql, strtol(pos, NULL, 10))
+			 : statement_start(sql, done);
+	int line = mig_sql_line(sql, off, first_line);
+	if (!primary)
+		primary = PQresultErrorMessage(res);
+	if (detail)
+		return mig_err_set(err, MIG_EDB, "%s:%d: %s (%s)", file, line,
+				   primary, detail);
+	return mig_err_set(err, MIG_EDB, "%s:%d: %s", file, line, primary);
+}
+
+static int connection_lost(struct mig_db *db, struct mig_err *err)
+{
+	char *m = xstrdup(PQerrorMessage(H(db)));
+	trim(m);
+	mig_err_set(err, MIG_EDB, "lost the connection to %s: %s", db->url.display, m);
+	free(m);
+	return MIG_EDB;
+}
+
+static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
+			  int first_line, struct mig_err *err)
+{
+	if (!PQsendQuery(H(db), sql))
+		return connection_lost(db, err);
+	long done = 0;
+	int rc = MIG_OK;
+	PGresult *res;
+	while ((res = PQgetResult(H(db)))) {
+		ExecStatusType s = PQresultStatus(res);
+		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE))
+			rc = script_error(sql, file, first_line, res, done, err);
+		else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+			done++;
+		PQclear(res);
+	}
+	if (rc == MIG_OK && PQstatus(H(db)) != CONNECTION_OK)
+		return connection_lost(db, err);
+	return rc;
+}
+
+static void collect_rows(const PGresult *res, struct mig_rows *out)
+{
+	out->nrows = (size_t)PQntuples(res);
+	out->ncols = (size_t)PQnfields(res);
+	out->cells = xcalloc(out->nrows * out->ncols + 1, sizeof(*out->cells));
+	for (size_t r = 0; r < out->nrows; r++)
+		for (size_t c = 0; c < out->ncols; c++)
+			if (!PQgetisnull(res, (int)r, (int)c))
+				out->cells[r * out->ncols + c] =
+					xstrdup(PQgetvalue(res, (int)r, (int)c));
+}
+
+static int pg_query(struct mig_db *db, const char *sql, int nparams,
+		    const char *const *params, struct mig_rows *out,
+		    struct mig_err *err)
+{
+	PGresult *res = PQexecParams(H(db), sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType s = PQresultStatus(res);
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		int rc = MIG_EDB;
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		char *m = xstrdup(res ? PQresultErrorMessage(res) : PQerrorMessage(H(db)));
+		trim(m);
+		if (!*m || PQstatus(H(db)) != CONNECTION_OK)
+			rc = connection_lost(db, err);
+		else
+			mig_err_set(err, rc, "%s", m);
+		if (state && !strcmp(state, "55P03"))	/* lock_not_available */
+			err->code = rc = MIG_ESAFETY;
+		free(m);
+		PQclear(res);
+		return rc;
+	}
+	mig_rows_release(out);
+	if (s == PGRES_TUPLES_OK)
+		collect_rows(res, out);
+	const char *n = PQcmdTuples(res);
+	out->affected = n && *n ? strtol(n, NULL, 10) : 0;
+	PQclear(res);
+	return MIG_OK;
+}
+
+static int pg_begin(struct mig_db *db, struct mig_err *err)
+{
+	struct mig_rows scratch = MIG_ROWS_INIT;
+	int rc = pg_query(db, "BEGIN", 0, NULL, &scratch, err);
+	mig_rows_release(&scratch);
+	return rc;
+}
+
+/* FNV-1a: the advisory lock key of a version table, the same in every run. */
+static char *lock_key(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return xasprintf("%lld", (long long)(int64_t)h);
+}
+
+static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
+{
+	struct mig_rows scratch = MIG_ROWS_INIT;
+	char *k = lock_key(key);
+	const char *params[1] = { k };
+	int rc = MIG_OK;
+	if (db->opts.lock_timeout >= 0) {
+		char *t = xasprintf("%ld", (long)(db->opts.lock_timeout * 1000) + 1);
+		const char *p[1] = { t };
+		rc = pg_query(db, "SELECT set_config('lock_timeout', $1, false)", 1, p,
+			      &scratch, err);
+		free(t);
+	}
+	if (!rc)
+		rc = pg_query(db, "SELECT pg_advisory_lock($1::bigint)", 1, params,
+			      &scratch, err);
+	if (rc == MIG_ESAFETY) {
+		mig_err_set(err, MIG_ESAFETY, "timed out after %g s waiting for the "
+			    "migration lock of %s held by another process",
+			    db->opts.lock_timeout, db->url.display);
+		mig_err_hint(err, "another migration may be running; retry, or "
+			     "raise --lock-timeout");
+	}
+	if (!rc && db->opts.lock_timeout >= 0)
+		rc = pg_query(db, "RESET lock_timeout", 0, NULL, &scratch, err);
+	mig_rows_release(&scratch);
+	free(k);
+	return rc;
+}
+
+static void pg_unlock(struct mig_db *db, const char *key)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	struct mig_rows scratch = MIG_ROWS_INIT;
+	char *k = lock_key(key);
+	const char *params[1] = { k };
+	pg_query(db, "SELECT pg_advisory_unlock($1::bigint)", 1, params, &scratch,
+		 &ignored);
+	mig_rows_release(&scratch);
+	mig_err_release(&ignored);
+	free(k);
+}
+
+static int pg_list_tables(struct mig_db *db, const char *schema,
+			  struct mig_strv *out, struct mig_err *err)
+{
+	const char *params[1] = { schema };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT c.relname FROM pg_catalog.pg_class c "
+			  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			  "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+			  "AND n.nspname = COALESCE($1::text, current_schema()) "
+			  "ORDER BY c.relname COLLATE \"C\"", 1, params, &r, err);
+	for (size_t i = 0; !rc && i < r.nrows; i++)
+		strv_push(out, mig_rows_cell(&r, i, 0));
+	mig_rows_release(&r);
+	return rc;
+}
+
+static void pg_close(struct mig_db *db)
+{
+	PQfinish(H(db));
+	db->handle = NULL;
+}
+
+const struct mig_driver mig_driver_pg = {
+	.name        = "postgresql",
+	.dialect     = MIG_POSTGRESQL,
+	.connect     = pg_connect,	/* --wait pings until the server answers */
+	.exec_script = pg_exec_script,	/* one simple query; file:line on error */
+	.query       = pg_query,	/* PQexecParams, text parameters */
+	.begin       = pg_begin,
+	.lock        = pg_lock,		/* session advisory lock, lock_timeout */
+	.unlock      = pg_unlock,
+	.list_tables = pg_list_tables,
+	.close       = pg_close,
+};

@@ -1,0 +1,216 @@
+/*
+ * db_sqlite.c: the reference driver, on libsqlite3.  db_pg.c mirrors it
+ * method by method.
+ *
+ * Locking: SQLite has no session lock that outlives a transaction, so each
+ * migration's transaction is BEGIN IMMEDIATE (the write lock is taken before
+ * anything is read) and mig_run re-reads the version table inside it; the
+ * busy timeout is the lock timeout.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static sqlite3 *H(struct mig_db *db)
+{
+	return db->handle;
+}
+
+static int sqlite_connect(struct mig_db *db, struct mig_err *err)
+{
+	const char *path = db->url.path;
+	bool memory = !strcmp(path, ":memory:");
+	struct stat st;
+	if (!memory && !db->opts.create && stat(path, &st) != 0) {
+		mig_err_set(err, MIG_EDB, "%s: no such database file", path);
+		return mig_err_hint(err, "check the path in the URL; mig-upgrade "
+				    "creates the file when it does not exist");
+	}
+	int flags = db->opts.readonly ? SQLITE_OPEN_READONLY
+				      : SQLITE_OPEN_READWRITE;
+	if (db->opts.create && !db->opts.readonly)
+		flags |= SQLITE_OPEN_CREATE;
+	sqlite3 *h = NULL;
+	int src = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK) {
+		mig_err_set(err, MIG_EDB, "%s: %s", path,
+			    h ? sqlite3_errmsg(h) : sqlite3_errstr(src));
+		sqlite3_close(h);
+		return MIG_EDB;
+	}
+	double t = db->opts.lock_timeout;
+	int ms = t < 0 || t * 1000 > INT_MAX ? INT_MAX : (int)(t * 1000);
+	sqlite3_busy_timeout(h, ms);
+	sqlite3_extended_result_codes(h, 1);
+	/* Reading the schema now turns "file is not a database" into a
+	 * connection error instead of a failure in the middle of a run. */
+	src = sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		mig_err_set(err, MIG_EDB, "%s: %s", path, sqlite3_errmsg(h));
+		sqlite3_close(h);
+		return MIG_EDB;
+	}
+	db->handle = h;
+	return MIG_OK;
+}
+
+static int statement_error(struct mig_db *db, const char *sql, const char *stmt,
+			   const char *file, int first_line, struct mig_err *err)
+{
+	sqlite3 *h = H(db);
+	int off = sqlite3_error_offset(h);
+	const char *at = off >= 0 ? stmt + off : mig_sql_skip_trivia(stmt);
+	int line = mig_sql_line(sql, (size_t)(at - sql), first_line);
+	return mig_err_set(err, MIG_EDB, "%s:%d: %s", file, line, sqlite3_errmsg(h));
+}
+
+static int sqlite_exec_script(struct mig_db *db, const char *sql,
+			      const char *file, int first_line,
+			      struct mig_err *err)
+{
+	const char *p = sql;
+	while (*p) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		if (sqlite3_prepare_v2(H(db), p, -1, &st, &tail) != SQLITE_OK)
+			return statement_error(db, sql, p, file, first_line, err);
+		if (!st) {	/* only white space or comments were left */
+			p = tail;
+			continue;
+		}
+		int src;
+		while ((src = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (src != SQLITE_DONE) {
+			int rc = statement_error(db, sql, p, file, first_line, err);
+			sqlite3_finalize(st);
+			return rc;
+		}
+		sqlite3_finalize(st);
+		p = tail;
+	}
+	return MIG_OK;
+}
+
+static int bind_params(sqlite3_stmt *st, int nparams, const char *const *params)
+{
+	int count = sqlite3_bind_parameter_count(st);
+	for (int i = 1; i <= count; i++) {
+		const char *name = sqlite3_bind_parameter_name(st, i);
+		long k = name && name[0] == '$' ? strtol(name + 1, NULL, 10) : i;
+		if (k < 1 || k > nparams)
+			return SQLITE_RANGE;
+		const char *v = params[k - 1];
+		int src = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT)
+			    : sqlite3_bind_null(st, i);
+		if (src != SQLITE_OK)
+			return src;
+	}
+	return SQLITE_OK;
+}
+
+static void collect_row(sqlite3_stmt *st, struct mig_rows *out, size_t *cap)
+{
+	size_t nc = out->ncols;
+	if ((out->nrows + 1) * nc > *cap) {
+		*cap = *cap ? *cap * 2 : 16 * (nc ? nc : 1);
+		out->cells = xrealloc(out->cells, *cap * sizeof(*out->cells));
+	}
+	for (size_t c = 0; c < nc; c++) {
+		const unsigned char *v = sqlite3_column_text(st, (int)c);
+		out->cells[out->nrows * nc + c] = v ? xstrdup((const char *)v) : NULL;
+	}
+	out->nrows++;
+}
+
+static int sqlite_query(struct mig_db *db, const char *sql, int nparams,
+			const char *const *params, struct mig_rows *out,
+			struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(H(db), sql, -1, &st, NULL) != SQLITE_OK)
+		return mig_err_set(err, MIG_EDB, "%s", sqlite3_errmsg(H(db)));
+	if (bind_params(st, nparams, params) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return mig_err_set(err, MIG_EDB, "cannot bind the parameters of: %s", sql);
+	}
+	mig_rows_release(out);
+	out->ncols = (size_t)sqlite3_column_count(st);
+	size_t cap = 0;
+	int src;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		collect_row(st, out, &cap);
+	if (src != SQLITE_DONE) {
+		int rc = mig_err_set(err, MIG_EDB, "%s", sqlite3_errmsg(H(db)));
+		sqlite3_finalize(st);
+		return rc;
+	}
+	out->affected = sqlite3_changes(H(db));
+	sqlite3_finalize(st);
+	return MIG_OK;
+}
+
+static int sqlite_begin(struct mig_db *db, struct mig_err *err)
+{
+	int src = sqlite3_exec(H(db), "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (src == SQLITE_OK)
+		return MIG_OK;
+	if ((src & 0xff) == SQLITE_BUSY) {
+		mig_err_set(err, MIG_ESAFETY,
+			    "%s: timed out waiting for the database lock held by "
+			    "another process", db->url.path);
+		return mig_err_hint(err, "another migration may be running; "
+				    "retry, or raise --lock-timeout");
+	}
+	return mig_err_set(err, MIG_EDB, "%s: %s", db->url.path, sqlite3_errmsg(H(db)));
+}
+
+static int sqlite_lock(struct mig_db *db, const char *key, struct mig_err *err)
+{
+	(void)db, (void)key, (void)err;
+	return MIG_OK;
+}
+
+static void sqlite_unlock(struct mig_db *db, const char *key)
+{
+	(void)db, (void)key;
+}
+
+static int sqlite_list_tables(struct mig_db *db, const char *schema,
+			      struct mig_strv *out, struct mig_err *err)
+{
+	(void)schema;
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = sqlite_query(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
+			      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+			      0, NULL, &r, err);
+	for (size_t i = 0; !rc && i < r.nrows; i++)
+		strv_push(out, mig_rows_cell(&r, i, 0));
+	mig_rows_release(&r);
+	return rc;
+}
+
+static void sqlite_close(struct mig_db *db)
+{
+	sqlite3_close(H(db));
+	db->handle = NULL;
+}
+
+const struct mig_driver mig_driver_sqlite = {
+	.name        = "sqlite",
+	.dialect     = MIG_SQLITE,
+	.connect     = sqlite_connect,	/* checks the file is a database */
+	.exec_script = sqlite_exec_script,	/* prepare/step; file:line on error */
+	.query       = sqlite_query,
+	.begin       = sqlite_begin,	/* BEGIN IMMEDIATE */
+	.lock        = sqlite_lock,	/* the busy timeout, set at connect */
+	.unlock      = sqlite_unlock,
+	.list_tables = sqlite_list_tables,
+	.close       = sqlite_close,
+};

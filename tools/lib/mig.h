@@ -1,0 +1,574 @@
+/*
+ * mig.h: the library every mig-* program is built on (libmig), and the only
+ * header the programs include.
+ *
+ * Conventions, as in git and SQLite:
+ * - A function that can fail returns 0 (MIG_OK) or a MIG_E* code and fills
+ *   a struct mig_err; the code is also the process exit status, so main()
+ *   only has to return it.  Only main() exits.
+ * - A struct comes with _init/_release functions; _release frees what the
+ *   struct owns and leaves it re-initialised.
+ * - Allocation failure aborts the process (xmalloc), as in git: a database
+ *   transaction in progress is rolled back by the server when we go away.
+ */
+#ifndef MIG_H
+#define MIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define MIG_VERSION "0.1.0"
+#define MIG_DEFAULT_VERSION_TABLE "alembic_version"
+#define MIG_REVISION_MAX 32	/* alembic_version.version_num is VARCHAR(32) */
+
+/* Result codes; identical to the exit status of every program. */
+enum mig_rc {
+	MIG_OK = 0,		/* done, or the check passed */
+	MIG_EFOUND = 1,		/* the check ran and found problems */
+	MIG_EINPUT = 2,		/* bad usage or bad input */
+	MIG_EDB = 3,		/* database error */
+	MIG_ESAFETY = 4,	/* refused for safety */
+};
+
+struct mig_err;
+
+/* ---- memory, strings ---------------------------------------------------- */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable NUL-terminated string. */
+struct mig_buf {
+	char *s;		/* always a valid string once anything is added */
+	size_t len, cap;
+};
+#define MIG_BUF_INIT { NULL, 0, 0 }
+void buf_add(struct mig_buf *b, const char *s, size_t n);
+void buf_puts(struct mig_buf *b, const char *s);
+void buf_putc(struct mig_buf *b, char c);
+void buf_printf(struct mig_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *buf_str(const struct mig_buf *b);	/* "" when empty */
+char *buf_detach(struct mig_buf *b);		/* caller frees */
+void buf_reset(struct mig_buf *b);		/* empty, keeps memory */
+void buf_release(struct mig_buf *b);
+
+/* A growable vector of owned strings. */
+struct mig_strv {
+	char **v;
+	size_t n, cap;
+};
+#define MIG_STRV_INIT { NULL, 0, 0 }
+void strv_push(struct mig_strv *sv, const char *s);	/* copies s */
+void strv_push_owned(struct mig_strv *sv, char *s);	/* takes s */
+bool strv_has(const struct mig_strv *sv, const char *s);
+void strv_sort(struct mig_strv *sv);
+char *strv_join(const struct mig_strv *sv, const char *sep);	/* caller frees */
+void strv_release(struct mig_strv *sv);
+
+/* Reads a whole file; returns MIG_EINPUT with the reason on failure. */
+int mig_read_file(const char *path, char **out, size_t *len, struct mig_err *err);
+
+/* Monotonic clock in milliseconds. */
+double mig_now_ms(void);
+
+/* ---- errors ------------------------------------------------------------- */
+
+struct mig_err {
+	int code;		/* MIG_OK while nothing went wrong */
+	char *msg;		/* "file:line: what", lowercase, no full stop */
+	char *hint;		/* what to do next, or NULL */
+};
+#define MIG_ERR_INIT { MIG_OK, NULL, NULL }
+
+/* Sets code and message (replacing any earlier one); returns code. */
+int mig_err_set(struct mig_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Adds the advice printed under the message; returns err->code. */
+int mig_err_hint(struct mig_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mig_err_release(struct mig_err *err);
+
+/* ---- program frame -------------------------------------------------------- */
+
+enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON };
+
+/* Flags every program shares (DESIGN.md "Common flags"). */
+struct mig_common {
+	const char *database_url;	/* -d, else $DATABASE_URL */
+	const char *migrations_dir;	/* -m, default "migrations" */
+	const char *version_table;	/* --version-table */
+	const char *version_schema;	/* --version-schema (PostgreSQL) */
+	enum mig_format format;		/* --format */
+	double wait_seconds;		/* --wait: retry connecting this long */
+	double lock_timeout;		/* --lock-timeout; < 0 waits forever */
+	int verbosity;			/* -q: -1, -v: +1 */
+};
+
+/* Long-option codes shared by every program (short ones are d m q v h). */
+enum mig_common_opt {
+	MIG_OPT_FORMAT = 256,
+	MIG_OPT_WAIT,
+	MIG_OPT_VERSION_TABLE,
+	MIG_OPT_VERSION_SCHEMA,
+	MIG_OPT_LOCK_TIMEOUT,
+	MIG_OPT_VERSION,
+	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
+};
+#define MIG_COMMON_SHORTOPTS "d:m:qvh"
+#define MIG_COMMON_LONGOPTS \
+	{ "database-url", required_argument, NULL, 'd' }, \
+	{ "migrations", required_argument, NULL, 'm' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "format", required_argument, NULL, MIG_OPT_FORMAT }, \
+	{ "wait", required_argument, NULL, MIG_OPT_WAIT }, \
+	{ "version-table", required_argument, NULL, MIG_OPT_VERSION_TABLE }, \
+	{ "version-schema", required_argument, NULL, MIG_OPT_VERSION_SCHEMA }, \
+	{ "lock-timeout", required_argument, NULL, MIG_OPT_LOCK_TIMEOUT }, \
+	{ "version", no_argument, NULL, MIG_OPT_VERSION }
+
+extern const char *mig_progname;
+
+/* Sets mig_progname from argv[0] and the defaults of *c. */
+void mig_init(const char *argv0, struct mig_common *c);
+/*
+ * Handles one getopt_long result if it is a common flag.  Returns 1 when
+ * handled, 0 when the option is the program's own, and MIG_EINPUT (with err
+ * set) for a bad value.  'h' and --version are left to the program.
+ */
+int mig_common_option(struct mig_common *c, int opt, const char *arg,
+		      struct mig_err *err);
+/* Fills database_url from $DATABASE_URL when -d was not given. */
+int mig_common_need_url(struct mig_common *c, struct mig_err *err);
+/* Strict number parsing for flags: "--wait 5", "--lock-timeout 0.5". */
+int mig_parse_seconds(const char *flag, const char *arg, double *out,
+		      struct mig_err *err);
+int mig_parse_int(const char *flag, const char *arg, long min, long max,
+		  long *out, struct mig_err *err);
+void mig_print_version(void);
+/* Prints "prog: msg" and the hint on stderr; returns err->code. */
+int mig_report_error(const struct mig_err *err);
+/* Closes stdout, reporting a write error (full disk) as MIG_EINPUT... */
+int mig_close_stdout(int rc);
+
+/* Diagnostics on stderr, prefixed with the program name. */
+void mig_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mig_info(const struct mig_common *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- database URLs ------------------------------------------------------ */
+
+enum mig_dialect { MIG_DIALECT_ANY = 0, MIG_SQLITE, MIG_POSTGRESQL };
+const char *mig_dialect_name(enum mig_dialect d);
+
+struct mig_url {
+	enum mig_dialect dialect;
+	char *path;		/* SQLite: file path or ":memory:" */
+	char *conninfo;		/* PostgreSQL: the URL without "+driver" */
+	char *display;		/* the URL with any password as "***" */
+	char *password;		/* raw and decoded forms are redacted */
+	char *password_decoded;
+};
+#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL }
+int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err);
+void mig_url_release(struct mig_url *url);
+/* Replaces every occurrence of the URL's password in s; returns a new string. */
+char *mig_url_redact(const struct mig_url *url, const char *s);
+
+/* ---- databases ---------------------------------------------------------- */
+
+struct mig_db;		/* an open connection; see db.h for drivers */
+
+/* Text rows of a query: cell(r, c) is NULL for SQL NULL. */
+struct mig_rows {
+	size_t nrows, ncols;
+	char **cells;
+	long affected;		/* rows changed by INSERT/UPDATE/DELETE */
+};
+#define MIG_ROWS_INIT { 0, 0, NULL, 0 }
+const char *mig_rows_cell(const struct mig_rows *r, size_t row, size_t col);
+void mig_rows_release(struct mig_rows *r);
+
+struct mig_connect_opts {
+	bool create;		/* SQLite: create the file if missing */
+	bool readonly;		/* SQLite: open read-only */
+	double wait_seconds;	/* keep retrying while the server is not up */
+	double lock_timeout;	/* < 0: wait forever for the migration lock */
+	bool verbose;		/* pass server notices to stderr */
+};
+
+/*
+ * Opens the database named by url_text.  Returns MIG_EINPUT for a malformed
+ * URL and MIG_EDB when the database cannot be reached; *out is NULL then.
+ * Error messages never contain the password.
+ */
+int mig_db_open(struct mig_db **out, const char *url_text,
+		const struct mig_connect_opts *opts, struct mig_err *err);
+void mig_db_close(struct mig_db *db);
+enum mig_dialect mig_db_dialect(const struct mig_db *db);
+const struct mig_url *mig_db_url(const struct mig_db *db);
+
+/*
+ * Runs a whole SQL script (a migration section).  On failure returns MIG_EDB
+ * with "file:line: message", the line being that of the failing statement
+ * counted from first_line.  The caller owns the transaction.
+ */
+int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
+		       int first_line, struct mig_err *err);
+/* One statement with $1..$n text parameters; out may be NULL. */
+int mig_db_query(struct mig_db *db, const char *sql, int nparams,
+		 const char *const *params, struct mig_rows *out,
+		 struct mig_err *err);
+int mig_db_begin(struct mig_db *db, struct mig_err *err);
+int mig_db_commit(struct mig_db *db, struct mig_err *err);
+void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
+/*
+ * Takes the migration lock named by key for the rest of the session
+ * (PostgreSQL advisory lock); on SQLite the lock is the IMMEDIATE write
+ * transaction each migration runs in, so this only sets the busy timeout.
+ * MIG_ESAFETY when the lock timeout expires.
+ */
+int mig_db_lock(struct mig_db *db, const char *key, struct mig_err *err);
+void mig_db_unlock(struct mig_db *db, const char *key);
+/* Lists the tables of a schema (NULL: the default one), sorted. */
+int mig_db_list_tables(struct mig_db *db, const char *schema,
+		       struct mig_strv *out, struct mig_err *err);
+int mig_db_table_exists(struct mig_db *db, const char *schema,
+			const char *table, bool *exists, struct mig_err *err);
+/* Appends "name" or "schema"."name", quoted for the database. */
+void mig_quote_ident(struct mig_buf *b, const char *name);
+void mig_quote_qualified(struct mig_buf *b, const char *schema,
+			 const char *name);
+
+/* ---- migration files ---------------------------------------------------- */
+
+enum mig_rev_kind { MIG_REV_SQL, MIG_REV_ALEMBIC_PY };
+
+struct mig_section {
+	bool upgrade;			/* else downgrade */
+	enum mig_dialect dialect;	/* MIG_DIALECT_ANY for both */
+	char *sql;
+	int line;			/* file line of the section's first SQL line */
+};
+
+struct mig_rev {
+	char *id;
+	struct mig_strv down;		/* down_revision, as written */
+	struct mig_strv depends_on;
+	struct mig_strv branch_labels;
+	char *message, *create_date;
+	bool transactional;
+	enum mig_rev_kind kind;
+	char *path;			/* the file, as found under DIR/versions */
+	int line;			/* line of "revision:" */
+	int down_line;			/* line of "down_revision:" */
+	int deps_line;
+	struct mig_section *sections;
+	size_t nsections;
+	bool has_upgrade, has_downgrade;
+	char *doc_revises;		/* Alembic docstring "Revises:" */
+	int doc_revises_line;
+
+	/* Filled by the graph (indexes into graph->revs). */
+	size_t *vdown, nvdown;		/* versioned down revisions */
+	size_t *alldown, nalldown;	/* versioned + resolved dependencies */
+	size_t *normdown, nnormdown;	/* versioned + normalized dependencies */
+	size_t *deps, ndeps;		/* resolved dependencies */
+	size_t *next, nnext;		/* revisions whose down_revision is us */
+	size_t *allnext, nallnext;
+	size_t topo;			/* position in graph->order */
+};
+
+/* True for a non-empty string of [A-Za-z0-9_]. */
+bool mig_valid_revision_chars(const char *id);
+/*
+ * Parse one migration file's text into *rev (which the caller releases,
+ * also after a failure).  MIG_EINPUT with "path:line: what" and err_line
+ * set when the file does not follow the format.
+ */
+int mig_rev_parse_sql(struct mig_rev *rev, const char *path, const char *text,
+		      size_t len, int *err_line, struct mig_err *err);
+int mig_rev_parse_py(struct mig_rev *rev, const char *path, const char *text,
+		     size_t len, int *err_line, struct mig_err *err);
+void mig_rev_release(struct mig_rev *rev);
+
+/* ---- findings (graph lint, schema checks) ----------------------------- */
+
+enum mig_severity { MIG_SEV_ERROR, MIG_SEV_WARNING };
+
+struct mig_finding {
+	enum mig_severity severity;
+	char *code;		/* short kebab-case id, e.g. "missing-revision" */
+	char *file;		/* may be NULL */
+	int line;		/* 0 when unknown */
+	char *msg;
+	char *hint;		/* may be NULL */
+};
+struct mig_findings {
+	struct mig_finding *v;
+	size_t n, cap;
+};
+#define MIG_FINDINGS_INIT { NULL, 0, 0 }
+void mig_findings_add(struct mig_findings *f, enum mig_severity sev,
+		      const char *code, const char *file, int line,
+		      const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+size_t mig_findings_count(const struct mig_findings *f, enum mig_severity sev);
+void mig_findings_release(struct mig_findings *f);
+
+/* ---- the revision graph ------------------------------------------------- */
+
+struct mig_graph {
+	char *dir;			/* DIR (scripts in DIR/versions) */
+	struct mig_rev *revs;
+	size_t nrevs;
+	size_t *index;			/* open-addressing hash of ids */
+	size_t index_cap;
+	size_t *heads, nheads;		/* no versioned child */
+	size_t *bases, nbases;		/* no down_revision */
+	size_t *order, norder;		/* topological, bases first */
+	struct mig_findings findings;	/* lint results */
+	bool usable;			/* no error that stops planning */
+};
+#define MIG_NONE ((size_t)-1)
+
+/*
+ * Loads DIR/versions/ (*.sql migrations; Alembic *.py scripts for the graph
+ * only) and builds the graph.  Problems in files and in the graph are added
+ * to graph->findings; graph->usable is false when one of them makes
+ * migration unsafe.  Returns MIG_EINPUT only when DIR cannot be read.
+ */
+int mig_graph_load(struct mig_graph *g, const char *dir, struct mig_err *err);
+void mig_graph_release(struct mig_graph *g);
+size_t mig_graph_find(const struct mig_graph *g, const char *id);
+/*
+ * Resolves a revision argument: an id, a unique id prefix, a branch label,
+ * "head" (the single head), "heads" or "base" (empty set).  Appends indexes
+ * to *out.  MIG_EINPUT with advice when it names nothing or is ambiguous.
+ */
+int mig_graph_resolve(const struct mig_graph *g, const char *arg,
+		      size_t **out, size_t *nout, struct mig_err *err);
+/* Marks rev and all its ancestors (through dependencies too) in mark[]. */
+void mig_graph_mark_ancestors(const struct mig_graph *g, const size_t *revs,
+			      size_t nrevs, bool *mark);
+void mig_graph_mark_descendants(const struct mig_graph *g, const size_t *revs,
+				size_t nrevs, bool *mark);
+/* Fails with MIG_EINPUT listing the graph's errors, if it has any. */
+int mig_graph_require_usable(const struct mig_graph *g, struct mig_err *err);
+
+/* ---- the version table ------------------------------------------------ */
+
+struct mig_vt {
+	const char *schema;	/* NULL: the connection's default */
+	const char *table;
+};
+/* exists is false and heads empty when the table is missing. */
+int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
+		struct mig_strv *heads, struct mig_err *err);
+int mig_vt_create(struct mig_db *db, const struct mig_vt *vt,
+		  struct mig_err *err);
+void mig_vt_create_sql(struct mig_buf *b, const struct mig_vt *vt);
+int mig_vt_insert(struct mig_db *db, const struct mig_vt *vt, const char *rev,
+		  struct mig_err *err);
+int mig_vt_delete(struct mig_db *db, const struct mig_vt *vt, const char *rev,
+		  struct mig_err *err);
+int mig_vt_update(struct mig_db *db, const struct mig_vt *vt,
+		  const char *from, const char *to, struct mig_err *err);
+
+/* ---- plans: which revisions to apply or revert, in order -------------- */
+
+struct mig_step {
+	size_t rev;
+	bool upgrade;
+};
+
+/* How one step changes the rows of the version table (Alembic's rules). */
+struct mig_vt_change {
+	struct mig_strv del, ins;	/* rows to delete, rows to insert */
+	char *upd_from, *upd_to;	/* one row to update, or NULL */
+};
+void mig_vt_change_release(struct mig_vt_change *c);
+
+struct mig_plan {
+	struct mig_step *steps;
+	size_t nsteps;
+};
+void mig_plan_release(struct mig_plan *p);
+
+/*
+ * Plans an upgrade from the current heads (ids, all in the graph) to the
+ * target revisions; an empty target set means nothing.  Order and version
+ * rows follow Alembic.
+ */
+int mig_plan_upgrade(const struct mig_graph *g, const struct mig_strv *current,
+		     const size_t *target, size_t ntarget,
+		     struct mig_plan *plan, struct mig_err *err);
+/* Plans a downgrade so that only ancestors of target remain (none: base). */
+int mig_plan_downgrade(const struct mig_graph *g, const struct mig_strv *current,
+		       const size_t *target, size_t ntarget,
+		       struct mig_plan *plan, struct mig_err *err);
+/* Plans reverting the n most recently applied revisions. */
+int mig_plan_downgrade_steps(const struct mig_graph *g,
+			     const struct mig_strv *current, long n,
+			     struct mig_plan *plan, struct mig_err *err);
+/* Computes the version-table change of one step from the current heads. */
+void mig_step_vt_change(const struct mig_graph *g, const struct mig_strv *heads,
+			const struct mig_step *step, struct mig_vt_change *out);
+/* Applies a change to an in-memory set of heads. */
+void mig_vt_change_apply(const struct mig_vt_change *c, struct mig_strv *heads);
+
+/* ---- the state of a database ------------------------------------------ */
+
+enum mig_db_state {
+	MIG_STATE_EMPTY,	/* no tables at all */
+	MIG_STATE_LEGACY,	/* tables but no version table */
+	MIG_STATE_UNVERSIONED,	/* version table without rows, no other tables */
+	MIG_STATE_UNKNOWN,	/* a recorded revision is not in the graph */
+	MIG_STATE_CURRENT,	/* at the heads of the graph */
+	MIG_STATE_BEHIND,	/* pending migrations exist */
+};
+const char *mig_db_state_name(enum mig_db_state s);
+
+struct mig_status {
+	enum mig_db_state state;
+	bool version_table;		/* it exists */
+	struct mig_strv current;	/* rows of the version table */
+	struct mig_strv unknown;	/* rows not in the graph */
+	struct mig_strv tables;		/* tables other than the version table */
+	struct mig_plan pending;	/* upgrade plan to the graph's heads */
+};
+void mig_status_release(struct mig_status *s);
+/* Reads where the database stands relative to the graph. */
+int mig_status_read(struct mig_db *db, const struct mig_graph *g,
+		    const struct mig_vt *vt, struct mig_status *st,
+		    struct mig_err *err);
+
+/* ---- running migrations ------------------------------------------------ */
+
+struct mig_run_hooks {
+	void *ctx;
+	/* Called after each step is committed. */
+	void (*step_done)(void *ctx, const struct mig_graph *g,
+			  const struct mig_step *s, double ms);
+	/* Called once with the plan made inside the lock. */
+	void (*planned)(void *ctx, const struct mig_graph *g,
+			const struct mig_strv *heads, const struct mig_plan *p);
+	/* Called when another process moved the database while we waited. */
+	void (*replanned)(void *ctx, const struct mig_strv *heads);
+};
+
+/* Where a run goes: up to target, down to target, or down by steps. */
+struct mig_goal {
+	bool upgrade;
+	const size_t *target;	/* none: base (downgrade) or nothing (upgrade) */
+	size_t ntarget;
+	long steps;		/* downgrade only: revert this many, if > 0 */
+};
+
+/*
+ * Moves db towards goal under the migration lock, each revision in its own
+ * transaction with its version-table change (the version table is created
+ * in the first one if missing).  The plan is made inside the first
+ * transaction from the rows read there, and each later transaction checks
+ * that the rows are still what this run left; if another process moved
+ * them, the rest is planned again, so nothing is applied twice.  Refuses
+ * (MIG_ESAFETY) legacy and unknown-revision databases, changing nothing.
+ * On failure the failing revision is rolled back, earlier ones stay, and
+ * err says file:line.
+ */
+int mig_run(struct mig_db *db, const struct mig_graph *g,
+	    const struct mig_vt *vt, const struct mig_goal *goal,
+	    const struct mig_run_hooks *hooks, struct mig_err *err);
+/* Plans goal from the current heads (as mig_run does inside its lock). */
+int mig_plan_goal(const struct mig_graph *g, const struct mig_strv *current,
+		  const struct mig_goal *goal, struct mig_plan *plan,
+		  struct mig_err *err);
+/*
+ * Writes the SQL that mig_run would execute (sections for the dialect and
+ * version-table statements) to out, without touching a database.
+ */
+void mig_plan_sql(struct mig_buf *out, const struct mig_graph *g,
+		  const struct mig_vt *vt, enum mig_dialect dialect,
+		  const struct mig_strv *current, bool vt_exists,
+		  const struct mig_plan *plan);
+/* Refuses (MIG_ESAFETY, with advice) states that a migration must not touch. */
+int mig_check_migratable(const struct mig_status *st, const struct mig_graph *g,
+			 struct mig_err *err);
+
+/* ---- a program's session: graph, database, version table ------------------ */
+
+enum mig_session_flags {
+	MIG_NEED_DB = 1,	/* connect to -d / $DATABASE_URL */
+	MIG_DB_CREATE = 2,	/* SQLite: create the file if missing */
+	MIG_DB_READONLY = 4,	/* SQLite: open read-only */
+	MIG_NO_GRAPH = 8,	/* do not load the migrations folder */
+};
+
+struct mig_session {
+	struct mig_common *common;
+	struct mig_graph graph;
+	struct mig_db *db;	/* NULL without MIG_NEED_DB */
+	struct mig_vt vt;
+};
+
+/*
+ * Loads the graph of common->migrations_dir and opens the database, in
+ * that order, so bad input is reported before a server is contacted.
+ * Warnings about the graph are printed with -v.  On failure the session is
+ * released.
+ */
+int mig_session_open(struct mig_session *s, struct mig_common *c,
+		     unsigned flags, struct mig_err *err);
+void mig_session_close(struct mig_session *s);
+
+/* ---- reporting a run (mig-upgrade, mig-downgrade) ------------------------ */
+
+struct mig_run_report {
+	const struct mig_common *c;
+	bool upgrade;
+	struct mig_run_hooks hooks;	/* pass to mig_run */
+	struct mig_buf steps;		/* JSON objects of the steps done */
+	size_t nsteps;
+	struct mig_strv from;		/* the rows before the run */
+	double t0;
+};
+void mig_run_report_init(struct mig_run_report *r, const struct mig_common *c,
+			 bool upgrade);
+/* Prints where the database ended up and sets the step output "revision". */
+void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s);
+void mig_run_report_release(struct mig_run_report *r);
+/* Prints the SQL of goal from the database's current rows (--sql). */
+int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,
+		       struct mig_err *err);
+/* Runs goal with the report above, or prints its SQL when sql is true. */
+int mig_move(struct mig_session *s, const struct mig_goal *goal, bool sql,
+	     struct mig_err *err);
+
+/* ---- output --------------------------------------------------------------- */
+
+/* JSON string literal of s (quoted, escaped) appended to b. */
+void json_str(struct mig_buf *b, const char *s);
+/* ["a","b"] */
+void json_strv(struct mig_buf *b, const struct mig_strv *sv);
+/* True when GITHUB_ACTIONS=true. */
+bool gh_active(void);
+/* ::error file=F,line=L::msg (escaped as GitHub requires). */
+void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
+		 const char *msg);
+/* Appends key=value to $GITHUB_OUTPUT (value on one line). */
+int gh_output(const char *key, const char *value);
+/* Appends markdown to $GITHUB_STEP_SUMMARY. */
+int gh_summary(const char *markdown);
+/* Prints each finding as "file:line: severity: msg" plus its hint. */
+void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings);
+void mig_findings_json(struct mig_buf *b, const struct mig_findings *f);
+void mig_findings_annotate(const struct mig_findings *f);
+
+#endif

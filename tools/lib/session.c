@@ -1,0 +1,49 @@
+/*
+ * session.c: the opening every program makes: the revision graph of the
+ * migrations folder, then the database connection, then the version table
+ * it keeps.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <string.h>
+
+int mig_session_open(struct mig_session *s, struct mig_common *c,
+		     unsigned flags, struct mig_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->common = c;
+	s->vt.table = c->version_table;
+	s->vt.schema = c->version_schema;
+	int rc = MIG_OK;
+	if (flags & MIG_NEED_DB)
+		rc = mig_common_need_url(c, err);
+	if (!rc && !(flags & MIG_NO_GRAPH)) {
+		rc = mig_graph_load(&s->graph, c->migrations_dir, err);
+		if (!rc && c->verbosity > 0)
+			mig_findings_print(stderr, &s->graph.findings, true);
+	}
+	if (!rc && (flags & MIG_NEED_DB)) {
+		struct mig_connect_opts o = {
+			.create = flags & MIG_DB_CREATE,
+			.readonly = flags & MIG_DB_READONLY,
+			.wait_seconds = c->wait_seconds,
+			.lock_timeout = c->lock_timeout,
+			.verbose = c->verbosity > 0,
+		};
+		rc = mig_db_open(&s->db, c->database_url, &o, err);
+	}
+	if (!rc && s->db && s->vt.schema && mig_db_dialect(s->db) == MIG_SQLITE)
+		rc = mig_err_set(err, MIG_EINPUT, "--version-schema is for PostgreSQL; "
+				 "SQLite has no schemas");
+	if (rc)
+		mig_session_close(s);
+	return rc;
+}
+
+void mig_session_close(struct mig_session *s)
+{
+	mig_db_close(s->db);
+	s->db = NULL;
+	mig_graph_release(&s->graph);
+}

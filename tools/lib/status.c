@@ -1,0 +1,109 @@
+/*
+ * status.c: where a database stands relative to the revision graph, and the
+ * states in which migrating it must be refused (DESIGN.md: a legacy
+ * database, a recorded revision the graph no longer has).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *mig_db_state_name(enum mig_db_state s)
+{
+	switch (s) {
+	case MIG_STATE_EMPTY:
+		return "empty";
+	case MIG_STATE_LEGACY:
+		return "legacy";
+	case MIG_STATE_UNVERSIONED:
+		return "base";
+	case MIG_STATE_UNKNOWN:
+		return "unknown-revision";
+	case MIG_STATE_CURRENT:
+		return "current";
+	case MIG_STATE_BEHIND:
+		return "behind";
+	}
+	return "?";
+}
+
+void mig_status_release(struct mig_status *s)
+{
+	strv_release(&s->current);
+	strv_release(&s->unknown);
+	strv_release(&s->tables);
+	mig_plan_release(&s->pending);
+}
+
+static enum mig_db_state classify(const struct mig_status *st)
+{
+	if (st->unknown.n)
+		return MIG_STATE_UNKNOWN;
+	if (!st->current.n && st->tables.n)
+		return MIG_STATE_LEGACY;
+	if (!st->current.n && !st->version_table)
+		return MIG_STATE_EMPTY;
+	if (!st->current.n)
+		return MIG_STATE_UNVERSIONED;
+	return st->pending.nsteps ? MIG_STATE_BEHIND : MIG_STATE_CURRENT;
+}
+
+int mig_status_read(struct mig_db *db, const struct mig_graph *g,
+		    const struct mig_vt *vt, struct mig_status *st,
+		    struct mig_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	struct mig_strv all = MIG_STRV_INIT;
+	int rc = mig_db_list_tables(db, vt->schema, &all, err);
+	for (size_t i = 0; !rc && i < all.n; i++)
+		if (strcmp(all.v[i], vt->table))
+			strv_push(&st->tables, all.v[i]);
+		else
+			st->version_table = true;
+	strv_release(&all);
+	if (!rc && st->version_table)
+		rc = mig_vt_read(db, vt, &st->version_table, &st->current, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < st->current.n; i++)
+		if (mig_graph_find(g, st->current.v[i]) == MIG_NONE)
+			strv_push(&st->unknown, st->current.v[i]);
+	if (!st->unknown.n && g->usable)
+		rc = mig_plan_upgrade(g, &st->current, g->heads, g->nheads,
+				      &st->pending, err);
+	st->state = classify(st);
+	return rc;
+}
+
+static const char *single_base(const struct mig_graph *g)
+{
+	return g->nbases == 1 ? g->revs[g->bases[0]].id : NULL;
+}
+
+int mig_check_migratable(const struct mig_status *st, const struct mig_graph *g,
+			 struct mig_err *err)
+{
+	if (st->state == MIG_STATE_LEGACY) {
+		mig_err_set(err, MIG_ESAFETY, "the database has %zu table%s but no "
+			    "version rows: it looks like a legacy database created "
+			    "without migrations (applying them would fail with "
+			    "DuplicateTable)", st->tables.n, st->tables.n == 1 ? "" : "s");
+		const char *base = single_base(g);
+		if (base)
+			return mig_err_hint(err, "if its schema is the baseline, stamp it: "
+					    "mig-stamp %s; then run mig-upgrade", base);
+		return mig_err_hint(err, "stamp it with the revision its schema matches "
+				    "(mig-stamp REV), then run mig-upgrade");
+	}
+	if (st->state == MIG_STATE_UNKNOWN) {
+		char *ids = strv_join(&st->unknown, "', '");
+		mig_err_set(err, MIG_ESAFETY, "the database is at '%s', which is not "
+			    "in %s/versions", ids, g->dir);
+		free(ids);
+		return mig_err_hint(err, "a migration was deleted or is not pulled yet: "
+				    "restore it, or check the schema and repair the "
+				    "record with mig-stamp --force REV");
+	}
+	return MIG_OK;
+}

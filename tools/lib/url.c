@@ -1,0 +1,221 @@
+/*
+ * url.c: database URLs in SQLAlchemy's forms (DESIGN.md "Database URLs").
+ *
+ * SQLite URLs are taken apart here because libsqlite has no URL of this
+ * shape; PostgreSQL URLs are handed to libpq, which parses them, after the
+ * "+driver" part is dropped.  The only thing this file looks for in a
+ * PostgreSQL URL is the password, so that it can be masked wherever the URL
+ * or a message quoting it is printed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *mig_dialect_name(enum mig_dialect d)
+{
+	switch (d) {
+	case MIG_SQLITE:
+		return "sqlite";
+	case MIG_POSTGRESQL:
+		return "postgresql";
+	default:
+		return "any";
+	}
+}
+
+static int parse_sqlite(struct mig_url *url, const char *text, const char *rest,
+			struct mig_err *err)
+{
+	url->dialect = MIG_SQLITE;
+	url->display = xstrdup(text);
+	if (!*rest || !strcmp(rest, "/:memory:")) {
+		url->path = xstrdup(":memory:");
+		return MIG_OK;
+	}
+	if (rest[0] != '/') {
+		mig_err_set(err, MIG_EINPUT,
+			    "'%s': a SQLite URL has no host part", text);
+		return mig_err_hint(err, "use sqlite:///relative/path.db or "
+				    "sqlite:////absolute/path.db");
+	}
+	if (strchr(rest, '?')) {
+		mig_err_set(err, MIG_EINPUT,
+			    "'%s': query parameters are not supported in SQLite URLs",
+			    text);
+		return mig_err_hint(err, "name the file alone, e.g. sqlite:///app.db");
+	}
+	if (!rest[1])
+		return mig_err_set(err, MIG_EINPUT, "'%s': no database file named",
+				   text);
+	url->path = xstrdup(rest + 1);
+	return MIG_OK;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static char *percent_decode(const char *s, size_t n)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < n &&
+		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+			buf_putc(&b, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			buf_putc(&b, s[i]);
+		}
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * Finds the password in "scheme://user:password@host/...?password=...":
+ * sets *start and *len to the raw text (not decoded), or *len = 0.
+ */
+static void find_password(const char *u, size_t *start, size_t *len)
+{
+	*start = *len = 0;
+	const char *auth = strstr(u, "://");
+	if (!auth)
+		return;
+	auth += 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	if (at) {
+		const char *colon = memchr(auth, ':', (size_t)(at - auth));
+		if (colon) {
+			*start = (size_t)(colon + 1 - u);
+			*len = (size_t)(at - colon - 1);
+			return;
+		}
+	}
+	const char *q = strchr(u, '?');
+	for (const char *p = q; p && *p; p = strchr(p + 1, '&')) {
+		if (!strncmp(p + 1, "password=", 9)) {
+			*start = (size_t)(p + 10 - u);
+			*len = strcspn(p + 10, "&#");
+			return;
+		}
+	}
+}
+
+static int parse_postgresql(struct mig_url *url, const char *text,
+			    const char *rest, struct mig_err *err)
+{
+	url->dialect = MIG_POSTGRESQL;
+	url->conninfo = xasprintf("postgresql://%s", rest);
+	size_t pstart, plen;
+	find_password(url->conninfo, &pstart, &plen);
+	if (plen) {
+		url->password = xstrndup(url->conninfo + pstart, plen);
+		url->password_decoded = percent_decode(url->password, plen);
+		struct mig_buf b = MIG_BUF_INIT;
+		buf_add(&b, url->conninfo, pstart);
+		buf_puts(&b, "***");
+		buf_puts(&b, url->conninfo + pstart + plen);
+		url->display = buf_detach(&b);
+	} else {
+		url->display = xstrdup(url->conninfo);
+	}
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url->conninfo, &perr);
+	if (!opts) {
+		char *why = perr ? mig_url_redact(url, perr) : xstrdup("malformed");
+		size_t n = strlen(why);
+		while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
+			why[--n] = '\0';
+		mig_err_set(err, MIG_EINPUT, "'%s': %s", url->display, why);
+		free(why);
+		PQfreemem(perr);
+		(void)text;
+		return mig_err_hint(err, "the form is postgresql://user:password@host:port/dbname"
+				    " (percent-encode @ : / %% in the password)");
+	}
+	PQconninfoFree(opts);
+	return MIG_OK;
+}
+
+int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
+{
+	memset(url, 0, sizeof(*url));
+	const char *sep = strstr(text, "://");
+	if (!sep) {
+		mig_err_set(err, MIG_EINPUT, "'%s' is not a database URL", text);
+		return mig_err_hint(err, "use sqlite:///path.db or "
+				    "postgresql://user@host/dbname");
+	}
+	size_t slen = (size_t)(sep - text);
+	size_t blen = strcspn(text, "+");
+	if (blen > slen)
+		blen = slen;
+	const char *rest = sep + 3;
+	int rc;
+	if (blen == 6 && !strncmp(text, "sqlite", 6) && blen == slen)
+		rc = parse_sqlite(url, text, rest, err);
+	else if ((blen == 10 && !strncmp(text, "postgresql", 10)) ||
+		 (blen == 8 && !strncmp(text, "postgres", 8)))
+		rc = parse_postgresql(url, text, rest, err);
+	else {
+		mig_err_set(err, MIG_EINPUT, "unsupported database URL scheme '%.*s'",
+			    (int)slen, text);
+		rc = mig_err_hint(err, "mig speaks sqlite:/// and postgresql://");
+	}
+	if (rc)
+		mig_url_release(url);
+	return rc;
+}
+
+void mig_url_release(struct mig_url *url)
+{
+	free(url->path);
+	free(url->conninfo);
+	free(url->display);
+	free(url->password);
+	free(url->password_decoded);
+	memset(url, 0, sizeof(*url));
+}
+
+static char *replace_all(const char *s, const char *what)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t wlen = strlen(what);
+	const char *p;
+	while ((p = strstr(s, what))) {
+		buf_add(&b, s, (size_t)(p - s));
+		buf_puts(&b, "***");
+		s = p + wlen;
+	}
+	buf_puts(&b, s);
+	return buf_detach(&b);
+}
+
+char *mig_url_redact(const struct mig_url *url, const char *s)
+{
+	char *out = xstrdup(s);
+	const char *secrets[2] = { url->password, url->password_decoded };
+	for (int i = 0; i < 2; i++) {
+		if (!secrets[i] || !*secrets[i])
+			continue;
+		char *next = replace_all(out, secrets[i]);
+		free(out);
+		out = next;
+	}
+	return out;
+}

@@ -1,0 +1,129 @@
+/*
+ * mig-downgrade: reverts migrations, newest first, each revision in its own
+ * transaction together with its alembic_version change, down to a revision,
+ * to base, or by a number of steps.  The replacement for "alembic
+ * downgrade".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
+	"                     [--format text|json] [--wait SECONDS] [--lock-timeout SECONDS]\n"
+	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
+	"\n"
+	"Revert migrations of DIR/versions (default: migrations), newest first.\n"
+	"\n"
+	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
+	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
+	"      --to REV            keep REV and its ancestors (an id, a unique prefix\n"
+	"                          or a branch label); base reverts everything;\n"
+	"                          -N reverts the N most recent revisions\n"
+	"      --sql               print the SQL that would run; change nothing\n"
+	"      --format FMT        text (default) or json\n"
+	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
+	"      --version-table NAME    default alembic_version\n"
+	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"  -q, --quiet             print only errors\n"
+	"  -v, --verbose           print graph warnings and server notices\n"
+	"  -h, --help              show this help\n"
+	"      --version           show the version\n"
+	"\n"
+	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
+	"failing downgrade is rolled back), 4 refused (unknown revision recorded).\n";
+
+static void usage(FILE *fp, int code) __attribute__((noreturn));
+static void usage(FILE *fp, int code)
+{
+	fputs(usage_text, fp);
+	exit(code);
+}
+
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL };
+
+struct downgrade_opts {
+	struct mig_common common;
+	const char *to;
+	bool sql;
+};
+
+static int downgrade(struct downgrade_opts *o, struct mig_err *err)
+{
+	struct mig_goal goal = { false, NULL, 0, 0 };
+	int rc = MIG_OK;
+	if (o->to[0] == '-')
+		rc = mig_parse_int("--to", o->to + 1, 1, 1000000, &goal.steps, err);
+	if (rc)
+		return rc;
+	struct mig_session s;
+	unsigned flags = MIG_NEED_DB | (o->sql ? MIG_DB_READONLY : 0);
+	rc = mig_session_open(&s, &o->common, flags, err);
+	if (rc)
+		return rc;
+	size_t *target = NULL;
+	rc = mig_graph_require_usable(&s.graph, err);
+	if (!rc && !goal.steps)
+		rc = mig_graph_resolve(&s.graph, o->to, &target, &goal.ntarget, err);
+	if (!rc && goal.ntarget > 1)
+		rc = mig_err_set(err, MIG_EINPUT, "--to names %zu revisions; name one",
+				 goal.ntarget);
+	goal.target = target;
+	if (!rc)
+		rc = mig_move(&s, &goal, o->sql, err);
+	free(target);
+	mig_session_close(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		MIG_COMMON_LONGOPTS,
+		{ "sql", no_argument, NULL, OPT_SQL },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct downgrade_opts o = { .to = NULL };
+	struct mig_err err = MIG_ERR_INIT;
+	int c, rc;
+	mig_init(argv[0], &o.common);
+	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
+			continue;
+		if (rc)
+			return mig_report_error(&err);
+		switch (c) {
+		case 'h':
+			usage(stdout, 0);
+		case MIG_OPT_VERSION:
+			mig_print_version();
+			return mig_close_stdout(0);
+		case OPT_SQL:
+			o.sql = true;
+			break;
+		case OPT_TO:
+			o.to = optarg;
+			break;
+		default:
+			usage(stderr, MIG_EINPUT);
+		}
+	}
+	if (optind != argc) {
+		mig_warn("unexpected argument '%s'", argv[optind]);
+		usage(stderr, MIG_EINPUT);
+	}
+	if (!o.to) {
+		mig_warn("--to is required: a revision, base, or -N");
+		usage(stderr, MIG_EINPUT);
+	}
+	rc = downgrade(&o, &err);
+	if (rc)
+		mig_report_error(&err);
+	mig_err_release(&err);
+	return mig_close_stdout(rc);
+}

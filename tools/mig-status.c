@@ -1,0 +1,203 @@
+/*
+ * mig-status: where a database stands: its current revision(s), the heads
+ * of the migrations folder, what is pending, and the states that need a
+ * person (empty, legacy, a recorded revision the folder no longer has).
+ * With --check it is a readiness probe: exit 0 only at head.  The
+ * replacement for "alembic current / heads / history".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: mig-status [-d URL] [-m DIR] [--check] [--format text|json]\n"
+	"                  [--wait SECONDS] [--version-table NAME]\n"
+	"                  [--version-schema NAME] [-q | -v]\n"
+	"\n"
+	"Show the database's revision, the heads of DIR/versions and what is pending.\n"
+	"\n"
+	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
+	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
+	"      --check             readiness probe: exit 0 at head, 1 otherwise\n"
+	"      --format FMT        text (default) or json\n"
+	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --version-table NAME    default alembic_version\n"
+	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"  -q, --quiet             print nothing; the exit status tells\n"
+	"  -v, --verbose           print graph warnings and server notices\n"
+	"  -h, --help              show this help\n"
+	"      --version           show the version\n"
+	"\n"
+	"Exit: 0 done (with --check: at head), 1 with --check: not at head,\n"
+	"2 bad usage or migration files, 3 database unreachable.\n";
+
+static void usage(FILE *fp, int code) __attribute__((noreturn));
+static void usage(FILE *fp, int code)
+{
+	fputs(usage_text, fp);
+	exit(code);
+}
+
+enum { OPT_CHECK = MIG_OPT_FIRST_OWN };
+
+struct status_opts {
+	struct mig_common common;
+	bool check;
+};
+
+static char *heads_of(const struct mig_graph *g)
+{
+	struct mig_strv ids = MIG_STRV_INIT;
+	for (size_t i = 0; i < g->nheads; i++)
+		strv_push(&ids, g->revs[g->heads[i]].id);
+	char *s = strv_join(&ids, ", ");
+	strv_release(&ids);
+	return s;
+}
+
+/* One line saying what the state means and what to do about it. */
+static char *state_line(const struct mig_status *st, const struct mig_graph *g)
+{
+	switch (st->state) {
+	case MIG_STATE_EMPTY:
+		return xasprintf("empty (no tables; mig-upgrade creates the schema)");
+	case MIG_STATE_LEGACY:
+		return xasprintf("legacy (%zu tables, no version rows; stamp it with "
+				 "mig-stamp %s if its schema matches)", st->tables.n,
+				 g->nbases == 1 ? g->revs[g->bases[0]].id : "REV");
+	case MIG_STATE_UNVERSIONED:
+		return xasprintf("base (version table present, no revision applied)");
+	case MIG_STATE_UNKNOWN:
+		return xasprintf("unknown revision (not in %s/versions; restore the "
+				 "migration, or check the schema and run mig-stamp --force)",
+				 g->dir);
+	case MIG_STATE_CURRENT:
+		return xasprintf("current (at head)");
+	case MIG_STATE_BEHIND:
+		return xasprintf("behind (%zu pending)", st->pending.nsteps);
+	}
+	return xstrdup("?");
+}
+
+static void print_text(const struct mig_session *s, const struct mig_status *st)
+{
+	const struct mig_graph *g = &s->graph;
+	char *cur = strv_join(&st->current, ", ");
+	char *heads = heads_of(g);
+	char *state = state_line(st, g);
+	printf("database: %s\n", mig_db_url(s->db)->display);
+	printf("state:    %s\n", state);
+	printf("current:  %s\n", st->current.n ? cur : "base");
+	printf("heads:    %s\n", g->nheads ? heads : "(no migrations)");
+	for (size_t i = 0; i < st->pending.nsteps; i++) {
+		const struct mig_rev *rev = &g->revs[st->pending.steps[i].rev];
+		printf("%s  %s  %s\n", i ? "         " : "pending: ", rev->id,
+		       rev->message ? rev->message : "");
+	}
+	free(state);
+	free(heads);
+	free(cur);
+}
+
+static void print_json(const struct mig_session *s, const struct mig_status *st)
+{
+	const struct mig_graph *g = &s->graph;
+	struct mig_buf b = MIG_BUF_INIT;
+	struct mig_strv heads = MIG_STRV_INIT;
+	for (size_t i = 0; i < g->nheads; i++)
+		strv_push(&heads, g->revs[g->heads[i]].id);
+	buf_puts(&b, "{\"database\":");
+	json_str(&b, mig_db_url(s->db)->display);
+	buf_puts(&b, ",\"state\":");
+	json_str(&b, mig_db_state_name(st->state));
+	buf_puts(&b, ",\"current\":");
+	json_strv(&b, &st->current);
+	buf_puts(&b, ",\"heads\":");
+	json_strv(&b, &heads);
+	buf_puts(&b, ",\"unknown\":");
+	json_strv(&b, &st->unknown);
+	buf_printf(&b, ",\"version_table\":%s,\"tables\":%zu,\"pending\":[",
+		   st->version_table ? "true" : "false", st->tables.n);
+	for (size_t i = 0; i < st->pending.nsteps; i++) {
+		const struct mig_rev *rev = &g->revs[st->pending.steps[i].rev];
+		buf_puts(&b, i ? ",{\"revision\":" : "{\"revision\":");
+		json_str(&b, rev->id);
+		buf_puts(&b, ",\"message\":");
+		json_str(&b, rev->message);
+		buf_putc(&b, '}');
+	}
+	buf_puts(&b, "]}\n");
+	fputs(buf_str(&b), stdout);
+	buf_release(&b);
+	strv_release(&heads);
+}
+
+static int status(struct status_opts *o, struct mig_err *err)
+{
+	struct mig_session s;
+	int rc = mig_session_open(&s, &o->common, MIG_NEED_DB | MIG_DB_READONLY, err);
+	if (rc)
+		return rc;
+	struct mig_status st;
+	rc = mig_graph_require_usable(&s.graph, err);
+	if (!rc)
+		rc = mig_status_read(s.db, &s.graph, &s.vt, &st, err);
+	if (!rc) {
+		if (o->common.format == MIG_FORMAT_JSON)
+			print_json(&s, &st);
+		else if (o->common.verbosity >= 0)
+			print_text(&s, &st);
+		char *cur = strv_join(&st.current, ", ");
+		gh_output("revision", st.current.n ? cur : "base");
+		gh_output("state", mig_db_state_name(st.state));
+		free(cur);
+		if (o->check && st.state != MIG_STATE_CURRENT)
+			rc = MIG_EFOUND;
+		mig_status_release(&st);
+	}
+	mig_session_close(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		MIG_COMMON_LONGOPTS,
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status_opts o = { .check = false };
+	struct mig_err err = MIG_ERR_INIT;
+	int c, rc;
+	mig_init(argv[0], &o.common);
+	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
+			continue;
+		if (rc)
+			return mig_report_error(&err);
+		switch (c) {
+		case 'h':
+			usage(stdout, 0);
+		case MIG_OPT_VERSION:
+			mig_print_version();
+			return mig_close_stdout(0);
+		case OPT_CHECK:
+			o.check = true;
+			break;
+		default:
+			usage(stderr, MIG_EINPUT);
+		}
+	}
+	if (optind != argc) {
+		mig_warn("unexpected argument '%s'", argv[optind]);
+		usage(stderr, MIG_EINPUT);
+	}
+	rc = status(&o, &err);
+	if (rc && err.msg)
+		mig_report_error(&err);
+	mig_err_release(&err);
+	return mig_close_stdout(rc);
+}
