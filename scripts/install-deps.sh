@@ -18,8 +18,8 @@ packages=(
 	# checkers: sanitizers (clang), valgrind, shellcheck for the scripts
 	clang valgrind shellcheck
 	# tools the scripts and docs use: curl, man page rendering, TLS roots,
-	# pgrep/pkill, runuser/setsid
-	curl man-db groff-base ca-certificates procps util-linux
+	# pgrep/pkill, runuser/setsid, jq for checking JSON output
+	curl man-db groff-base ca-certificates procps util-linux jq
 )
 
 # One dpkg-query for all packages. Unknown packages make it exit 1 and print

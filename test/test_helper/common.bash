@@ -148,3 +148,36 @@ _mig_sqlite_path() {
 	*) echo "$1" ;;
 	esac
 }
+
+# baseline_section up|down: the upgrade or downgrade SQL of the baseline revision.
+baseline_section() {
+	local marker="-- +upgrade"
+	[[ $1 == down ]] && marker="-- +downgrade"
+	awk -v m="$marker" '/^-- \+/ { on = ($0 == m); next } on' \
+		"$REPO/migrations/versions/b07a366647c3_baseline_schema.sql"
+}
+
+# make_legacy_db FILE_OR_URL: the baseline's 23 tables made by plain SQL, without
+# any version table, as production databases were before they were stamped.
+make_legacy_db() {
+	if _mig_is_pg "$1"; then
+		pg_sql "$1" "$(baseline_section up)"
+	else
+		sqlite_sql "$1" "$(baseline_section up)"
+	fi
+}
+
+# db_fingerprint FILE_OR_URL: every table with its columns and the version rows,
+# to compare a database before and after a command that must change nothing.
+db_fingerprint() {
+	if _mig_is_pg "$1"; then
+		pg_sql "$1" "SELECT table_name || '.' || column_name || ':' || data_type
+			FROM information_schema.columns WHERE table_schema = 'public'
+			ORDER BY 1"
+	else
+		sqlite_sql "$1" "SELECT m.name || '.' || p.name || ':' || p.type
+			FROM sqlite_schema m JOIN pragma_table_info(m.name) p
+			WHERE m.type = 'table' ORDER BY 1"
+	fi
+	echo "rows: $(version_rows "$1")"
+}

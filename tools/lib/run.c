@@ -153,6 +153,18 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	return rc;
 }
 
+static void explain_rollback(const struct run *r, const struct mig_step *step,
+			     const struct mig_strv *rows, struct mig_err *err)
+{
+	if (err->hint || err->code != MIG_EDB)
+		return;
+	char *ids = strv_join(rows, ", ");
+	mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
+		     step->upgrade ? "the upgrade" : "the downgrade",
+		     r->g->revs[step->rev].id, rows->n ? ids : "base");
+	free(ids);
+}
+
 static int run_loop(struct run *r, struct mig_err *err)
 {
 	for (;;) {
@@ -171,6 +183,7 @@ static int run_loop(struct run *r, struct mig_err *err)
 		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, err);
 		if (rc) {
 			mig_db_rollback(r->db);
+			explain_rollback(r, step, &rows, err);
 			strv_release(&rows);
 			return rc;
 		}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# mig-status on real SQLite files and the sandbox PostgreSQL server.
+
+load test_helper/common
+
+@test "mig-status reports an empty database with the whole chain pending" {
+	db=$BATS_TEST_TMPDIR/empty.db
+	sqlite_sql "$db" "PRAGMA user_version = 1"
+	run --separate-stderr mig-status -d "$(sqlite_url "$db")"
+	assert_success
+	assert_line "state:    empty (no tables; mig-upgrade creates the schema)"
+	assert_line "current:  base"
+	assert_line "heads:    b07a366647c3"
+	assert_line "pending:   b07a366647c3  baseline schema"
+}
+
+@test "mig-status --check is 1 behind head, 0 at head, on PostgreSQL" {
+	require_pg
+	url=$(pg_new_db)
+	run --separate-stderr mig-status --check -q -d "$url"
+	assert_failure 1
+	assert_output ""
+	mig-upgrade -q -d "$url"
+	run --separate-stderr mig-status --check -d "$url"
+	assert_success
+	assert_line "state:    current (at head)"
+	assert_line "current:  b07a366647c3"
+}
+
+@test "mig-status --check is 3 when the database cannot be reached" {
+	run --separate-stderr mig-status --check -d "postgresql://mig:pw@127.0.0.1:1/x"
+	assert_failure 3
+	[[ $stderr == *"cannot connect"* ]]
+	run --separate-stderr mig-status --check -d "sqlite:///$BATS_TEST_TMPDIR/missing.db"
+	assert_failure 3
+	[[ $stderr == *"no such database file"* ]]
+	[[ ! -e $BATS_TEST_TMPDIR/missing.db ]]
+}
+
+@test "mig-status names a legacy database and the stamp that fixes it, without changing it" {
+	db=$BATS_TEST_TMPDIR/legacy.db
+	make_legacy_db "$db"
+	before=$(db_fingerprint "$db")
+	run --separate-stderr mig-status -d "$(sqlite_url "$db")"
+	assert_success
+	assert_line --partial "state:    legacy (23 tables, no version rows; stamp it with mig-stamp b07a366647c3"
+	run mig-status --check -q -d "$(sqlite_url "$db")"
+	assert_failure 1
+	assert_equal "$(db_fingerprint "$db")" "$before"
+}
+
+@test "mig-status names a recorded revision that the folder no longer has" {
+	require_pg
+	url=$(pg_new_db)
+	mig-upgrade -q -d "$url"
+	pg_sql "$url" "UPDATE alembic_version SET version_num = 'p7_comprehensive'"
+	run --separate-stderr mig-status --format json -d "$url"
+	assert_success
+	run jq -r '[.state, .current[0], .unknown[0], .tables] | @tsv' <<<"$output"
+	assert_output "$(printf 'unknown-revision\tp7_comprehensive\tp7_comprehensive\t23')"
+}
+
+@test "mig-status --format json describes a current database" {
+	db=$BATS_TEST_TMPDIR/json.db
+	mig-upgrade -q -d "$(sqlite_url "$db")"
+	run --separate-stderr mig-status --format json -d "$(sqlite_url "$db")"
+	assert_success
+	run jq -c '{state, current, heads, pending, version_table}' <<<"$output"
+	assert_output '{"state":"current","current":["b07a366647c3"],"heads":["b07a366647c3"],"pending":[],"version_table":true}'
+}
+
+@test "mig-status writes the revision to GITHUB_OUTPUT under GitHub Actions" {
+	db=$BATS_TEST_TMPDIR/gh.db
+	mig-upgrade -q -d "$(sqlite_url "$db")"
+	out=$BATS_TEST_TMPDIR/github_output
+	GITHUB_ACTIONS=true GITHUB_OUTPUT=$out run mig-status -q -d "$(sqlite_url "$db")"
+	assert_success
+	assert_equal "$(cat "$out")" "$(printf 'revision=b07a366647c3\nstate=current')"
+}
+
+@test "mig-status with a missing migrations folder exits 2 and says which" {
+	run --separate-stderr mig-status -d sqlite:// -m "$BATS_TEST_TMPDIR/nowhere"
+	assert_failure 2
+	[[ $stderr == *"$BATS_TEST_TMPDIR/nowhere/versions: No such file or directory"* ]]
+}
+
+@test "a malformed migration header is bad input: exit 2 with file and line" {
+	make_migrations "$BATS_TEST_TMPDIR/m"
+	printf -- '-- revision: abc\n-- down_revison: none\n\n-- +upgrade\nSELECT 1;\n' \
+		>"$BATS_TEST_TMPDIR/m/versions/abc_x.sql"
+	run --separate-stderr mig-status -d sqlite:// -m "$BATS_TEST_TMPDIR/m"
+	assert_failure 2
+	[[ $stderr == *"versions/abc_x.sql:2: unknown header key 'down_revison'"* ]]
+}
