@@ -30,7 +30,7 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 ALL_CFLAGS = $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib
 ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN)
 
-PROGRAMS = mig-upgrade mig-downgrade mig-status
+PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema
 LIB_SRC = $(sort $(wildcard tools/lib/*.c))
 LIB_OBJ = $(LIB_SRC:tools/lib/%.c=$(BUILD)/lib/%.o)
 LIB = $(BUILD)/libmig.a

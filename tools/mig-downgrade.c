@@ -54,7 +54,7 @@ struct downgrade_opts {
 
 static int downgrade(struct downgrade_opts *o, struct mig_err *err)
 {
-	struct mig_goal goal = { false, NULL, 0, 0 };
+	struct mig_goal goal = { false, NULL, 0, 0, MIG_NONE };
 	int rc = MIG_OK;
 	if (o->to[0] == '-')
 		rc = mig_parse_int("--to", o->to + 1, 1, 1000000, &goal.steps, err);

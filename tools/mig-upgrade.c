@@ -63,7 +63,7 @@ static int upgrade(struct upgrade_opts *o, struct mig_err *err)
 	if (!rc)
 		rc = mig_graph_resolve(&s.graph, o->to, &target, &ntarget, err);
 	if (!rc) {
-		struct mig_goal goal = { true, target, ntarget, 0 };
+		struct mig_goal goal = { true, target, ntarget, 0, MIG_NONE };
 		rc = mig_move(&s, &goal, o->sql, err);
 	}
 	free(target);

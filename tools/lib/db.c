@@ -126,6 +126,19 @@ int mig_db_list_tables(struct mig_db *db, const char *schema,
 	return redact(db, db->drv->list_tables(db, schema, out, err), err);
 }
 
+int mig_db_introspect(struct mig_db *db, const char *schema,
+		      const char *skip_table, struct mig_schema *out,
+		      struct mig_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = redact(db, db->drv->introspect(db, schema, skip_table, out, err), err);
+	if (rc)
+		mig_schema_release(out);
+	else
+		mig_schema_sort(out);
+	return rc;
+}
+
 int mig_db_table_exists(struct mig_db *db, const char *schema,
 			const char *table, bool *exists, struct mig_err *err)
 {

@@ -31,6 +31,10 @@ struct mig_driver {
 	/* Tables (not views) of a schema, sorted by name. */
 	int (*list_tables)(struct mig_db *db, const char *schema,
 			   struct mig_strv *out, struct mig_err *err);
+	/* The whole schema in a fixed number of queries; see mig.h. */
+	int (*introspect)(struct mig_db *db, const char *schema,
+			  const char *skip_table, struct mig_schema *out,
+			  struct mig_err *err);
 	void (*close)(struct mig_db *db);
 };
 
@@ -44,6 +48,12 @@ struct mig_db {
 
 extern const struct mig_driver mig_driver_sqlite;
 extern const struct mig_driver mig_driver_pg;
+
+/* Runs a driver's three catalog queries ($1 schema, $2 table to skip) and
+ * builds the model from their rows (introspect.c describes the shapes). */
+int mig_introspect_run(struct mig_db *db, const char *const sql[3],
+		       const char *schema, const char *skip_table,
+		       struct mig_schema *out, struct mig_err *err);
 
 /* Line of byte offset in sql, counting from first_line. */
 int mig_sql_line(const char *sql, size_t offset, int first_line);

@@ -276,6 +276,54 @@ static int pg_list_tables(struct mig_db *db, const char *schema,
 	return rc;
 }
 
+#define PG_TABLES \
+	"c.relkind IN ('r', 'p') AND NOT c.relispartition " \
+	"AND n.nspname = COALESCE($1::text, current_schema()) " \
+	"AND c.relname <> COALESCE($2::text, '')"
+#define PG_NAMES(keys, rel) \
+	"array_to_string(ARRAY(SELECT a.attname FROM unnest(" keys ") WITH ORDINALITY " \
+	"k(num, ord) JOIN pg_catalog.pg_attribute a ON a.attrelid = " rel \
+	" AND a.attnum = k.num ORDER BY k.ord), chr(31))"
+
+/* The three catalog queries of introspect.c, each over the whole schema. */
+static const char *const pg_catalog[3] = {
+	"SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
+	"a.attnotnull, pg_get_expr(d.adbin, d.adrelid), NULL "
+	"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	"LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+	"AND NOT a.attisdropped LEFT JOIN pg_catalog.pg_attrdef d "
+	"ON d.adrelid = c.oid AND d.adnum = a.attnum WHERE " PG_TABLES
+	" ORDER BY c.relname COLLATE \"C\", a.attnum",
+
+	"SELECT c.relname, con.contype, " PG_NAMES("con.conkey", "con.conrelid") ", "
+	"r.relname, " PG_NAMES("con.confkey", "con.confrelid") ", "
+	"con.confdeltype, con.confupdtype "
+	"FROM pg_catalog.pg_constraint con JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	"LEFT JOIN pg_catalog.pg_class r ON r.oid = con.confrelid "
+	"WHERE con.contype IN ('p', 'u', 'f') AND " PG_TABLES
+	" ORDER BY c.relname COLLATE \"C\", con.conname COLLATE \"C\"",
+
+	"SELECT c.relname, ic.relname, i.indisunique, am.amname, "
+	"array_to_string(ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) "
+	"FROM generate_series(1, i.indnkeyatts) k ORDER BY k), chr(31)), "
+	"pg_get_expr(i.indpred, i.indrelid) "
+	"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+	"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+	"JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE " PG_TABLES
+	" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con "
+	"WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) "
+	"ORDER BY c.relname COLLATE \"C\", ic.relname COLLATE \"C\"",
+};
+
+static int pg_introspect(struct mig_db *db, const char *schema,
+			 const char *skip_table, struct mig_schema *out,
+			 struct mig_err *err)
+{
+	return mig_introspect_run(db, pg_catalog, schema, skip_table, out, err);
+}
+
 static void pg_close(struct mig_db *db)
 {
 	PQfinish(H(db));
@@ -292,5 +340,6 @@ const struct mig_driver mig_driver_pg = {
 	.lock        = pg_lock,		/* session advisory lock, lock_timeout */
 	.unlock      = pg_unlock,
 	.list_tables = pg_list_tables,
+	.introspect  = pg_introspect,	/* three pg_catalog queries */
 	.close       = pg_close,
 };

@@ -196,6 +196,48 @@ static int sqlite_list_tables(struct mig_db *db, const char *schema,
 	return rc;
 }
 
+#define SQLITE_USER_TABLES \
+	"m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' " \
+	"AND m.name <> coalesce($2, '')"
+
+/* The three catalog queries of introspect.c, through PRAGMA table
+ * functions so that each covers every table at once. */
+static const char *const sqlite_catalog[3] = {
+	"SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk "
+	"FROM sqlite_master m LEFT JOIN pragma_table_info(m.name) p "
+	"WHERE " SQLITE_USER_TABLES " ORDER BY m.name, p.cid",
+
+	"SELECT tbl, 'f', group_concat(frm, char(31)), ref, group_concat(dst, char(31)), "
+	"on_delete, on_update FROM (SELECT m.name AS tbl, f.id AS id, f.\"from\" AS frm, "
+	"f.\"table\" AS ref, f.\"to\" AS dst, f.on_delete, f.on_update "
+	"FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f "
+	"WHERE " SQLITE_USER_TABLES " ORDER BY m.name, f.id, f.seq) GROUP BY tbl, id "
+	"UNION ALL "
+	"SELECT tbl, 'u', group_concat(col, char(31)), NULL, NULL, NULL, NULL "
+	"FROM (SELECT m.name AS tbl, il.name AS idx, ii.name AS col "
+	"FROM sqlite_master m JOIN pragma_index_list(m.name) il "
+	"JOIN pragma_index_info(il.name) ii WHERE " SQLITE_USER_TABLES
+	" AND il.origin = 'u' ORDER BY m.name, il.name, ii.seqno) GROUP BY tbl, idx "
+	"ORDER BY 1",
+
+	"SELECT tbl, idx, uniq, NULL, group_concat(coalesce(col, '<expression>'), char(31)), "
+	"CASE WHEN partial THEN substr(sql, instr(upper(sql), ' WHERE ') + 7) END "
+	"FROM (SELECT m.name AS tbl, il.name AS idx, il.\"unique\" AS uniq, il.partial AS partial, "
+	"s.sql AS sql, ii.name AS col FROM sqlite_master m "
+	"JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) ii "
+	"LEFT JOIN sqlite_master s ON s.type = 'index' AND s.name = il.name "
+	"WHERE " SQLITE_USER_TABLES " AND il.origin = 'c' AND ii.key "
+	"ORDER BY m.name, il.name, ii.seqno) GROUP BY tbl, idx ORDER BY tbl, idx",
+};
+
+static int sqlite_introspect(struct mig_db *db, const char *schema,
+			     const char *skip_table, struct mig_schema *out,
+			     struct mig_err *err)
+{
+	(void)schema;
+	return mig_introspect_run(db, sqlite_catalog, NULL, skip_table, out, err);
+}
+
 static void sqlite_close(struct mig_db *db)
 {
 	sqlite3_close(H(db));
@@ -212,5 +254,6 @@ const struct mig_driver mig_driver_sqlite = {
 	.lock        = sqlite_lock,	/* the busy timeout, set at connect */
 	.unlock      = sqlite_unlock,
 	.list_tables = sqlite_list_tables,
+	.introspect  = sqlite_introspect,	/* three PRAGMA table-function queries */
 	.close       = sqlite_close,
 };

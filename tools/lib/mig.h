@@ -470,6 +470,7 @@ struct mig_goal {
 	const size_t *target;	/* none: base (downgrade) or nothing (upgrade) */
 	size_t ntarget;
 	long steps;		/* downgrade only: revert this many, if > 0 */
+	size_t only;		/* MIG_NONE, or the one revision to apply/revert */
 };
 
 /*
@@ -501,6 +502,117 @@ void mig_plan_sql(struct mig_buf *out, const struct mig_graph *g,
 /* Refuses (MIG_ESAFETY, with advice) states that a migration must not touch. */
 int mig_check_migratable(const struct mig_status *st, const struct mig_graph *g,
 			 struct mig_err *err);
+
+/* ---- the schema model (introspection, specs, comparison) ------------------ */
+
+/*
+ * One model for a live database and for a YAML spec.  Types are normalized
+ * (mig_type_normalize) so that the same migration reads the same on both
+ * dialects.  In a spec, a field that was not written is "unset": NULL for
+ * strings, -1 for tristate ints, and has_* false for lists, and comparison
+ * skips it unless --strict.  'line' is the spec line (0 for live objects).
+ */
+struct mig_column {
+	char *name;
+	char *type;		/* normalized, e.g. "varchar(36)" */
+	int nullable;		/* 1, 0, or -1 unset */
+	char *default_value;	/* normalized expression, NULL when none/unset */
+	bool has_default;	/* spec: default was written (null = none) */
+	int line;
+};
+
+struct mig_fk {
+	struct mig_strv columns;
+	char *ref_table;
+	struct mig_strv ref_columns;
+	char *on_delete;	/* "cascade", "set null", ...; NULL: no action */
+	char *on_update;
+	int line;
+};
+
+struct mig_index {
+	char *name;
+	struct mig_strv columns;	/* column names or expressions */
+	int unique;		/* 1, 0, or -1 unset */
+	char *method;		/* PostgreSQL access method other than btree */
+	char *where;		/* partial index predicate */
+	int line;
+};
+
+struct mig_table {
+	char *name;
+	struct mig_column *columns;
+	size_t ncolumns;
+	struct mig_strv primary_key;
+	bool has_primary_key;
+	struct mig_fk *fks;
+	size_t nfks;
+	bool has_fks;
+	struct mig_strv *uniques;	/* each a list of columns */
+	int *unique_lines;
+	size_t nuniques;
+	bool has_uniques;
+	struct mig_index *indexes;
+	size_t nindexes;
+	bool has_indexes;
+	int line;
+};
+
+struct mig_schema {
+	struct mig_table *tables;
+	size_t ntables;
+	char *file;		/* the spec's path, for findings */
+};
+
+/* Returns a new string: the canonical name of a declared or catalog type. */
+char *mig_type_normalize(const char *type);
+struct mig_table *mig_schema_add_table(struct mig_schema *s, const char *name);
+struct mig_table *mig_schema_find(const struct mig_schema *s, const char *name);
+struct mig_column *mig_table_add_column(struct mig_table *t, const char *name);
+struct mig_column *mig_table_find_column(const struct mig_table *t,
+					 const char *name);
+struct mig_fk *mig_table_add_fk(struct mig_table *t);
+struct mig_index *mig_table_add_index(struct mig_table *t, const char *name);
+struct mig_strv *mig_table_add_unique(struct mig_table *t, int line);
+/* Sorts tables by name, and keys, uniques and indexes canonically. */
+void mig_schema_sort(struct mig_schema *s);
+void mig_schema_release(struct mig_schema *s);
+
+/*
+ * Reads the schema of a live database in a fixed number of queries:
+ * every table of the schema (NULL: SQLite's main / PostgreSQL's
+ * current_schema()) except skip_table (the version table, or NULL).
+ */
+int mig_db_introspect(struct mig_db *db, const char *schema,
+		      const char *skip_table, struct mig_schema *out,
+		      struct mig_err *err);
+
+/*
+ * Loads a YAML spec (the format of DESIGN.md).  MIG_EINPUT with
+ * "file:line:column: what" for bad YAML, unknown keys, unknown types,
+ * duplicate keys or aliases.  strict also requires foreign keys to name
+ * tables the spec defines.
+ */
+int mig_spec_load(struct mig_schema *out, const char *path, bool strict,
+		  struct mig_err *err);
+/* Writes s as a spec: stable order, so equal schemas give equal bytes. */
+int mig_spec_dump(const struct mig_schema *s, FILE *fp, struct mig_err *err);
+
+/*
+ * Compares a live schema with a spec, adding one finding per difference
+ * (file and line of the spec).  Partial specs check only what they name;
+ * strict reports everything else as extra.
+ */
+void mig_schema_compare(const struct mig_schema *live, const struct mig_schema *spec,
+			bool strict, struct mig_findings *out);
+/* The rule that holds whatever a spec says: a foreign key column must have
+ * the type of the column it references (PostgreSQL refuses it otherwise). */
+void mig_schema_check_fk_types(const struct mig_schema *live,
+			       struct mig_findings *out);
+/* Differences between two live schemas (stamp check, round trip): each a
+ * finding; expected_name and actual_name say what the sides are. */
+void mig_schema_diff(const struct mig_schema *expected, const struct mig_schema *actual,
+		     struct mig_findings *out);
 
 /* ---- a program's session: graph, database, version table ------------------ */
 
@@ -550,6 +662,45 @@ int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,
 /* Runs goal with the report above, or prints its SQL when sql is true. */
 int mig_move(struct mig_session *s, const struct mig_goal *goal, bool sql,
 	     struct mig_err *err);
+
+/* ---- mig-verify: the CI migrations job ------------------------------------ */
+
+struct mig_verify_opts {
+	const struct mig_common *common;	/* -d: an empty database, else temp SQLite */
+	const char *keep;		/* --keep PATH: build the SQLite file there */
+	bool lint_only, allow_multiple_heads, roundtrip, strict;
+	long expect_tables;		/* -1: not checked */
+	struct mig_strv expect_table;
+	const char *spec;
+};
+
+struct mig_verify {
+	struct mig_findings findings;	/* lint, checks and round trip */
+	size_t lint_errors;
+	struct mig_buf applied;		/* JSON objects of applied migrations */
+	size_t napplied;
+	double apply_ms;
+	struct mig_strv tables;		/* created, sorted */
+	struct mig_schema schema;	/* the result */
+	const char *roundtrip_failed;	/* the first revision that failed */
+	size_t roundtrip_steps;
+	char *db_display;
+	char *temp_path;
+	/* called as each migration is applied */
+	void (*on_step)(void *ctx, const struct mig_rev *rev, double ms);
+	void *ctx;
+};
+
+/*
+ * Runs the job: lints g, then (unless lint_only or the graph has errors)
+ * applies every migration to a clean database, checks the expectations and
+ * the spec, and walks the round trip.  Findings go to v->findings; the
+ * return code is for failures to do the job (MIG_EDB, MIG_ESAFETY for a
+ * non-empty database, MIG_EINPUT for a bad spec).
+ */
+int mig_verify_run(struct mig_verify *v, const struct mig_verify_opts *o,
+		   const struct mig_graph *g, struct mig_err *err);
+void mig_verify_release(struct mig_verify *v);
 
 /* ---- output --------------------------------------------------------------- */
 

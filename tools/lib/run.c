@@ -13,6 +13,14 @@ int mig_plan_goal(const struct mig_graph *g, const struct mig_strv *current,
 		  const struct mig_goal *goal, struct mig_plan *plan,
 		  struct mig_err *err)
 {
+	if (goal->only != MIG_NONE) {
+		memset(plan, 0, sizeof(*plan));
+		plan->steps = xmalloc(sizeof(*plan->steps));
+		plan->steps[0].rev = goal->only;
+		plan->steps[0].upgrade = goal->upgrade;
+		plan->nsteps = 1;
+		return MIG_OK;
+	}
 	if (goal->upgrade)
 		return mig_plan_upgrade(g, current, goal->target, goal->ntarget,
 					plan, err);

@@ -1,0 +1,289 @@
+/*
+ * schema.c: the schema model shared by introspection, specs and every
+ * comparison: building it, putting it in canonical order, and the type
+ * normalization that makes SQLite's declared types and PostgreSQL's
+ * catalog types read alike.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- types ---------------------------------------------------------------- */
+
+/* Declared or catalog spellings and the canonical name they read as. */
+static const struct {
+	const char *spelling;
+	const char *canonical;
+} type_names[] = {
+	{ "character varying", "varchar" },
+	{ "varchar", "varchar" },
+	{ "nvarchar", "varchar" },
+	{ "character", "char" },
+	{ "char", "char" },
+	{ "nchar", "char" },
+	{ "bpchar", "char" },
+	{ "text", "text" },
+	{ "clob", "text" },
+	{ "integer", "integer" },
+	{ "int", "integer" },
+	{ "int4", "integer" },
+	{ "mediumint", "integer" },
+	{ "serial", "integer" },
+	{ "bigint", "bigint" },
+	{ "int8", "bigint" },
+	{ "bigserial", "bigint" },
+	{ "smallint", "smallint" },
+	{ "int2", "smallint" },
+	{ "tinyint", "smallint" },
+	{ "smallserial", "smallint" },
+	{ "double precision", "float" },
+	{ "double", "float" },
+	{ "float8", "float" },
+	{ "float", "float" },
+	{ "real", "real" },
+	{ "float4", "real" },
+	{ "numeric", "numeric" },
+	{ "decimal", "numeric" },
+	{ "boolean", "boolean" },
+	{ "bool", "boolean" },
+	{ "timestamp without time zone", "timestamp" },
+	{ "timestamp", "timestamp" },
+	{ "datetime", "timestamp" },
+	{ "timestamp with time zone", "timestamptz" },
+	{ "timestamptz", "timestamptz" },
+	{ "date", "date" },
+	{ "time without time zone", "time" },
+	{ "time", "time" },
+	{ "time with time zone", "timetz" },
+	{ "timetz", "timetz" },
+	{ "interval", "interval" },
+	{ "json", "json" },
+	{ "jsonb", "jsonb" },
+	{ "uuid", "uuid" },
+	{ "bytea", "bytea" },
+	{ "blob", "bytea" },
+	{ NULL, NULL },
+};
+
+/* Lowercase, single spaces, no spaces around ( , ). */
+static char *squeeze(const char *type)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	bool space = false;
+	for (const char *p = type; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isspace(c)) {
+			space = b.len > 0;
+			continue;
+		}
+		if (space && c != '(' && c != ')' && c != ',' && c != '[' &&
+		    b.s[b.len - 1] != '(' && b.s[b.len - 1] != ',')
+			buf_putc(&b, ' ');
+		space = false;
+		buf_putc(&b, (char)tolower(c));
+	}
+	return buf_detach(&b);
+}
+
+char *mig_type_normalize(const char *type)
+{
+	char *t = squeeze(type ? type : "");
+	size_t array = 0, n = strlen(t);
+	while (n >= 2 && !strcmp(t + n - 2, "[]"))
+		t[n -= 2] = '\0', array++;
+	char *paren = strchr(t, '(');
+	size_t base_len = paren ? (size_t)(paren - t) : n;
+	const char *canon = NULL;
+	for (size_t i = 0; type_names[i].spelling; i++) {
+		const char *sp = type_names[i].spelling;
+		if (strlen(sp) == base_len && !strncmp(t, sp, base_len))
+			canon = type_names[i].canonical;
+	}
+	/* "timestamp(6) without time zone": the words follow the precision */
+	if (!canon && paren && strstr(t, "without time zone"))
+		canon = !strncmp(t, "timestamp", 9) ? "timestamp" : "time";
+	else if (!canon && paren && strstr(t, "with time zone"))
+		canon = !strncmp(t, "timestamp", 9) ? "timestamptz" : "timetz";
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, canon ? canon : t);
+	if (paren && (!canon || strcmp(canon, "float"))) {
+		const char *close = strchr(paren, ')');
+		if (canon && (!strcmp(canon, "timestamp") || !strcmp(canon, "time") ||
+			      !strcmp(canon, "timestamptz") || !strcmp(canon, "timetz")))
+			close = NULL;	/* precision of times is not compared */
+		else if (canon)
+			buf_add(&b, paren, close ? (size_t)(close - paren + 1) : strlen(paren));
+	}
+	for (size_t i = 0; i < array; i++)
+		buf_puts(&b, "[]");
+	free(t);
+	return buf_detach(&b);
+}
+
+/* ---- building ------------------------------------------------------------- */
+
+struct mig_table *mig_schema_add_table(struct mig_schema *s, const char *name)
+{
+	s->tables = xrealloc(s->tables, (s->ntables + 1) * sizeof(*s->tables));
+	struct mig_table *t = &s->tables[s->ntables++];
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(name);
+	return t;
+}
+
+struct mig_table *mig_schema_find(const struct mig_schema *s, const char *name)
+{
+	for (size_t i = 0; i < s->ntables; i++)
+		if (!strcmp(s->tables[i].name, name))
+			return &s->tables[i];
+	return NULL;
+}
+
+struct mig_column *mig_table_add_column(struct mig_table *t, const char *name)
+{
+	t->columns = xrealloc(t->columns, (t->ncolumns + 1) * sizeof(*t->columns));
+	struct mig_column *c = &t->columns[t->ncolumns++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(name);
+	c->nullable = -1;
+	return c;
+}
+
+struct mig_column *mig_table_find_column(const struct mig_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ncolumns; i++)
+		if (!strcmp(t->columns[i].name, name))
+			return &t->columns[i];
+	return NULL;
+}
+
+struct mig_fk *mig_table_add_fk(struct mig_table *t)
+{
+	t->fks = xrealloc(t->fks, (t->nfks + 1) * sizeof(*t->fks));
+	struct mig_fk *f = &t->fks[t->nfks++];
+	memset(f, 0, sizeof(*f));
+	t->has_fks = true;
+	return f;
+}
+
+struct mig_index *mig_table_add_index(struct mig_table *t, const char *name)
+{
+	t->indexes = xrealloc(t->indexes, (t->nindexes + 1) * sizeof(*t->indexes));
+	struct mig_index *x = &t->indexes[t->nindexes++];
+	memset(x, 0, sizeof(*x));
+	x->name = xstrdup(name);
+	x->unique = -1;
+	t->has_indexes = true;
+	return x;
+}
+
+struct mig_strv *mig_table_add_unique(struct mig_table *t, int line)
+{
+	t->uniques = xrealloc(t->uniques, (t->nuniques + 1) * sizeof(*t->uniques));
+	t->unique_lines = xrealloc(t->unique_lines,
+				   (t->nuniques + 1) * sizeof(*t->unique_lines));
+	struct mig_strv *u = &t->uniques[t->nuniques];
+	memset(u, 0, sizeof(*u));
+	t->unique_lines[t->nuniques++] = line;
+	t->has_uniques = true;
+	return u;
+}
+
+/* ---- canonical order ------------------------------------------------------- */
+
+static int strv_cmp(const struct mig_strv *a, const struct mig_strv *b)
+{
+	for (size_t i = 0; i < a->n && i < b->n; i++) {
+		int c = strcmp(a->v[i], b->v[i]);
+		if (c)
+			return c;
+	}
+	return (a->n > b->n) - (a->n < b->n);
+}
+
+static int cmp_table(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_table *)a)->name,
+		      ((const struct mig_table *)b)->name);
+}
+
+static int cmp_fk(const void *a, const void *b)
+{
+	const struct mig_fk *x = a, *y = b;
+	int c = strv_cmp(&x->columns, &y->columns);
+	return c ? c : strcmp(x->ref_table ? x->ref_table : "",
+			      y->ref_table ? y->ref_table : "");
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_index *)a)->name,
+		      ((const struct mig_index *)b)->name);
+}
+
+static void sort_uniques(struct mig_table *t)
+{
+	for (size_t i = 1; i < t->nuniques; i++)	/* few: insertion sort */
+		for (size_t j = i; j > 0 && strv_cmp(&t->uniques[j - 1], &t->uniques[j]) > 0; j--) {
+			struct mig_strv u = t->uniques[j];
+			int l = t->unique_lines[j];
+			t->uniques[j] = t->uniques[j - 1];
+			t->unique_lines[j] = t->unique_lines[j - 1];
+			t->uniques[j - 1] = u;
+			t->unique_lines[j - 1] = l;
+		}
+}
+
+void mig_schema_sort(struct mig_schema *s)
+{
+	if (s->ntables > 1)
+		qsort(s->tables, s->ntables, sizeof(*s->tables), cmp_table);
+	for (size_t i = 0; i < s->ntables; i++) {
+		struct mig_table *t = &s->tables[i];
+		if (t->nfks > 1)
+			qsort(t->fks, t->nfks, sizeof(*t->fks), cmp_fk);
+		if (t->nindexes > 1)
+			qsort(t->indexes, t->nindexes, sizeof(*t->indexes), cmp_index);
+		sort_uniques(t);
+	}
+}
+
+void mig_schema_release(struct mig_schema *s)
+{
+	for (size_t i = 0; i < s->ntables; i++) {
+		struct mig_table *t = &s->tables[i];
+		for (size_t c = 0; c < t->ncolumns; c++) {
+			free(t->columns[c].name);
+			free(t->columns[c].type);
+			free(t->columns[c].default_value);
+		}
+		free(t->columns);
+		strv_release(&t->primary_key);
+		for (size_t f = 0; f < t->nfks; f++) {
+			strv_release(&t->fks[f].columns);
+			strv_release(&t->fks[f].ref_columns);
+			free(t->fks[f].ref_table);
+			free(t->fks[f].on_delete);
+			free(t->fks[f].on_update);
+		}
+		free(t->fks);
+		for (size_t u = 0; u < t->nuniques; u++)
+			strv_release(&t->uniques[u]);
+		free(t->uniques);
+		free(t->unique_lines);
+		for (size_t x = 0; x < t->nindexes; x++) {
+			free(t->indexes[x].name);
+			strv_release(&t->indexes[x].columns);
+			free(t->indexes[x].method);
+			free(t->indexes[x].where);
+		}
+		free(t->indexes);
+		free(t->name);
+	}
+	free(s->tables);
+	free(s->file);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,245 @@
+/*
+ * verify.c: the CI migrations job: lint the revision graph, apply every
+ * migration to a clean database, check what it created, and optionally
+ * walk the up/down "stairway" round trip revision by revision.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void mig_verify_release(struct mig_verify *v)
+{
+	mig_findings_release(&v->findings);
+	buf_release(&v->applied);
+	strv_release(&v->tables);
+	mig_schema_release(&v->schema);
+	free(v->db_display);
+	free(v->temp_path);
+}
+
+/* ---- the clean database --------------------------------------------------- */
+
+static int temp_sqlite(struct mig_verify *v, char **url, struct mig_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = xasprintf("%s/mig-verify-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);	/* 0600, a name nobody else can take */
+	if (fd < 0) {
+		int e = errno;
+		free(path);
+		return mig_err_set(err, MIG_EDB, "cannot create a temporary database: %s",
+				   strerror(e));
+	}
+	close(fd);
+	v->temp_path = path;
+	*url = xasprintf("sqlite:///%s", path);
+	return MIG_OK;
+}
+
+/* Opens the database to verify on: ours, or an empty one the user named. */
+static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
+		      struct mig_db **db, struct mig_err *err)
+{
+	char *url = NULL;
+	int rc = MIG_OK;
+	if (o->keep)
+		url = xasprintf("sqlite:///%s", o->keep);
+	else if (!o->common->database_url)
+		rc = temp_sqlite(v, &url, err);
+	if (rc)
+		return rc;
+	struct mig_connect_opts co = { .create = true, .wait_seconds = o->common->wait_seconds,
+				       .lock_timeout = o->common->lock_timeout,
+				       .verbose = o->common->verbosity > 0 };
+	rc = mig_db_open(db, url ? url : o->common->database_url, &co, err);
+	free(url);
+	if (rc)
+		return rc;
+	v->db_display = xstrdup(mig_db_url(*db)->display);
+	struct mig_strv tables = MIG_STRV_INIT;
+	rc = mig_db_list_tables(*db, o->common->version_schema, &tables, err);
+	if (!rc && tables.n) {
+		char *names = strv_join(&tables, ", ");
+		mig_err_set(err, MIG_ESAFETY, "%s is not empty (%zu table%s: %.200s); "
+			    "mig-verify only works on a clean database", v->db_display,
+			    tables.n, tables.n == 1 ? "" : "s", names);
+		mig_err_hint(err, "name an empty database with -d, or leave -d out to "
+			     "use a temporary SQLite file");
+		free(names);
+		rc = MIG_ESAFETY;
+	}
+	strv_release(&tables);
+	return rc;
+}
+
+/* ---- applying, checking --------------------------------------------------- */
+
+static void on_applied(void *ctx, const struct mig_graph *g, const struct mig_step *s,
+		       double ms)
+{
+	struct mig_verify *v = ctx;
+	const struct mig_rev *rev = &g->revs[s->rev];
+	buf_puts(&v->applied, v->napplied++ ? ",{\"revision\":" : "{\"revision\":");
+	json_str(&v->applied, rev->id);
+	buf_puts(&v->applied, ",\"message\":");
+	json_str(&v->applied, rev->message);
+	buf_printf(&v->applied, ",\"ms\":%.3f}", ms);
+	if (v->on_step)
+		v->on_step(v->ctx, rev, ms);
+}
+
+static void check_expectations(struct mig_verify *v, const struct mig_verify_opts *o)
+{
+	for (size_t i = 0; i < v->schema.ntables; i++)
+		strv_push(&v->tables, v->schema.tables[i].name);
+	if (o->expect_tables >= 0 && (size_t)o->expect_tables != v->tables.n)
+		mig_findings_add(&v->findings, MIG_SEV_ERROR, "table-count", NULL, 0, NULL,
+				 "expected %ld tables, the migrations created %zu",
+				 o->expect_tables, v->tables.n);
+	for (size_t i = 0; i < o->expect_table.n; i++)
+		if (!strv_has(&v->tables, o->expect_table.v[i]))
+			mig_findings_add(&v->findings, MIG_SEV_ERROR, "missing-table", NULL, 0,
+					 NULL, "expected table %s was not created",
+					 o->expect_table.v[i]);
+	mig_schema_check_fk_types(&v->schema, &v->findings);
+}
+
+static int check_spec(struct mig_verify *v, const struct mig_verify_opts *o,
+		      struct mig_err *err)
+{
+	if (!o->spec)
+		return MIG_OK;
+	struct mig_schema spec = { NULL, 0, NULL };
+	int rc = mig_spec_load(&spec, o->spec, o->strict, err);
+	if (!rc)
+		mig_schema_compare(&v->schema, &spec, o->strict, &v->findings);
+	mig_schema_release(&spec);
+	return rc;
+}
+
+/* ---- the round trip ("stairway") --------------------------------------------- */
+
+static int move_one(struct mig_db *db, const struct mig_graph *g,
+		    const struct mig_vt *vt, size_t rev, bool up,
+		    const struct mig_run_hooks *hooks, struct mig_err *err)
+{
+	struct mig_goal goal = { up, NULL, 0, 0, rev };
+	return mig_run(db, g, vt, &goal, hooks, err);
+}
+
+static int snapshot(struct mig_db *db, const struct mig_vt *vt,
+		    struct mig_schema *out, struct mig_err *err)
+{
+	return mig_db_introspect(db, vt->schema, vt->table, out, err);
+}
+
+/* Each difference becomes a finding at the revision whose downgrade left it. */
+static void blame(struct mig_verify *v, const struct mig_rev *rev, size_t from)
+{
+	for (size_t i = from; i < v->findings.n; i++) {
+		struct mig_finding *f = &v->findings.v[i];
+		char *msg = xasprintf("the downgrade of %s does not restore the schema: %s",
+				      rev->id, f->msg);
+		free(f->msg);
+		f->msg = msg;
+		free(f->code);
+		f->code = xstrdup("roundtrip");
+		free(f->file);
+		f->file = xstrdup(rev->path);
+		f->line = rev->line;
+	}
+	if (v->findings.n > from)
+		v->roundtrip_failed = rev->id;
+}
+
+/* Up, down, and up again for one revision: the downgrade must bring back
+ * exactly the schema the revision started from. */
+static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph *g,
+		 const struct mig_vt *vt, size_t rev, const struct mig_run_hooks *hooks,
+		 struct mig_err *err)
+{
+	struct mig_schema before, after;
+	memset(&after, 0, sizeof(after));
+	int rc = snapshot(db, vt, &before, err);
+	if (!rc)
+		rc = move_one(db, g, vt, rev, true, hooks, err);
+	if (!rc)
+		rc = move_one(db, g, vt, rev, false, NULL, err);
+	if (!rc)
+		rc = snapshot(db, vt, &after, err);
+	if (!rc) {
+		size_t n = v->findings.n;
+		mig_schema_diff(&before, &after, &v->findings);
+		blame(v, &g->revs[rev], n);
+	}
+	if (!rc && !v->roundtrip_failed)
+		rc = move_one(db, g, vt, rev, true, NULL, err);
+	mig_schema_release(&before);
+	mig_schema_release(&after);
+	return rc;
+}
+
+static int stairway(struct mig_verify *v, struct mig_db *db, const struct mig_graph *g,
+		    const struct mig_vt *vt, const struct mig_run_hooks *hooks,
+		    struct mig_err *err)
+{
+	struct mig_strv none = MIG_STRV_INIT;
+	struct mig_plan plan;
+	int rc = mig_plan_upgrade(g, &none, g->heads, g->nheads, &plan, err);
+	for (size_t i = 0; !rc && i < plan.nsteps && !v->roundtrip_failed; i++) {
+		rc = stair(v, db, g, vt, plan.steps[i].rev, hooks, err);
+		v->roundtrip_steps++;
+	}
+	mig_plan_release(&plan);
+	return rc;
+}
+
+/* ---- the whole job ------------------------------------------------------------ */
+
+static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o,
+			   const struct mig_graph *g, struct mig_err *err)
+{
+	struct mig_db *db = NULL;
+	int rc = open_clean(v, o, &db, err);
+	if (rc)
+		return rc;
+	struct mig_vt vt = { o->common->version_schema, o->common->version_table };
+	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL };
+	struct mig_goal goal = { true, g->heads, g->nheads, 0, MIG_NONE };
+	double t0 = mig_now_ms();
+	if (o->roundtrip)
+		rc = stairway(v, db, g, &vt, &hooks, err);
+	else
+		rc = mig_run(db, g, &vt, &goal, &hooks, err);
+	v->apply_ms = mig_now_ms() - t0;
+	if (!rc && !v->roundtrip_failed)
+		rc = snapshot(db, &vt, &v->schema, err);
+	if (!rc && !v->roundtrip_failed) {
+		check_expectations(v, o);
+		rc = check_spec(v, o, err);
+	}
+	mig_db_close(db);
+	return rc;
+}
+
+int mig_verify_run(struct mig_verify *v, const struct mig_verify_opts *o,
+		   const struct mig_graph *g, struct mig_err *err)
+{
+	for (size_t i = 0; i < g->findings.n; i++) {
+		const struct mig_finding *f = &g->findings.v[i];
+		bool allowed = o->allow_multiple_heads && !strcmp(f->code, "multiple-heads");
+		mig_findings_add(&v->findings, allowed ? MIG_SEV_WARNING : f->severity,
+				 f->code, f->file, f->line, f->hint, "%s", f->msg);
+	}
+	v->lint_errors = mig_findings_count(&v->findings, MIG_SEV_ERROR);
+	if (o->lint_only || v->lint_errors || !g->usable)
+		return MIG_OK;
+	int rc = apply_and_check(v, o, g, err);
+	if (v->temp_path && !o->keep)
+		unlink(v->temp_path);
+	return rc;
+}

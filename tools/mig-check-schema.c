@@ -1,0 +1,191 @@
+/*
+ * mig-check-schema: compares the schema of a live database with a YAML
+ * spec and lists every difference, or writes the spec of a live database
+ * (--dump).  Whatever the spec says, a foreign key whose column type
+ * differs from the referenced column's is reported: SQLite accepts it,
+ * PostgreSQL refuses it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: mig-check-schema [-d URL] (--spec FILE [--strict] | --dump)\n"
+	"                        [--schema NAME] [--include-version-table]\n"
+	"                        [--format text|json] [--wait SECONDS]\n"
+	"                        [--version-table NAME] [-q | -v]\n"
+	"\n"
+	"Compare a live database's schema with a YAML spec, or write its spec.\n"
+	"\n"
+	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
+	"      --spec FILE         the expected schema (YAML)\n"
+	"      --strict            also report what the spec does not mention\n"
+	"      --dump              write the database's schema as a spec to stdout\n"
+	"      --schema NAME       PostgreSQL schema to read (default: public)\n"
+	"      --include-version-table  do not leave out the version table\n"
+	"      --format FMT        text (default) or json\n"
+	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --version-table NAME    the version table to leave out\n"
+	"  -q, --quiet             print nothing; the exit status tells\n"
+	"  -v, --verbose           print server notices\n"
+	"  -h, --help              show this help\n"
+	"      --version           show the version\n"
+	"\n"
+	"Exit: 0 the schema matches, 1 differences found, 2 bad usage or spec,\n"
+	"3 database error.\n";
+
+static void usage(FILE *fp, int code) __attribute__((noreturn));
+static void usage(FILE *fp, int code)
+{
+	fputs(usage_text, fp);
+	exit(code);
+}
+
+enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_STRICT, OPT_DUMP, OPT_SCHEMA, OPT_WITH_VT };
+
+struct check_opts {
+	struct mig_common common;
+	const char *spec;
+	const char *schema;
+	bool strict, dump, with_vt;
+};
+
+static void report_text(const struct check_opts *o, const struct mig_schema *live,
+			const struct mig_findings *f)
+{
+	if (o->common.verbosity < 0)
+		return;
+	mig_findings_print(stdout, f, true);
+	size_t n = mig_findings_count(f, MIG_SEV_ERROR);
+	if (n)
+		printf("%zu difference%s from %s\n", n, n == 1 ? "" : "s", o->spec);
+	else
+		printf("schema matches %s (%zu tables)\n", o->spec, live->ntables);
+}
+
+static void report_json(const struct check_opts *o, const struct mig_schema *live,
+			const struct mig_findings *f)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, "{\"spec\":");
+	json_str(&b, o->spec);
+	buf_printf(&b, ",\"tables\":%zu,\"ok\":%s,\"findings\":", live->ntables,
+		   mig_findings_count(f, MIG_SEV_ERROR) ? "false" : "true");
+	mig_findings_json(&b, f);
+	buf_puts(&b, "}\n");
+	fputs(buf_str(&b), stdout);
+	buf_release(&b);
+}
+
+static void report_github(const struct check_opts *o, const struct mig_findings *f)
+{
+	if (!gh_active())
+		return;
+	mig_findings_annotate(f);
+	struct mig_buf md = MIG_BUF_INIT;
+	size_t n = mig_findings_count(f, MIG_SEV_ERROR);
+	buf_printf(&md, "### mig-check-schema: %s\n\n", n ? "differences" : "schema matches");
+	for (size_t i = 0; i < f->n; i++)
+		buf_printf(&md, "- %s\n", f->v[i].msg);
+	if (!n)
+		buf_printf(&md, "The database matches `%s`.\n", o->spec);
+	buf_putc(&md, '\n');
+	gh_summary(buf_str(&md));
+	gh_output("differences", n ? "true" : "false");
+	buf_release(&md);
+}
+
+static int check(struct check_opts *o, struct mig_err *err)
+{
+	struct mig_schema spec = { NULL, 0, NULL }, live = { NULL, 0, NULL };
+	int rc = o->dump ? MIG_OK : mig_spec_load(&spec, o->spec, o->strict, err);
+	if (rc)
+		return rc;
+	struct mig_session s;
+	rc = mig_session_open(&s, &o->common, MIG_NEED_DB | MIG_DB_READONLY | MIG_NO_GRAPH, err);
+	if (!rc) {
+		const char *schema = mig_db_dialect(s.db) == MIG_POSTGRESQL ? o->schema : NULL;
+		rc = mig_db_introspect(s.db, schema, o->with_vt ? NULL : s.vt.table, &live, err);
+		mig_session_close(&s);
+	}
+	if (!rc && o->dump) {
+		rc = mig_spec_dump(&live, stdout, err);
+	} else if (!rc) {
+		struct mig_findings f = MIG_FINDINGS_INIT;
+		mig_schema_compare(&live, &spec, o->strict, &f);
+		mig_schema_check_fk_types(&live, &f);
+		if (o->common.format == MIG_FORMAT_JSON)
+			report_json(o, &live, &f);
+		else
+			report_text(o, &live, &f);
+		report_github(o, &f);
+		rc = mig_findings_count(&f, MIG_SEV_ERROR) ? MIG_EFOUND : MIG_OK;
+		mig_findings_release(&f);
+	}
+	mig_schema_release(&live);
+	mig_schema_release(&spec);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		MIG_COMMON_LONGOPTS,
+		{ "dump", no_argument, NULL, OPT_DUMP },
+		{ "include-version-table", no_argument, NULL, OPT_WITH_VT },
+		{ "schema", required_argument, NULL, OPT_SCHEMA },
+		{ "spec", required_argument, NULL, OPT_SPEC },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_opts o = { .schema = "public" };
+	struct mig_err err = MIG_ERR_INIT;
+	int c, rc;
+	mig_init(argv[0], &o.common);
+	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
+			continue;
+		if (rc)
+			return mig_report_error(&err);
+		switch (c) {
+		case 'h':
+			usage(stdout, 0);
+		case MIG_OPT_VERSION:
+			mig_print_version();
+			return mig_close_stdout(0);
+		case OPT_DUMP:
+			o.dump = true;
+			break;
+		case OPT_WITH_VT:
+			o.with_vt = true;
+			break;
+		case OPT_SCHEMA:
+			o.schema = optarg;
+			break;
+		case OPT_SPEC:
+			o.spec = optarg;
+			break;
+		case OPT_STRICT:
+			o.strict = true;
+			break;
+		default:
+			usage(stderr, MIG_EINPUT);
+		}
+	}
+	if (optind != argc) {
+		mig_warn("unexpected argument '%s'", argv[optind]);
+		usage(stderr, MIG_EINPUT);
+	}
+	if (o.dump == !!o.spec) {
+		mig_warn("give either --spec FILE or --dump");
+		usage(stderr, MIG_EINPUT);
+	}
+	rc = check(&o, &err);
+	if (rc > MIG_EFOUND)
+		mig_report_error(&err);
+	mig_err_release(&err);
+	return mig_close_stdout(rc);
+}
