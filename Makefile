@@ -13,6 +13,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man/man1
+MAN7DIR ?= $(PREFIX)/share/man/man7
 CC ?= cc
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
@@ -73,12 +74,14 @@ verify: all
 	@scripts/verify-main.sh $(BIN)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN7DIR)
 	install -m 755 $(PROGRAMS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+	install -m 644 tools/man/mig.7 $(DESTDIR)$(MAN7DIR)/
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/%.1)
+	rm -f $(DESTDIR)$(MAN7DIR)/mig.7
 
 clean:
 	rm -rf build $(BIN)

@@ -65,8 +65,9 @@ static char *state_line(const struct mig_status *st, const struct mig_graph *g)
 	case MIG_STATE_EMPTY:
 		return xasprintf("empty (no tables; mig-upgrade creates the schema)");
 	case MIG_STATE_LEGACY:
-		return xasprintf("legacy (%zu tables, no version rows; stamp it with "
+		return xasprintf("legacy (%zu table%s, no version rows; stamp it with "
 				 "mig-stamp %s if its schema matches)", st->tables.n,
+				 st->tables.n == 1 ? "" : "s",
 				 g->nbases == 1 ? g->revs[g->bases[0]].id : "REV");
 	case MIG_STATE_UNVERSIONED:
 		return xasprintf("base (version table present, no revision applied)");
@@ -153,6 +154,9 @@ static int status(struct status_opts *o, struct mig_err *err)
 		char *cur = strv_join(&st.current, ", ");
 		gh_output("revision", st.current.n ? cur : "base");
 		gh_output("state", mig_db_state_name(st.state));
+		char *heads = heads_of(&s.graph);
+		gh_output("heads", heads);
+		free(heads);
 		free(cur);
 		if (o->check && st.state != MIG_STATE_CURRENT)
 			rc = MIG_EFOUND;

@@ -130,8 +130,27 @@ void mig_print_version(void)
 	printf("%s (mig) %s\n", mig_progname, MIG_VERSION);
 }
 
+/* Under GitHub Actions an error naming "file:line: " becomes an annotation
+ * on that line of the pull request. */
+static void annotate_error(const struct mig_err *err)
+{
+	const char *m = err->msg;
+	size_t flen = strcspn(m, ":");
+	char *end = NULL;
+	long line = m[flen] == ':' ? strtol(m + flen + 1, &end, 10) : 0;
+	if (line > 0 && end && end[0] == ':' && end[1] == ' ' && line < 100000000) {
+		char *file = xstrndup(m, flen);
+		gh_annotate(stderr, MIG_SEV_ERROR, file, (int)line, end + 2);
+		free(file);
+	} else {
+		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, m);
+	}
+}
+
 int mig_report_error(const struct mig_err *err)
 {
+	if (err->msg && gh_active())
+		annotate_error(err);
 	if (err->msg)
 		fprintf(stderr, "%s: %s\n", mig_progname, err->msg);
 	if (err->hint)

@@ -22,6 +22,8 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 		rc = mig_graph_load(&s->graph, c->migrations_dir, err);
 		if (!rc && c->verbosity > 0)
 			mig_findings_print(stderr, &s->graph.findings, true);
+		if (!rc)	/* bad files are reported before any database is touched */
+			rc = mig_graph_require_usable(&s->graph, err);
 	}
 	if (!rc && (flags & MIG_NEED_DB)) {
 		struct mig_connect_opts o = {

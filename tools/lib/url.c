@@ -211,7 +211,9 @@ char *mig_url_redact(const struct mig_url *url, const char *s)
 	char *out = xstrdup(s);
 	const char *secrets[2] = { url->password, url->password_decoded };
 	for (int i = 0; i < 2; i++) {
-		if (!secrets[i] || !*secrets[i])
+		/* shorter ones would turn every message into stars; they are
+		 * masked wherever the URL itself is printed all the same */
+		if (!secrets[i] || strlen(secrets[i]) < 4)
 			continue;
 		char *next = replace_all(out, secrets[i]);
 		free(out);
