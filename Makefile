@@ -31,7 +31,7 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 ALL_CFLAGS = $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib
 ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN)
 
-PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema
+PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema mig-stamp
 LIB_SRC = $(sort $(wildcard tools/lib/*.c))
 LIB_OBJ = $(LIB_SRC:tools/lib/%.c=$(BUILD)/lib/%.o)
 LIB = $(BUILD)/libmig.a

@@ -201,6 +201,23 @@ static void report_github(const struct mig_graph *g, const struct mig_verify *v)
 	buf_release(&md);
 }
 
+/* A file that cannot be read as a migration is bad input, not a finding
+ * about a readable graph: exit 2, as in every program. */
+static bool has_bad_file(const struct mig_findings *f, struct mig_err *err)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct mig_finding *x = &f->v[i];
+		if (strcmp(x->code, "bad-file"))
+			continue;
+		if (x->line)
+			mig_err_set(err, MIG_EINPUT, "%s:%d: %s", x->file, x->line, x->msg);
+		else
+			mig_err_set(err, MIG_EINPUT, "%s: %s", x->file, x->msg);
+		return true;
+	}
+	return false;
+}
+
 static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_err *err)
 {
 	if (!c->database_url || !*c->database_url)
@@ -228,7 +245,7 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 		report_github(&g, &v);
 	}
 	if (!rc && mig_findings_count(&v.findings, MIG_SEV_ERROR))
-		rc = MIG_EFOUND;
+		rc = has_bad_file(&v.findings, err) ? MIG_EINPUT : MIG_EFOUND;
 	mig_verify_release(&v);
 	mig_graph_release(&g);
 	return rc;
@@ -307,7 +324,7 @@ int main(int argc, char **argv)
 				 "not go with -d");
 	if (!rc)
 		rc = verify(&o, &common, &err);
-	if (rc > MIG_EFOUND)
+	if (rc > MIG_EFOUND && err.msg)
 		mig_report_error(&err);
 	strv_release(&o.expect_table);
 	mig_err_release(&err);

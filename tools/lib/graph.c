@@ -423,13 +423,15 @@ static void lint_revisions(struct mig_graph *g)
 					 rev->path, rev->line, NULL,
 					 "file name does not start with its revision '%s'",
 					 rev->id);
-		if (rev->doc_revises && !revises_agrees(rev))
+		if (rev->doc_revises && !revises_agrees(rev)) {
+			char *down = strv_join(&rev->down, ", ");
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "docstring-revises",
 					 rev->path, rev->doc_revises_line,
 					 "make the docstring and the code agree",
 					 "the docstring says 'Revises: %s' but down_revision "
-					 "is '%s'", rev->doc_revises, rev->down.n ?
-					 rev->down.v[0] : "None");
+					 "is '%s'", rev->doc_revises, rev->down.n ? down : "None");
+			free(down);
+		}
 		if (rev->has_upgrade && !rev->has_downgrade)
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "no-downgrade",
 					 rev->path, rev->line, NULL,

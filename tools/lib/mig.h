@@ -288,6 +288,8 @@ struct mig_rev {
 
 /* True for a non-empty string of [A-Za-z0-9_]. */
 bool mig_valid_revision_chars(const char *id);
+/* Branch labels may also hold - and . */
+bool mig_valid_label(const char *label);
 /*
  * Parse one migration file's text into *rev (which the caller releases,
  * also after a failure).  MIG_EINPUT with "path:line: what" and err_line
@@ -702,6 +704,36 @@ int mig_verify_run(struct mig_verify *v, const struct mig_verify_opts *o,
 		   const struct mig_graph *g, struct mig_err *err);
 void mig_verify_release(struct mig_verify *v);
 
+/* ---- mig-stamp ------------------------------------------------------------- */
+
+struct mig_stamp_opts {
+	const char *spec;	/* the expected schema, instead of replaying */
+	bool no_verify;		/* stamp without checking the schema */
+	bool force;		/* overwrite another or an unknown revision */
+	bool dry_run;		/* check and say, change nothing */
+};
+
+struct mig_stamp {
+	struct mig_strv target;		/* the rows to write (none: base) */
+	struct mig_strv before, after;	/* the rows read before and after */
+	bool already;			/* the database was at target: nothing done */
+	const char *checked;		/* "migrations", "spec" or "none" */
+	struct mig_findings findings;	/* schema differences (warnings allowed) */
+};
+
+/*
+ * Stamps db at the revisions target[0..n) (none: base) under the migration
+ * lock and in one transaction.  MIG_ESAFETY, changing nothing, for another
+ * or an unknown recorded revision (unless force), an empty database, or a
+ * schema that lacks what the revision requires (the differences are in
+ * st->findings).  st->after is read back from the database.
+ */
+int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
+		  struct mig_db *db, const struct mig_graph *g,
+		  const struct mig_vt *vt, const size_t *target, size_t n,
+		  struct mig_err *err);
+void mig_stamp_release(struct mig_stamp *st);
+
 /* ---- output --------------------------------------------------------------- */
 
 /* JSON string literal of s (quoted, escaped) appended to b. */
@@ -710,6 +742,8 @@ void json_str(struct mig_buf *b, const char *s);
 void json_strv(struct mig_buf *b, const struct mig_strv *sv);
 /* True when GITHUB_ACTIONS=true. */
 bool gh_active(void);
+/* Registers a secret with ::add-mask:: so the runner hides it in logs. */
+void gh_mask(const char *secret);
 /* ::error file=F,line=L::msg (escaped as GitHub requires). */
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 		 const char *msg);

@@ -72,7 +72,18 @@ bool mig_valid_revision_chars(const char *id)
 	return true;
 }
 
-/* "a1, b2" or "none" into sv; each item must be a revision-like name. */
+bool mig_valid_label(const char *label)
+{
+	if (!*label)
+		return false;
+	for (const char *p = label; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_-.", *p))
+			return false;
+	return true;
+}
+
+/* "a1, b2" or "none" into sv; each item must be a revision id (or, for
+ * branch labels and depends_on, a label). */
 static int parse_list(struct reader *r, const char *value, struct mig_strv *sv,
 		      const char *key)
 {
@@ -82,7 +93,9 @@ static int parse_list(struct reader *r, const char *value, struct mig_strv *sv,
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		char *item = trimmed(p, n);
-		if (!mig_valid_revision_chars(item)) {
+		bool ok = strcmp(key, "down_revision") ? mig_valid_label(item)
+						       : mig_valid_revision_chars(item);
+		if (!ok) {
 			char *m = xasprintf("%s: '%s' is not a revision id (letters, "
 					    "digits and _ only)", key, item);
 			free(item);

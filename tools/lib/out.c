@@ -80,6 +80,15 @@ static void gh_escape(FILE *fp, const char *s, bool property)
 	}
 }
 
+void gh_mask(const char *secret)
+{
+	if (!gh_active() || !secret || !*secret)
+		return;
+	fputs("::add-mask::", stderr);
+	gh_escape(stderr, secret, false);
+	fputc('\n', stderr);
+}
+
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 		 const char *msg)
 {

@@ -59,8 +59,45 @@ static void skip_space(struct py *x, bool newlines)
 	}
 }
 
-/* A string literal at x->p ('...', "...", r'...', or triple-quoted). */
+static int read_one_string(struct py *x, char **out);
+
+static bool at_string(const struct py *x)
+{
+	const char *p = x->p;
+	while (p < x->end && strchr("rRuUbB", *p))
+		p++;
+	return p < x->end && (*p == '\'' || *p == '"') && p - x->p <= 2;
+}
+
+/* A string literal, and any literals right after it: 'a' "b" is "ab". */
 static int read_string(struct py *x, char **out)
+{
+	int rc = read_one_string(x, out);
+	while (!rc) {
+		const char *save = x->p;
+		int line = x->line;
+		skip_space(x, false);
+		if (!at_string(x)) {
+			x->p = save;
+			x->line = line;
+			return MIG_OK;
+		}
+		char *more = NULL;
+		rc = read_one_string(x, &more);
+		if (!rc) {
+			char *joined = xasprintf("%s%s", *out, more);
+			free(*out);
+			free(more);
+			*out = joined;
+		}
+	}
+	free(*out);
+	*out = NULL;
+	return rc;
+}
+
+/* A string literal at x->p ('...', "...", r'...', or triple-quoted). */
+static int read_one_string(struct py *x, char **out)
 {
 	int line = x->line;
 	while (x->p < x->end && strchr("rRuUbBfF", *x->p) && x->p + 1 < x->end &&
@@ -158,7 +195,18 @@ static int read_value(struct py *x, struct mig_strv *out, const char *name)
 		return rc;
 	}
 	strv_push_owned(out, s);
-	return MIG_OK;
+	for (;;) {	/* a tuple without brackets: 'a', 'b' */
+		skip_space(x, false);
+		if (x->p >= x->end || *x->p != ',')
+			return MIG_OK;
+		advance(x);
+		skip_space(x, false);
+		if (x->p >= x->end || *x->p == '\n' || *x->p == ';')
+			return MIG_OK;	/* 'a', is a one-element tuple */
+		if ((rc = read_string(x, &s)))
+			return py_fail(x, x->line, "expected a string after ','", NULL);
+		strv_push_owned(out, s);
+	}
 }
 
 /* Skips ": Union[str, Sequence[str], None]" up to the '='. */
@@ -217,7 +265,7 @@ static int assignment(struct py *x, struct mig_rev *rev, int which)
 		return MIG_OK;
 	}
 	for (size_t i = 0; i < v.n; i++)
-		if (!mig_valid_revision_chars(v.v[i])) {
+		if (which == 1 ? !mig_valid_revision_chars(v.v[i]) : !mig_valid_label(v.v[i])) {
 			char *m = xasprintf("%s: '%s' is not a revision id", py_names[which],
 					    v.v[i]);
 			strv_release(&v);
@@ -315,8 +363,10 @@ int mig_rev_parse_py(struct mig_rev *rev, const char *path, const char *text,
 	if (memchr(text, '\0', len))
 		return py_fail(&x, 1, "binary data (a NUL byte) in a revision script", NULL);
 	read_docstring(&x, rev);
+	bool after_semicolon = false;
 	while (x.p < x.end) {
-		bool line_start = x.p == x.s || x.p[-1] == '\n';
+		bool line_start = x.p == x.s || x.p[-1] == '\n' || after_semicolon;
+		after_semicolon = false;
 		int which = -1;
 		for (int i = 0; line_start && py_names[i]; i++)
 			if (at_word(&x, py_names[i]))
@@ -336,10 +386,15 @@ int mig_rev_parse_py(struct mig_rev *rev, const char *path, const char *text,
 			mig_err_release(err);
 			*err_line = 0;
 		}
-		if (*x.p == '#')
+		if (*x.p == '#') {
 			skip_space(&x, false);
-		else
+		} else if (*x.p == ';') {
 			advance(&x);
+			skip_space(&x, false);
+			after_semicolon = true;
+		} else {
+			advance(&x);
+		}
 	}
 	if (!rev->id)
 		return py_fail(&x, 1, "no 'revision = ...' assignment",

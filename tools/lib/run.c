@@ -155,6 +155,9 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	mig_plan_release(&r->plan);
 	r->pos = 0;
 	rc = mig_plan_goal(r->g, rows, r->goal, &r->plan, err);
+	for (size_t i = 0; !rc && i < r->plan.nsteps; i++)	/* before anything runs */
+		if (r->g->revs[r->plan.steps[i].rev].kind != MIG_REV_SQL)
+			rc = run_sections(r->db, &r->g->revs[r->plan.steps[i].rev], true, err);
 	if (!rc && !r->planned && r->hooks && r->hooks->planned)
 		r->hooks->planned(r->hooks->ctx, r->g, rows, &r->plan);
 	r->planned = true;

@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #define SPEC_MAX_BYTES (4L << 20)	/* far above any real schema */
+#define SPEC_MAX_DEPTH 32	/* a spec nests 6 deep; libyaml slows as n^2 */
 
 /* Where a foreign key's 'references' was written, for the --strict check. */
 struct ref_mark {
@@ -170,8 +171,14 @@ static int read_spec(struct loader *ld, char **text, size_t *len)
 	return rc;
 }
 
+/* What the first pass counts: documents, and how deep collections nest. */
+struct pass_state {
+	int docs, depth;
+};
+
 /* What the first pass refuses in one event: aliases, tags, more documents. */
-static int check_event(struct loader *ld, const yaml_event_t *ev, int *docs)
+static int check_event(struct loader *ld, const yaml_event_t *ev,
+		       struct pass_state *st)
 {
 	const yaml_char_t *tag = NULL;
 	if (ev->type == YAML_ALIAS_EVENT) {
@@ -179,9 +186,15 @@ static int check_event(struct loader *ld, const yaml_event_t *ev, int *docs)
 		return mig_err_hint(ld->err, "write the value out in full instead of *%s",
 				    (const char *)ev->data.alias.anchor);
 	}
-	if (ev->type == YAML_DOCUMENT_START_EVENT && ++*docs > 1)
+	if (ev->type == YAML_DOCUMENT_START_EVENT && ++st->docs > 1)
 		return fail(ld, &ev->start_mark,
 			    "a spec is one YAML document, and this starts a second one");
+	if (ev->type == YAML_SEQUENCE_END_EVENT || ev->type == YAML_MAPPING_END_EVENT)
+		st->depth--;
+	if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
+	    ++st->depth > SPEC_MAX_DEPTH)
+		return fail(ld, &ev->start_mark, "the spec nests deeper than %d levels",
+			    SPEC_MAX_DEPTH);
 	if (ev->type == YAML_SCALAR_EVENT)
 		tag = ev->data.scalar.tag;
 	else if (ev->type == YAML_SEQUENCE_START_EVENT)
@@ -194,12 +207,17 @@ static int check_event(struct loader *ld, const yaml_event_t *ev, int *docs)
 	return MIG_OK;
 }
 
-/* Parses the whole stream as events: syntax errors, aliases, tags. */
+/*
+ * Parses the whole stream as events: syntax errors, aliases, tags, depth.
+ * Stopping at the first alias or at depth SPEC_MAX_DEPTH bounds the work,
+ * since libyaml 0.2 scans deeply nested flow collections in quadratic time.
+ */
 static int first_pass(struct loader *ld)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	int rc = MIG_OK, docs = 0;
+	struct pass_state st = { 0, 0 };
+	int rc = MIG_OK;
 	if (!yaml_parser_initialize(&p))
 		return mig_err_set(ld->err, MIG_EINPUT, "%s: out of memory", ld->path);
 	yaml_parser_set_input_string(&p, (const unsigned char *)ld->text, ld->len);
@@ -209,13 +227,13 @@ static int first_pass(struct loader *ld)
 			break;
 		}
 		yaml_event_type_t type = ev.type;
-		rc = check_event(ld, &ev, &docs);
+		rc = check_event(ld, &ev, &st);
 		yaml_event_delete(&ev);
 		if (rc || type == YAML_STREAM_END_EVENT)
 			break;
 	}
 	yaml_parser_delete(&p);
-	if (!rc && !docs)
+	if (!rc && !st.docs)
 		rc = mig_err_set(ld->err, MIG_EINPUT, "%s: the spec is empty", ld->path);
 	return rc;
 }
@@ -339,8 +357,11 @@ static int check_duplicates(struct loader *ld, struct key_pos *keys, size_t n,
 static int unknown_key(struct loader *ld, const yaml_node_t *k, const char *where,
 		       const char *const *allowed)
 {
-	fail(ld, &k->start_mark, "unknown key '%s' %s", (const char *)k->data.scalar.value,
-	     where);
+	const char *key = (const char *)k->data.scalar.value;
+	fail(ld, &k->start_mark, "unknown key '%s' %s", key, where);
+	if (strchr(key, ')') && !strchr(key, '('))	/* "numeric(20,2)" split at ',' */
+		return mig_err_hint(ld->err, "inside { } a comma ends a value: quote it, as in "
+				    "{ type: 'numeric(20,2)' } or references: 'accounts(id, region)'");
 	struct mig_buf b = MIG_BUF_INIT;
 	for (size_t i = 0; allowed[i]; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", allowed[i]);
@@ -432,9 +453,6 @@ static int walk_type(struct loader *ld, const yaml_node_t *n, char **out)
 	}
 	free(t);
 	fail(ld, &n->start_mark, "unknown type '%s'", s);
-	if (strchr(s, '(') && !strchr(s, ')'))
-		return mig_err_hint(ld->err, "%s", "inside { } a comma ends the value: "
-				    "quote the type, as in { type: 'numeric(20,2)' }");
 	return mig_err_hint(ld->err, "%s", KNOWN_TYPES_HINT);
 }
 
@@ -553,11 +571,8 @@ static int walk_references(struct loader *ld, const yaml_node_t *n, struct mig_f
 		return MIG_OK;
 	}
 	free(table);
-	fail(ld, &n->start_mark, "'references' must be table(column, ...), not '%s'", s);
-	if (open && !strchr(open, ')'))
-		mig_err_hint(ld->err, "inside { } a comma ends the value: quote it, "
-			     "as in references: 'accounts(id, region)'");
-	return MIG_EINPUT;
+	return fail(ld, &n->start_mark, "'references' must be table(column, ...), not '%s'",
+		    s);
 }
 
 static char *lowercase(const char *s)

@@ -1,0 +1,233 @@
+/*
+ * stamp.c: marking a database as being at a revision without running
+ * migrations, with the checks "alembic stamp" never made: the revision is
+ * in the graph, the database is not at another revision already, it is not
+ * empty, and its schema holds what the migrations up to the revision
+ * create (replayed into an in-memory SQLite) or what a spec says.  The
+ * version table and its rows change in one transaction under the lock
+ * mig-upgrade takes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mig_stamp_release(struct mig_stamp *st)
+{
+	strv_release(&st->before);
+	strv_release(&st->after);
+	strv_release(&st->target);
+	mig_findings_release(&st->findings);
+}
+
+/* ---- the schema the revision requires -------------------------------------- */
+
+static int replayable(const struct mig_graph *g, const size_t *target, size_t n,
+		      struct mig_err *err)
+{
+	bool *need = xcalloc(g->nrevs + 1, sizeof(*need));
+	mig_graph_mark_ancestors(g, target, n, need);
+	const struct mig_rev *py = NULL;
+	for (size_t r = 0; r < g->nrevs && !py; r++)
+		if (need[r] && g->revs[r].kind != MIG_REV_SQL)
+			py = &g->revs[r];
+	free(need);
+	if (!py)
+		return MIG_OK;
+	mig_err_set(err, MIG_ESAFETY, "%s is an Alembic script: the schema it creates "
+		    "cannot be replayed to check the database", py->path);
+	return mig_err_hint(err, "give the expected schema with --spec FILE (mig-check-schema "
+			    "--dump writes one), or skip the check with --no-verify");
+}
+
+/* Replays the migrations up to target into an in-memory SQLite. */
+static int expected_schema(const struct mig_graph *g, const size_t *target, size_t n,
+			   struct mig_schema *out, struct mig_err *err)
+{
+	int rc = replayable(g, target, n, err);
+	if (rc)
+		return rc;
+	struct mig_db *mem = NULL;
+	struct mig_connect_opts o = { .create = true, .lock_timeout = -1 };
+	rc = mig_db_open(&mem, "sqlite://", &o, err);
+	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE };
+	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
+	if (!rc)
+		rc = mig_run(mem, g, &vt, &goal, NULL, err);
+	if (!rc)
+		rc = mig_db_introspect(mem, NULL, vt.table, out, err);
+	else
+		mig_err_hint(err, "replaying the migrations into an in-memory SQLite "
+			     "database failed; check them with mig-verify");
+	mig_db_close(mem);
+	return rc;
+}
+
+/* Differences the stamp can live with: what the database has beyond the
+ * revision (tables, indexes the migrations do not know) and defaults, which
+ * the two dialects spell differently. */
+static bool tolerable(const char *code)
+{
+	return !strncmp(code, "extra-", 6) || !strcmp(code, "default") ||
+	       !strcmp(code, "index-method") || !strcmp(code, "index-where");
+}
+
+static int check_schema(struct mig_stamp *st, const struct mig_stamp_opts *o,
+			struct mig_db *db, const struct mig_schema *want,
+			const struct mig_vt *vt, struct mig_err *err)
+{
+	struct mig_schema live;
+	int rc = mig_db_introspect(db, vt->schema, vt->table, &live, err);
+	if (rc)
+		return rc;
+	size_t from = st->findings.n;
+	if (o->spec)
+		mig_schema_compare(&live, want, true, &st->findings);
+	else
+		mig_schema_diff(want, &live, &st->findings);
+	for (size_t i = from; i < st->findings.n; i++)
+		if (tolerable(st->findings.v[i].code))
+			st->findings.v[i].severity = MIG_SEV_WARNING;
+	mig_schema_release(&live);
+	return MIG_OK;
+}
+
+/* ---- deciding ---------------------------------------------------------------- */
+
+static bool same_set(const struct mig_strv *a, const struct mig_strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!strv_has(b, a->v[i]))
+			return false;
+	return true;
+}
+
+static int refuse_state(const struct mig_stamp *st, const struct mig_status *s,
+			const struct mig_stamp_opts *o, const struct mig_graph *g,
+			struct mig_err *err)
+{
+	char *rows = strv_join(&s->current, "', '");
+	char *want = strv_join(&st->target, ", ");
+	int rc = MIG_OK;
+	if (s->unknown.n && !o->force) {
+		mig_err_set(err, MIG_ESAFETY, "the database is at '%s', which is not in "
+			    "%s/versions", rows, g->dir);
+		mig_err_hint(err, "a migration was deleted or is not pulled yet; once you "
+			     "have checked the schema, repair the record with "
+			     "mig-stamp --force %s", st->target.n ? want : "base");
+		rc = MIG_ESAFETY;
+	} else if (s->current.n && !o->force) {
+		mig_err_set(err, MIG_ESAFETY, "the database is already at '%s'; stamping "
+			    "would overwrite that", rows);
+		if (st->target.n)
+			mig_err_hint(err, "to move it, run mig-upgrade --to %s or "
+				     "mig-downgrade --to %s; --force overwrites the record",
+				     want, want);
+		else
+			mig_err_hint(err, "mig-downgrade --to base reverts the migrations; "
+				     "--force removes only the record");
+		rc = MIG_ESAFETY;
+	} else if (!s->tables.n && st->target.n && !o->force) {
+		mig_err_set(err, MIG_ESAFETY, "the database has no tables: there is nothing "
+			    "to stamp");
+		mig_err_hint(err, "to create the schema, run mig-upgrade --to %s", want);
+		rc = MIG_ESAFETY;
+	}
+	free(rows);
+	free(want);
+	return rc;
+}
+
+static int write_rows(struct mig_db *db, const struct mig_vt *vt, bool vt_exists,
+		      const struct mig_strv *before, const struct mig_strv *target,
+		      struct mig_err *err)
+{
+	int rc = vt_exists ? MIG_OK : mig_vt_create(db, vt, err);
+	for (size_t i = 0; !rc && i < before->n; i++)
+		if (!strv_has(target, before->v[i]))
+			rc = mig_vt_delete(db, vt, before->v[i], err);
+	for (size_t i = 0; !rc && i < target->n; i++)
+		if (!strv_has(before, target->v[i]))
+			rc = mig_vt_insert(db, vt, target->v[i], err);
+	return rc;
+}
+
+/* Inside the lock and the transaction: read, check, and (unless a dry run)
+ * write.  The caller commits or rolls back. */
+static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
+			struct mig_db *db, const struct mig_graph *g,
+			const struct mig_vt *vt, const struct mig_schema *want,
+			struct mig_err *err)
+{
+	struct mig_status s;
+	int rc = mig_status_read(db, g, vt, &s, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < s.current.n; i++)
+		strv_push(&st->before, s.current.v[i]);
+	st->already = same_set(&s.current, &st->target) && (s.version_table || !st->target.n);
+	if (!st->already)
+		rc = refuse_state(st, &s, o, g, err);
+	if (!rc && !st->already && want && s.tables.n)
+		rc = check_schema(st, o, db, want, vt, err);
+	if (!rc && mig_findings_count(&st->findings, MIG_SEV_ERROR)) {
+		mig_err_set(err, MIG_ESAFETY, "the schema of the database does not hold "
+			    "what %s requires", st->target.n ? st->target.v[0] : "base");
+		mig_err_hint(err, "nothing was stamped; the differences are listed above");
+		rc = MIG_ESAFETY;
+	}
+	if (!rc && !st->already && !o->dry_run)
+		rc = write_rows(db, vt, s.version_table, &s.current, &st->target, err);
+	mig_status_release(&s);
+	return rc;
+}
+
+static int load_expectation(const struct mig_stamp_opts *o, const struct mig_graph *g,
+			    const size_t *target, size_t n, struct mig_schema *want,
+			    bool *have, struct mig_err *err)
+{
+	*have = false;
+	if (o->no_verify || !n)
+		return MIG_OK;
+	int rc = o->spec ? mig_spec_load(want, o->spec, false, err)
+			 : expected_schema(g, target, n, want, err);
+	*have = !rc;
+	return rc;
+}
+
+int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
+		  struct mig_db *db, const struct mig_graph *g,
+		  const struct mig_vt *vt, const size_t *target, size_t n,
+		  struct mig_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		strv_push(&st->target, g->revs[target[i]].id);
+	strv_sort(&st->target);
+	struct mig_schema want;
+	bool have = false;
+	memset(&want, 0, sizeof(want));
+	int rc = load_expectation(o, g, target, n, &want, &have, err);
+	char *key = xasprintf("mig:%s.%s", vt->schema ? vt->schema : "", vt->table);
+	if (!rc)
+		rc = mig_db_lock(db, key, err);
+	if (!rc) {
+		rc = mig_db_begin(db, err);
+		if (!rc)
+			rc = stamp_locked(st, o, db, g, vt, have ? &want : NULL, err);
+		if (!rc && !o->dry_run && !st->already)
+			rc = mig_db_commit(db, err);
+		else
+			mig_db_rollback(db);
+		mig_db_unlock(db, key);
+	}
+	bool exists;
+	if (!rc)
+		rc = mig_vt_read(db, vt, &exists, &st->after, err);
+	st->checked = !have ? "none" : o->spec ? "spec" : "migrations";
+	free(key);
+	mig_schema_release(&want);
+	return rc;
+}

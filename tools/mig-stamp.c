@@ -1,0 +1,210 @@
+/*
+ * mig-stamp: marks a database as being at a revision without running
+ * migrations, after checking that this is safe: the revision exists, the
+ * database is not at another one, it is not empty, and its schema holds
+ * what the revision requires.  Then it reads the version table back.  The
+ * replacement for "alembic stamp", which checks nothing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: mig-stamp REV [-d URL] [-m DIR] [--spec FILE | --no-verify] [--force]\n"
+	"                 [--dry-run] [--format text|json] [--wait SECONDS]\n"
+	"                 [--lock-timeout SECONDS] [--version-table NAME]\n"
+	"                 [--version-schema NAME] [-q | -v]\n"
+	"\n"
+	"Record that the database is at REV (an id, a unique prefix, head, heads,\n"
+	"or base to remove the record) without running migrations.\n"
+	"\n"
+	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
+	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
+	"      --spec FILE         check the schema against this spec instead of\n"
+	"                          replaying the migrations up to REV\n"
+	"      --no-verify         do not check the schema at all\n"
+	"      --force             overwrite another or an unknown recorded revision\n"
+	"      --dry-run           run the checks, say what would be done, change nothing\n"
+	"      --format FMT        text (default) or json\n"
+	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --lock-timeout SECONDS  give up waiting for a running migration (exit 4)\n"
+	"      --version-table NAME    default alembic_version\n"
+	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"  -q, --quiet             print only errors\n"
+	"  -v, --verbose           print graph warnings and server notices\n"
+	"  -h, --help              show this help\n"
+	"      --version           show the version\n"
+	"\n"
+	"Exit: 0 stamped (or already at REV), 2 bad usage or migration files,\n"
+	"3 database error, 4 refused (nothing changed).\n";
+
+static void usage(FILE *fp, int code) __attribute__((noreturn));
+static void usage(FILE *fp, int code)
+{
+	fputs(usage_text, fp);
+	exit(code);
+}
+
+enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_NO_VERIFY, OPT_FORCE, OPT_DRY_RUN };
+
+static const char *what_checked(const struct mig_stamp *st)
+{
+	if (!strcmp(st->checked, "spec"))
+		return "the schema holds what the spec says";
+	if (!strcmp(st->checked, "migrations"))
+		return "the schema holds what the migrations up to it create";
+	return "the schema was not checked";
+}
+
+static void report_text(const struct mig_common *c, const struct mig_stamp_opts *o,
+			const struct mig_stamp *st, const char *display)
+{
+	char *target = strv_join(&st->target, ", ");
+	char *before = strv_join(&st->before, ", ");
+	char *after = strv_join(&st->after, ", ");
+	if (c->verbosity >= 0) {
+		printf("database: %s\n", display);
+		if (st->already)
+			printf("already at %s; nothing to do\n", st->target.n ? target : "base");
+		else
+			printf("checked: %s\n", what_checked(st));
+		if (o->dry_run && !st->already)
+			printf("dry run: would stamp %s (now %s); nothing changed\n",
+			       st->target.n ? target : "base", st->before.n ? before : "unstamped");
+	}
+	if (!o->dry_run || st->already)
+		printf("alembic_version: %s\n", st->after.n ? after : "(none)");
+	free(target);
+	free(before);
+	free(after);
+}
+
+static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *st,
+			const char *display)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, "{\"database\":");
+	json_str(&b, display);
+	buf_puts(&b, ",\"revision\":");
+	json_strv(&b, &st->target);
+	buf_puts(&b, ",\"before\":");
+	json_strv(&b, &st->before);
+	buf_puts(&b, ",\"after\":");
+	json_strv(&b, &st->after);
+	buf_printf(&b, ",\"dry_run\":%s,\"changed\":%s,\"checked\":", o->dry_run ? "true" : "false",
+		   !o->dry_run && !st->already ? "true" : "false");
+	json_str(&b, st->checked);
+	buf_puts(&b, ",\"findings\":");
+	mig_findings_json(&b, &st->findings);
+	buf_puts(&b, "}\n");
+	fputs(buf_str(&b), stdout);
+	buf_release(&b);
+}
+
+static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp *st)
+{
+	if (!gh_active())
+		return;
+	mig_findings_annotate(&st->findings);
+	char *after = strv_join(&st->after, ", ");
+	char *before = strv_join(&st->before, ", ");
+	char *md = xasprintf("### mig-stamp%s\n\n| | |\n|---|---|\n| before | %s |\n"
+			     "| after | %s |\n| schema check | %s |\n\n",
+			     o->dry_run ? " (dry run)" : "", st->before.n ? before : "unstamped",
+			     st->after.n ? after : "unstamped", st->checked);
+	gh_summary(md);
+	if (!o->dry_run)
+		gh_output("revision", st->after.n ? after : "base");
+	free(md);
+	free(before);
+	free(after);
+}
+
+static int stamp(struct mig_common *c, const struct mig_stamp_opts *o,
+		 const char *rev, struct mig_err *err)
+{
+	struct mig_session s;
+	int rc = mig_session_open(&s, c, MIG_NEED_DB, err);
+	if (rc)
+		return rc;
+	size_t *target = NULL, n = 0;
+	rc = mig_graph_resolve(&s.graph, rev, &target, &n, err);
+	if (rc)	/* a revision the graph does not have: stamping it is refused */
+		err->code = rc = MIG_ESAFETY;
+	struct mig_stamp st;
+	memset(&st, 0, sizeof(st));
+	if (!rc)
+		rc = mig_stamp_run(&st, o, s.db, &s.graph, &s.vt, target, n, err);
+	const char *display = mig_db_url(s.db)->display;
+	mig_findings_print(stdout, &st.findings, c->verbosity >= 0);
+	if (c->format == MIG_FORMAT_JSON && (!rc || st.findings.n))
+		report_json(o, &st, display);
+	else if (!rc)
+		report_text(c, o, &st, display);
+	report_github(o, &st);
+	mig_stamp_release(&st);
+	free(target);
+	mig_session_close(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		MIG_COMMON_LONGOPTS,
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+		{ "spec", required_argument, NULL, OPT_SPEC },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mig_common common;
+	struct mig_stamp_opts o = { .spec = NULL };
+	struct mig_err err = MIG_ERR_INIT;
+	int c, rc;
+	mig_init(argv[0], &common);
+	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = mig_common_option(&common, c, optarg, &err)) == 1)
+			continue;
+		if (rc)
+			return mig_report_error(&err);
+		switch (c) {
+		case 'h':
+			usage(stdout, 0);
+		case MIG_OPT_VERSION:
+			mig_print_version();
+			return mig_close_stdout(0);
+		case OPT_DRY_RUN:
+			o.dry_run = true;
+			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_NO_VERIFY:
+			o.no_verify = true;
+			break;
+		case OPT_SPEC:
+			o.spec = optarg;
+			break;
+		default:
+			usage(stderr, MIG_EINPUT);
+		}
+	}
+	if (argc - optind != 1) {
+		mig_warn(argc == optind ? "the revision to stamp is missing"
+			 : "one revision only");
+		usage(stderr, MIG_EINPUT);
+	}
+	if (o.spec && o.no_verify) {
+		mig_warn("--spec and --no-verify contradict each other");
+		usage(stderr, MIG_EINPUT);
+	}
+	rc = stamp(&common, &o, argv[optind], &err);
+	if (rc)
+		mig_report_error(&err);
+	mig_err_release(&err);
+	return mig_close_stdout(rc);
+}
