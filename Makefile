@@ -5,6 +5,7 @@
 #   make verify          the main job: verify migrations/ on a clean SQLite database
 #   make asan            AddressSanitizer + UBSan build in build/asan/bin
 #   make test-asan       the whole suite against the sanitizer build
+#   make bench           mig against Alembic + SQLAlchemy (scripts/bench.sh)
 #   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
 #
 # Warnings are appended after the user's CFLAGS, so they cannot be
@@ -31,7 +32,7 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 ALL_CFLAGS = $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib
 ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN)
 
-PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema mig-stamp
+PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema mig-stamp mig-new
 LIB_SRC = $(sort $(wildcard tools/lib/*.c))
 LIB_OBJ = $(LIB_SRC:tools/lib/%.c=$(BUILD)/lib/%.o)
 LIB = $(BUILD)/libmig.a
@@ -73,6 +74,10 @@ test-asan: asan
 verify: all
 	@scripts/verify-main.sh $(BIN)
 
+# mig against Alembic, side by side (BENCH_QUICK=1: small and once).
+bench: all
+	scripts/bench.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN7DIR)
 	install -m 755 $(PROGRAMS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
@@ -86,5 +91,5 @@ uninstall:
 clean:
 	rm -rf build $(BIN)
 
-.PHONY: all asan test test-asan verify install uninstall clean
+.PHONY: all asan test test-asan verify bench install uninstall clean
 .SECONDARY: $(LIB_OBJ) $(PROGRAMS:%=$(BUILD)/%.o)
