@@ -157,11 +157,11 @@ static void report_text(const struct mig_verify_opts *o, const struct mig_graph 
 }
 
 static void report_json(const struct mig_verify_opts *o, const struct mig_graph *g,
-			const struct mig_verify *v, double ms)
+			const struct mig_verify *v, bool failed, double ms)
 {
 	struct mig_buf b = MIG_BUF_INIT;
-	buf_printf(&b, "{\"ok\":%s,\"graph\":",
-		   mig_findings_count(&v->findings, MIG_SEV_ERROR) ? "false" : "true");
+	buf_printf(&b, "{\"ok\":%s,\"graph\":", !failed &&
+		   !mig_findings_count(&v->findings, MIG_SEV_ERROR) ? "true" : "false");
 	graph_json(&b, g);
 	buf_puts(&b, ",\"findings\":");
 	mig_findings_json(&b, &v->findings);
@@ -177,12 +177,13 @@ static void report_json(const struct mig_verify_opts *o, const struct mig_graph 
 	buf_release(&b);
 }
 
-static void report_github(const struct mig_graph *g, const struct mig_verify *v)
+static void report_github(const struct mig_graph *g, const struct mig_verify *v,
+			  bool failed)
 {
 	if (!gh_active())
 		return;
 	mig_findings_annotate(&v->findings);
-	size_t e = mig_findings_count(&v->findings, MIG_SEV_ERROR);
+	size_t e = mig_findings_count(&v->findings, MIG_SEV_ERROR) + failed;
 	struct mig_buf md = MIG_BUF_INIT;
 	buf_printf(&md, "### mig-verify: %s\n\n| | |\n|---|---|\n", e ? "failed" : "ok");
 	buf_printf(&md, "| revisions | %zu |\n| head | %s |\n| tables created | %zu |\n"
@@ -194,10 +195,12 @@ static void report_github(const struct mig_graph *g, const struct mig_verify *v)
 			   v->findings.v[i].file : "", v->findings.v[i].line, v->findings.v[i].msg);
 	buf_putc(&md, '\n');
 	gh_summary(buf_str(&md));
-	gh_output("head", g->nheads == 1 ? g->revs[g->heads[0]].id : "");
-	char *n = xasprintf("%zu", v->tables.n);
-	gh_output("tables", n);
-	free(n);
+	if (!failed) {
+		gh_output("head", g->nheads == 1 ? g->revs[g->heads[0]].id : "");
+		char *n = xasprintf("%zu", v->tables.n);
+		gh_output("tables", n);
+		free(n);
+	}
 	buf_release(&md);
 }
 
@@ -239,10 +242,10 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 	if (!rc || rc == MIG_EDB) {
 		double ms = mig_now_ms() - t0;
 		if (c->format == MIG_FORMAT_JSON)
-			report_json(o, &g, &v, ms);
+			report_json(o, &g, &v, rc != MIG_OK, ms);
 		else if (!rc)
 			report_text(o, &g, &v, ms);
-		report_github(&g, &v);
+		report_github(&g, &v, rc != MIG_OK);
 	}
 	if (!rc && mig_findings_count(&v.findings, MIG_SEV_ERROR))
 		rc = has_bad_file(&v.findings, err) ? MIG_EINPUT : MIG_EFOUND;

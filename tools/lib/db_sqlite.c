@@ -56,6 +56,10 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 		sqlite3_close(h);
 		return MIG_EDB;
 	}
+	/* A database that is deleted afterwards need not survive a crash. */
+	if (db->opts.scratch)
+		sqlite3_exec(h, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF",
+			     NULL, NULL, NULL);
 	db->handle = h;
 	return MIG_OK;
 }

@@ -202,6 +202,7 @@ struct mig_connect_opts {
 	double wait_seconds;	/* keep retrying while the server is not up */
 	double lock_timeout;	/* < 0: wait forever for the migration lock */
 	bool verbose;		/* pass server notices to stderr */
+	bool scratch;		/* SQLite: a throwaway file, no need to sync */
 };
 
 /*

@@ -88,6 +88,12 @@ static char *squeeze(const char *type)
 	return buf_detach(&b);
 }
 
+static void buf_puts_scale0(struct mig_buf *b)
+{
+	b->len--;	/* before the ')' */
+	buf_puts(b, ",0)");
+}
+
 char *mig_type_normalize(const char *type)
 {
 	char *t = squeeze(type ? type : "");
@@ -97,16 +103,15 @@ char *mig_type_normalize(const char *type)
 	char *paren = strchr(t, '(');
 	size_t base_len = paren ? (size_t)(paren - t) : n;
 	const char *canon = NULL;
-	for (size_t i = 0; type_names[i].spelling; i++) {
+	/* "timestamp(6) with time zone": the zone words follow the precision */
+	if (paren && strstr(paren, "with time zone"))
+		canon = !strncmp(t, "timestamp", 9) ? (strstr(paren, "without") ? "timestamp"
+			: "timestamptz") : (strstr(paren, "without") ? "time" : "timetz");
+	for (size_t i = 0; !canon && type_names[i].spelling; i++) {
 		const char *sp = type_names[i].spelling;
 		if (strlen(sp) == base_len && !strncmp(t, sp, base_len))
 			canon = type_names[i].canonical;
 	}
-	/* "timestamp(6) without time zone": the words follow the precision */
-	if (!canon && paren && strstr(t, "without time zone"))
-		canon = !strncmp(t, "timestamp", 9) ? "timestamp" : "time";
-	else if (!canon && paren && strstr(t, "with time zone"))
-		canon = !strncmp(t, "timestamp", 9) ? "timestamptz" : "timetz";
 	struct mig_buf b = MIG_BUF_INIT;
 	buf_puts(&b, canon ? canon : t);
 	if (paren && (!canon || strcmp(canon, "float"))) {
@@ -116,6 +121,9 @@ char *mig_type_normalize(const char *type)
 			close = NULL;	/* precision of times is not compared */
 		else if (canon)
 			buf_add(&b, paren, close ? (size_t)(close - paren + 1) : strlen(paren));
+		/* PostgreSQL reports NUMERIC(p) as numeric(p,0) */
+		if (canon && !strcmp(canon, "numeric") && close && !memchr(paren, ',', (size_t)(close - paren)))
+			buf_puts_scale0(&b);
 	}
 	for (size_t i = 0; i < array; i++)
 		buf_puts(&b, "[]");

@@ -49,7 +49,7 @@ static int expected_schema(const struct mig_graph *g, const size_t *target, size
 	if (rc)
 		return rc;
 	struct mig_db *mem = NULL;
-	struct mig_connect_opts o = { .create = true, .lock_timeout = -1 };
+	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
 	rc = mig_db_open(&mem, "sqlite://", &o, err);
 	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE };
 	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
