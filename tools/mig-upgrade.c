@@ -13,7 +13,7 @@
 
 static const char usage_text[] =
 	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--format text|json]\n"
-	"                   [--wait SECONDS] [--lock-timeout SECONDS]\n"
+	"                   [--wait SECONDS] [--lock-timeout SECONDS] [--lock-mode MODE]\n"
 	"                   [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Apply pending migrations from DIR/versions (default: migrations).\n"
@@ -26,6 +26,8 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
+	"      --lock-mode MODE    session (default) or transaction: take the lock in\n"
+	"                          each migration's transaction (behind PgBouncer)\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"

@@ -97,6 +97,12 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 	case MIG_OPT_LOCK_TIMEOUT:
 		rc = mig_parse_seconds("--lock-timeout", arg, &c->lock_timeout, err);
 		return rc ? rc : 1;
+	case MIG_OPT_LOCK_MODE:
+		if (strcmp(arg, "session") && strcmp(arg, "transaction"))
+			return mig_err_set(err, MIG_EINPUT, "--lock-mode: '%s' is not "
+					   "session or transaction", arg);
+		c->xact_lock = !strcmp(arg, "transaction");
+		return 1;
 	case MIG_OPT_VERSION_TABLE:
 		rc = check_identifier("--version-table", arg, err);
 		c->version_table = arg;

@@ -57,6 +57,7 @@ void mig_db_close(struct mig_db *db)
 	if (db->in_tx)
 		mig_db_rollback(db);
 	db->drv->close(db);
+	free(db->lock_key);
 	mig_url_release(&db->url);
 	free(db);
 }

@@ -44,6 +44,7 @@ struct mig_db {
 	struct mig_connect_opts opts;
 	void *handle;		/* sqlite3 * or PGconn * */
 	bool in_tx;
+	char *lock_key;		/* the transaction-scoped lock to take in begin */
 };
 
 extern const struct mig_driver mig_driver_sqlite;

@@ -200,14 +200,6 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 	return MIG_OK;
 }
 
-static int pg_begin(struct mig_db *db, struct mig_err *err)
-{
-	struct mig_rows scratch = MIG_ROWS_INIT;
-	int rc = pg_query(db, "BEGIN", 0, NULL, &scratch, err);
-	mig_rows_release(&scratch);
-	return rc;
-}
-
 /* FNV-1a: the advisory lock key of a version table, the same in every run. */
 static char *lock_key(const char *key)
 {
@@ -217,7 +209,10 @@ static char *lock_key(const char *key)
 	return xasprintf("%lld", (long long)(int64_t)h);
 }
 
-static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
+/* Waits for an advisory lock (session or transaction scoped) within the
+ * lock timeout; MIG_ESAFETY when it expires. */
+static int advisory_lock(struct mig_db *db, const char *key, bool xact,
+			 struct mig_err *err)
 {
 	struct mig_rows scratch = MIG_ROWS_INIT;
 	char *k = lock_key(key);
@@ -231,8 +226,8 @@ static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 		free(t);
 	}
 	if (!rc)
-		rc = pg_query(db, "SELECT pg_advisory_lock($1::bigint)", 1, params,
-			      &scratch, err);
+		rc = pg_query(db, xact ? "SELECT pg_advisory_xact_lock($1::bigint)"
+			      : "SELECT pg_advisory_lock($1::bigint)", 1, params, &scratch, err);
 	if (rc == MIG_ESAFETY) {
 		mig_err_set(err, MIG_ESAFETY, "timed out after %g s waiting for the "
 			    "migration lock of %s held by another process",
@@ -247,8 +242,35 @@ static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 	return rc;
 }
 
+/* Session mode takes the lock once for the whole run; transaction mode
+ * (behind PgBouncer, where session locks leak) remembers the key and each
+ * transaction takes it in pg_begin. */
+static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
+{
+	if (!db->opts.xact_lock)
+		return advisory_lock(db, key, false, err);
+	free(db->lock_key);
+	db->lock_key = xstrdup(key);
+	return MIG_OK;
+}
+
+static int pg_begin(struct mig_db *db, struct mig_err *err)
+{
+	struct mig_rows scratch = MIG_ROWS_INIT;
+	int rc = pg_query(db, "BEGIN", 0, NULL, &scratch, err);
+	mig_rows_release(&scratch);
+	if (!rc && db->lock_key)
+		rc = advisory_lock(db, db->lock_key, true, err);
+	return rc;
+}
+
 static void pg_unlock(struct mig_db *db, const char *key)
 {
+	if (db->lock_key) {	/* transaction locks end with their transaction */
+		free(db->lock_key);
+		db->lock_key = NULL;
+		return;
+	}
 	struct mig_err ignored = MIG_ERR_INIT;
 	struct mig_rows scratch = MIG_ROWS_INIT;
 	char *k = lock_key(key);

@@ -107,6 +107,7 @@ struct mig_common {
 	enum mig_format format;		/* --format */
 	double wait_seconds;		/* --wait: retry connecting this long */
 	double lock_timeout;		/* --lock-timeout; < 0 waits forever */
+	bool xact_lock;			/* --lock-mode transaction */
 	int verbosity;			/* -q: -1, -v: +1 */
 };
 
@@ -118,6 +119,7 @@ enum mig_common_opt {
 	MIG_OPT_VERSION_SCHEMA,
 	MIG_OPT_LOCK_TIMEOUT,
 	MIG_OPT_VERSION,
+	MIG_OPT_LOCK_MODE,
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
@@ -132,6 +134,7 @@ enum mig_common_opt {
 	{ "version-table", required_argument, NULL, MIG_OPT_VERSION_TABLE }, \
 	{ "version-schema", required_argument, NULL, MIG_OPT_VERSION_SCHEMA }, \
 	{ "lock-timeout", required_argument, NULL, MIG_OPT_LOCK_TIMEOUT }, \
+	{ "lock-mode", required_argument, NULL, MIG_OPT_LOCK_MODE }, \
 	{ "version", no_argument, NULL, MIG_OPT_VERSION }
 
 extern const char *mig_progname;
@@ -203,6 +206,8 @@ struct mig_connect_opts {
 	double lock_timeout;	/* < 0: wait forever for the migration lock */
 	bool verbose;		/* pass server notices to stderr */
 	bool scratch;		/* SQLite: a throwaway file, no need to sync */
+	bool xact_lock;		/* PostgreSQL: lock in each transaction, not the
+				 * session (for PgBouncer's transaction mode) */
 };
 
 /*
@@ -756,5 +761,41 @@ int gh_summary(const char *markdown);
 void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings);
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f);
 void mig_findings_annotate(const struct mig_findings *f);
+
+/* ---- mig-new: new migration files (newrev.c) ------------------------------- */
+
+struct mig_newrev_opts {
+	const char *message;		/* NULL: "merge heads" for a merge */
+	struct mig_strv branch_labels;	/* the caller's; copied */
+	bool merge;			/* join every head of the graph */
+};
+
+struct mig_newrev {
+	char *id;			/* 12 lowercase hex digits */
+	char *path;			/* DIR/versions/<id>_<slug>.sql */
+	char *message;			/* as written: one line */
+	struct mig_strv down;		/* the head(s); empty for a base */
+	struct mig_strv branch_labels;
+};
+
+/*
+ * The file name slug of a message: lowercase ASCII letters and digits, runs
+ * of anything else as one '_', none at either end, at most 40 characters
+ * (cut at a '_' when the cut would split a word).  "" when the message has
+ * no letter or digit.  The caller frees it.
+ */
+char *mig_slugify(const char *message);
+/*
+ * Writes a new migration file in g's folder, chained to its single head
+ * (down_revision none for an empty folder), or with o->merge to all its
+ * heads, and fills *nr (which the caller releases, also after a failure).
+ * Never replaces a file.  MIG_EINPUT for a broken graph, an empty message,
+ * a bad or taken branch label, --merge with fewer than two heads, or a
+ * file that cannot be written (nothing is left behind); MIG_ESAFETY for
+ * several heads without merge, or a file that exists.
+ */
+int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
+		      const struct mig_graph *g, struct mig_err *err);
+void mig_newrev_release(struct mig_newrev *nr);
 
 #endif

@@ -32,6 +32,7 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 			.wait_seconds = c->wait_seconds,
 			.lock_timeout = c->lock_timeout,
 			.verbose = c->verbosity > 0,
+			.xact_lock = c->xact_lock,
 		};
 		rc = mig_db_open(&s->db, c->database_url, &o, err);
 	}

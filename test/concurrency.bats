@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# Concurrent deploys: several mig-upgrade processes on one database apply
+# each migration exactly once, and --lock-timeout bounds the wait.
+
+load test_helper/common
+
+# chain DIR N: N migrations, each creating a table and logging itself in
+# applied_log, so a migration applied twice leaves two rows (or fails).
+chain() {
+	local dir=$1 n=$2 i prev=none id
+	mkdir -p "$dir/versions"
+	for ((i = 1; i <= n; i++)); do
+		id=$(printf 'c%011d' "$i")
+		{
+			printf -- '-- revision: %s\n-- down_revision: %s\n\n-- +upgrade\n' "$id" "$prev"
+			if ((i == 1)); then
+				echo "CREATE TABLE applied_log (rev VARCHAR(32) NOT NULL);"
+			fi
+			echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY);"
+			echo "INSERT INTO applied_log (rev) VALUES ('$id');"
+			printf -- '\n-- +downgrade\nDROP TABLE t%d;\n' "$i"
+		} >"$dir/versions/${id}_step.sql"
+		prev=$id
+	done
+}
+
+# eight_at_once URL DB [FLAGS...]: start eight upgrades together; all must
+# exit 0 and every migration must be logged once.
+eight_at_once() {
+	local url=$1 db=$2 i fails=0
+	shift 2
+	chain "$BATS_TEST_TMPDIR/m" 12
+	for i in 1 2 3 4 5 6 7 8; do
+		mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/m" "$@" \
+			>"$BATS_TEST_TMPDIR/out.$i" 2>&1 &
+	done
+	for job in $(jobs -p); do wait "$job" || fails=$((fails + 1)); done
+	cat "$BATS_TEST_TMPDIR"/out.*
+	assert_equal "$fails" 0
+	local sql="SELECT count(*) || ' ' || count(DISTINCT rev) FROM applied_log"
+	if _mig_is_pg "$db"; then
+		assert_equal "$(pg_sql "$db" "$sql")" "12 12"
+	else
+		assert_equal "$(sqlite_sql "$db" "$sql")" "12 12"
+	fi
+	assert_equal "$(version_rows "$db")" "c00000000012"
+}
+
+@test "eight upgrades started at once on one PostgreSQL database apply each migration once" {
+	require_pg
+	url=$(pg_new_db)
+	eight_at_once "$url" "$url"
+}
+
+@test "eight upgrades started at once on one SQLite file apply each migration once" {
+	db=$BATS_TEST_TMPDIR/eight.db
+	eight_at_once "$(sqlite_url "$db")" "$db"
+}
+
+@test "eight upgrades in transaction lock mode, as behind PgBouncer, apply each migration once" {
+	require_pg
+	url=$(pg_new_db)
+	eight_at_once "$url" "$url" --lock-mode transaction
+}
+
+@test "--lock-timeout gives up with exit 4 while another upgrade holds the PostgreSQL lock" {
+	require_pg
+	url=$(pg_new_db)
+	make_migrations "$BATS_TEST_TMPDIR/slow"
+	printf -- '-- revision: aaaaaaaaaaaa\n-- down_revision: none\n\n-- +upgrade\nSELECT pg_sleep(3);\nCREATE TABLE slow (id integer);\n\n-- +downgrade\nDROP TABLE slow;\n' \
+		>"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql"
+	mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/slow" &
+	sleep 1
+	run --separate-stderr mig-upgrade -d "$url" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
+	assert_failure 4
+	[[ $stderr == *"timed out after 0.5 s waiting for the migration lock"* ]]
+	wait
+	assert_equal "$(version_rows "$url")" "aaaaaaaaaaaa"
+}
+
+@test "--lock-timeout gives up with exit 4 while another process writes the SQLite file" {
+	db=$BATS_TEST_TMPDIR/busy.db
+	sqlite_sql "$db" "CREATE TABLE other (id INTEGER)"
+	sqlite3 "$db" "BEGIN IMMEDIATE; INSERT INTO other VALUES (1);" ".shell sleep 3" "COMMIT;" &
+	sleep 1
+	run --separate-stderr mig-upgrade -d "$(sqlite_url "$db")" --lock-timeout 0.5
+	assert_failure 4
+	[[ $stderr == *"timed out waiting for the database lock held by another process"* ]]
+	wait
+	assert_equal "$(version_rows "$db")" ""
+}
+
+@test "an upgrade and a verify against the same server do not disturb each other" {
+	require_pg
+	url=$(pg_new_db)
+	empty=$(pg_new_db)
+	mig-upgrade -q -d "$url" &
+	run mig-verify -q -d "$empty" --expect-tables 23
+	wait
+	assert_success
+	assert_equal "$(version_rows "$url")" "b07a366647c3"
+	assert_equal "$(version_rows "$empty")" "b07a366647c3"
+}

@@ -1,0 +1,290 @@
+/*
+ * newrev.c: new migration files for mig-new.  A random revision id of 12
+ * lowercase hex digits (as Alembic's), a file name slug made from the
+ * message, and a file chained to the single head of the graph, or joining
+ * every head for a merge, whose header and empty sections mig-verify lints
+ * clean and mig-upgrade applies (comment-only sections are skipped).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLUG_MAX 40		/* Alembic's truncate_slug_length */
+#define ID_BYTES 6		/* 12 hex digits */
+
+/* ASCII only: the slug of "données" is "donn_es" in every locale. */
+static bool ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+char *mig_slugify(const char *message)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	bool gap = false;
+	for (const char *p = message; *p; p++) {
+		if (!ascii_alnum(*p)) {
+			gap = true;
+			continue;
+		}
+		if (gap && b.len)
+			buf_putc(&b, '_');
+		gap = false;
+		buf_putc(&b, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+	}
+	char *s = buf_detach(&b);
+	if (strlen(s) > SLUG_MAX) {
+		/* cut at the last word boundary, as Alembic does, unless the
+		 * cut already falls on one or there is none */
+		bool mid_word = s[SLUG_MAX] != '_';
+		s[SLUG_MAX] = '\0';
+		char *u = strrchr(s, '_');
+		if (mid_word && u)
+			*u = '\0';
+	}
+	return s;
+}
+
+/* One line of text: control characters and runs of white space become one
+ * space, so the message cannot end the header line or start a section. */
+static char *one_line(const char *s)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	bool gap = false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f) {
+			gap = true;
+			continue;
+		}
+		if (gap && b.len)
+			buf_putc(&b, ' ');
+		gap = false;
+		buf_putc(&b, (char)*p);
+	}
+	return buf_detach(&b);
+}
+
+static int random_id(char id[2 * ID_BYTES + 1], struct mig_err *err)
+{
+	unsigned char raw[ID_BYTES];
+	size_t got = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && got < sizeof(raw)) {
+		ssize_t n = read(fd, raw + got, sizeof(raw) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (got < sizeof(raw))
+		return mig_err_set(err, MIG_EINPUT, "/dev/urandom: cannot read a "
+				   "random revision id: %s",
+				   got ? "short read" : strerror(saved));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return MIG_OK;
+}
+
+/* A fresh id that no revision of g has. */
+static int new_id(const struct mig_graph *g, char **out, struct mig_err *err)
+{
+	char id[2 * ID_BYTES + 1];
+	for (int tries = 0; tries < 16; tries++) {
+		int rc = random_id(id, err);
+		if (rc)
+			return rc;
+		if (mig_graph_find(g, id) == MIG_NONE) {
+			*out = xstrdup(id);
+			return MIG_OK;
+		}
+	}
+	return mig_err_set(err, MIG_EINPUT, "/dev/urandom gives ids the graph "
+			   "already has; it is not random");
+}
+
+static char *heads_list(const struct mig_graph *g)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	for (size_t i = 0; i < g->nheads; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", g->revs[g->heads[i]].id);
+	return buf_detach(&b);
+}
+
+/* The down_revision of the new file: the head, every head, or none. */
+static int pick_parents(const struct mig_graph *g, bool merge,
+			struct mig_strv *down, struct mig_err *err)
+{
+	char *heads = heads_list(g);
+	int rc = MIG_OK;
+	if (merge && g->nheads < 2) {
+		rc = mig_err_set(err, MIG_EINPUT, "nothing to merge: %s/versions has %s",
+				 g->dir, g->nheads ? "one head" : "no migrations");
+		if (g->nheads)
+			mig_err_hint(err, "leave out --merge to chain a new revision to %s",
+				     heads);
+	} else if (!merge && g->nheads > 1) {
+		rc = mig_err_set(err, MIG_ESAFETY, "%s/versions has %zu heads (%s); a "
+				 "new revision would continue only one of them",
+				 g->dir, g->nheads, heads);
+		mig_err_hint(err, "join them first with a merge revision: mig-new "
+			     "--merge, then write the new migration on top of it");
+	} else {
+		for (size_t i = 0; i < g->nheads; i++)
+			strv_push(down, g->revs[g->heads[i]].id);
+	}
+	free(heads);
+	return rc;
+}
+
+static bool label_taken(const struct mig_graph *g, const char *label)
+{
+	for (size_t r = 0; r < g->nrevs; r++)
+		if (strv_has(&g->revs[r].branch_labels, label))
+			return true;
+	return false;
+}
+
+static int check_labels(const struct mig_graph *g, const struct mig_strv *labels,
+			struct mig_err *err)
+{
+	for (size_t i = 0; i < labels->n; i++) {
+		const char *l = labels->v[i];
+		if (!mig_valid_label(l))
+			return mig_err_set(err, MIG_EINPUT, "--branch-label: '%s' is not a "
+					   "label (letters, digits, _, - and . only)", l);
+		if (!strcmp(l, "head") || !strcmp(l, "heads") || !strcmp(l, "base"))
+			return mig_err_set(err, MIG_EINPUT, "--branch-label: '%s' is a "
+					   "reserved word of revision arguments", l);
+		if (mig_graph_find(g, l) != MIG_NONE || label_taken(g, l)) {
+			mig_err_set(err, MIG_EINPUT, "--branch-label: '%s' is already "
+				    "used by a revision in %s/versions", l, g->dir);
+			return mig_err_hint(err, "a label names one branch; pick another");
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(labels->v[j], l))
+				return mig_err_set(err, MIG_EINPUT, "--branch-label: "
+						   "'%s' is given twice", l);
+	}
+	return MIG_OK;
+}
+
+static void now_text(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	if (!localtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm))
+		strcpy(out, "1970-01-01 00:00:00");
+}
+
+/* The file's text: the header of DESIGN.md and two sections that hold only
+ * comments, so the file applies as it is and says what goes where. */
+static char *render(const struct mig_newrev *nr, bool merge)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	char date[32];
+	char *down = strv_join(&nr->down, ", ");
+	char *labels = strv_join(&nr->branch_labels, ", ");
+	now_text(date);
+	buf_printf(&b, "-- revision: %s\n-- down_revision: %s\n", nr->id,
+		   nr->down.n ? down : "none");
+	if (nr->branch_labels.n)
+		buf_printf(&b, "-- branch_labels: %s\n", labels);
+	buf_printf(&b, "-- message: %s\n-- create_date: %s\n\n", nr->message, date);
+	if (merge)
+		buf_puts(&b, "-- +upgrade\n"
+			 "-- A merge usually needs no SQL: it joins the heads so that the\n"
+			 "-- graph has one again.  SQL here runs after all of them.\n\n"
+			 "-- +downgrade\n"
+			 "-- SQL that undoes the upgrade section, if it has any.\n");
+	else
+		buf_puts(&b, "-- +upgrade\n"
+			 "-- SQL that makes the change; it runs on SQLite and PostgreSQL\n"
+			 "-- alike.  For one dialect only, add a section of its own:\n"
+			 "-- '-- +upgrade postgresql' or '-- +upgrade sqlite'.\n\n"
+			 "-- +downgrade\n"
+			 "-- SQL that undoes the upgrade section, in reverse order.\n");
+	free(labels);
+	free(down);
+	return buf_detach(&b);
+}
+
+/* Creates path with text, never replacing a file; nothing is left behind
+ * on failure. */
+static int write_new(const char *path, const char *text, struct mig_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		mig_err_set(err, MIG_ESAFETY, "%s already exists; not overwritten", path);
+		return mig_err_hint(err, "run mig-new again: it draws a new id");
+	}
+	if (fd < 0)
+		return mig_err_set(err, MIG_EINPUT, "cannot create %s: %s", path,
+				   strerror(errno));
+	size_t len = strlen(text), done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	int saved = errno;
+	if (close(fd) != 0 && done == len) {
+		saved = errno;
+		done = 0;
+	}
+	if (done == len)
+		return MIG_OK;
+	unlink(path);
+	return mig_err_set(err, MIG_EINPUT, "cannot write %s: %s", path,
+			   strerror(saved ? saved : EIO));
+}
+
+int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
+		      const struct mig_graph *g, struct mig_err *err)
+{
+	memset(nr, 0, sizeof(*nr));
+	nr->message = one_line(o->message ? o->message : o->merge ? "merge heads" : "");
+	if (!*nr->message)
+		return mig_err_set(err, MIG_EINPUT, "the message is empty");
+	for (size_t i = 0; i < o->branch_labels.n; i++)
+		strv_push(&nr->branch_labels, o->branch_labels.v[i]);
+	int rc = mig_graph_require_usable(g, err);
+	if (!rc)
+		rc = check_labels(g, &nr->branch_labels, err);
+	if (!rc)
+		rc = pick_parents(g, o->merge, &nr->down, err);
+	if (!rc)
+		rc = new_id(g, &nr->id, err);
+	if (rc)
+		return rc;
+	char *slug = mig_slugify(nr->message);
+	nr->path = *slug ? xasprintf("%s/versions/%s_%s.sql", g->dir, nr->id, slug)
+			 : xasprintf("%s/versions/%s.sql", g->dir, nr->id);
+	free(slug);
+	char *text = render(nr, o->merge);
+	rc = write_new(nr->path, text, err);
+	free(text);
+	return rc;
+}
+
+void mig_newrev_release(struct mig_newrev *nr)
+{
+	free(nr->id);
+	free(nr->path);
+	free(nr->message);
+	strv_release(&nr->down);
+	strv_release(&nr->branch_labels);
+	memset(nr, 0, sizeof(*nr));
+}
