@@ -74,6 +74,10 @@ static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 		rc = MIG_ESAFETY;
 	}
 	strv_release(&tables);
+	if (rc) {
+		mig_db_close(*db);
+		*db = NULL;
+	}
 	return rc;
 }
 
