@@ -293,6 +293,8 @@ static void topo_order(struct mig_graph *g)
 				first = &g->revs[r];
 			buf_printf(&ids, "%s%s", ids.len ? ", " : "", g->revs[r].id);
 		}
+		if (!first)	/* cannot happen: norder < n leaves one pending */
+			first = &g->revs[0];
 		mig_findings_add(&g->findings, MIG_SEV_ERROR, "cycle", first->path,
 				 first->down_line ? first->down_line : first->line,
 				 "a revision cannot be its own ancestor: fix the "
