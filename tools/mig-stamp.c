@@ -75,7 +75,7 @@ static void report_text(const struct mig_common *c, const struct mig_stamp_opts 
 			printf("dry run: would stamp %s (now %s); nothing changed\n",
 			       st->target.n ? target : "base", st->before.n ? before : "unstamped");
 	}
-	if (!o->dry_run || st->already)
+	if (c->verbosity >= 0 && (!o->dry_run || st->already))
 		printf("alembic_version: %s\n", st->after.n ? after : "(none)");
 	free(target);
 	free(before);
@@ -83,7 +83,7 @@ static void report_text(const struct mig_common *c, const struct mig_stamp_opts 
 }
 
 static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *st,
-			const char *display)
+			int rc, const char *display)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	buf_puts(&b, "{\"database\":");
@@ -95,7 +95,7 @@ static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *
 	buf_puts(&b, ",\"after\":");
 	json_strv(&b, &st->after);
 	buf_printf(&b, ",\"dry_run\":%s,\"changed\":%s,\"checked\":", o->dry_run ? "true" : "false",
-		   !o->dry_run && !st->already ? "true" : "false");
+		   !rc && !o->dry_run && !st->already ? "true" : "false");
 	json_str(&b, st->checked);
 	buf_puts(&b, ",\"findings\":");
 	mig_findings_json(&b, &st->findings);
@@ -104,10 +104,17 @@ static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *
 	buf_release(&b);
 }
 
-static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp *st)
+static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp *st,
+			  int rc)
 {
 	if (!gh_active())
 		return;
+	if (rc) {	/* refused or failed: the annotations say why */
+		mig_findings_annotate(&st->findings);
+		gh_summary("### mig-stamp: nothing stamped\n\nSee the job log and the "
+			   "annotations for the reason.\n\n");
+		return;
+	}
 	mig_findings_annotate(&st->findings);
 	char *after = strv_join(&st->after, ", ");
 	char *before = strv_join(&st->before, ", ");
@@ -132,19 +139,23 @@ static int stamp(struct mig_common *c, const struct mig_stamp_opts *o,
 		return rc;
 	size_t *target = NULL, n = 0;
 	rc = mig_graph_resolve(&s.graph, rev, &target, &n, err);
-	if (rc)	/* a revision the graph does not have: stamping it is refused */
+	/* a revision the graph does not have is refused; an ambiguous one is
+	 * bad usage, as everywhere */
+	if (rc && err->msg && strstr(err->msg, "is not a revision in"))
 		err->code = rc = MIG_ESAFETY;
 	struct mig_stamp st;
 	memset(&st, 0, sizeof(st));
 	if (!rc)
 		rc = mig_stamp_run(&st, o, s.db, &s.graph, &s.vt, target, n, err);
 	const char *display = mig_db_url(s.db)->display;
-	mig_findings_print(stdout, &st.findings, c->verbosity >= 0);
-	if (c->format == MIG_FORMAT_JSON && (!rc || st.findings.n))
-		report_json(o, &st, display);
-	else if (!rc)
-		report_text(c, o, &st, display);
-	report_github(o, &st);
+	if (c->format == MIG_FORMAT_JSON && (!rc || st.findings.n)) {
+		report_json(o, &st, rc, display);
+	} else if (c->format == MIG_FORMAT_TEXT) {
+		mig_findings_print(stdout, &st.findings, c->verbosity >= 0);
+		if (!rc)
+			report_text(c, o, &st, display);
+	}
+	report_github(o, &st, rc);
 	mig_stamp_release(&st);
 	free(target);
 	mig_session_close(&s);

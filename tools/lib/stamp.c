@@ -130,7 +130,7 @@ static int refuse_state(const struct mig_stamp *st, const struct mig_status *s,
 			mig_err_hint(err, "mig-downgrade --to base reverts the migrations; "
 				     "--force removes only the record");
 		rc = MIG_ESAFETY;
-	} else if (!s->tables.n && st->target.n && !o->force) {
+	} else if (!s->tables.n && st->target.n) {	/* --force does not make a schema */
 		mig_err_set(err, MIG_ESAFETY, "the database has no tables: there is nothing "
 			    "to stamp");
 		mig_err_hint(err, "to create the schema, run mig-upgrade --to %s", want);
@@ -155,11 +155,45 @@ static int write_rows(struct mig_db *db, const struct mig_vt *vt, bool vt_exists
 	return rc;
 }
 
+static int load_expectation(const struct mig_stamp_opts *o, const struct mig_graph *g,
+			    const size_t *target, size_t n, struct mig_schema *want,
+			    struct mig_err *err)
+{
+	return o->spec ? mig_spec_load(want, o->spec, false, err)
+		       : expected_schema(g, target, n, want, err);
+}
+
+/* The schema check, when there is something to check against. */
+static int check_if_asked(struct mig_stamp *st, const struct mig_stamp_opts *o,
+			  struct mig_db *db, const struct mig_graph *g,
+			  const struct mig_vt *vt, const size_t *target, size_t n,
+			  struct mig_err *err)
+{
+	if (o->no_verify || !n)
+		return MIG_OK;
+	struct mig_schema want;
+	memset(&want, 0, sizeof(want));
+	int rc = load_expectation(o, g, target, n, &want, err);
+	if (!rc)
+		rc = check_schema(st, o, db, &want, vt, err);
+	if (!rc)
+		st->checked = o->spec ? "spec" : "migrations";
+	mig_schema_release(&want);
+	if (!rc && mig_findings_count(&st->findings, MIG_SEV_ERROR)) {
+		mig_err_set(err, MIG_ESAFETY, "the schema of the database does not hold "
+			    "what %s requires", st->target.v[0]);
+		mig_err_hint(err, "nothing was stamped; the differences are listed above");
+		rc = MIG_ESAFETY;
+	}
+	return rc;
+}
+
 /* Inside the lock and the transaction: read, check, and (unless a dry run)
- * write.  The caller commits or rolls back. */
+ * write.  The caller commits or rolls back.  The expected schema is only
+ * built when there is something to stamp, so a re-run is always a no-op. */
 static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 			struct mig_db *db, const struct mig_graph *g,
-			const struct mig_vt *vt, const struct mig_schema *want,
+			const struct mig_vt *vt, const size_t *target, size_t n,
 			struct mig_err *err)
 {
 	struct mig_status s;
@@ -171,30 +205,11 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	st->already = same_set(&s.current, &st->target) && (s.version_table || !st->target.n);
 	if (!st->already)
 		rc = refuse_state(st, &s, o, g, err);
-	if (!rc && !st->already && want && s.tables.n)
-		rc = check_schema(st, o, db, want, vt, err);
-	if (!rc && mig_findings_count(&st->findings, MIG_SEV_ERROR)) {
-		mig_err_set(err, MIG_ESAFETY, "the schema of the database does not hold "
-			    "what %s requires", st->target.n ? st->target.v[0] : "base");
-		mig_err_hint(err, "nothing was stamped; the differences are listed above");
-		rc = MIG_ESAFETY;
-	}
+	if (!rc && !st->already && s.tables.n)
+		rc = check_if_asked(st, o, db, g, vt, target, n, err);
 	if (!rc && !st->already && !o->dry_run)
 		rc = write_rows(db, vt, s.version_table, &s.current, &st->target, err);
 	mig_status_release(&s);
-	return rc;
-}
-
-static int load_expectation(const struct mig_stamp_opts *o, const struct mig_graph *g,
-			    const size_t *target, size_t n, struct mig_schema *want,
-			    bool *have, struct mig_err *err)
-{
-	*have = false;
-	if (o->no_verify || !n)
-		return MIG_OK;
-	int rc = o->spec ? mig_spec_load(want, o->spec, false, err)
-			 : expected_schema(g, target, n, want, err);
-	*have = !rc;
 	return rc;
 }
 
@@ -206,17 +221,13 @@ int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	for (size_t i = 0; i < n; i++)
 		strv_push(&st->target, g->revs[target[i]].id);
 	strv_sort(&st->target);
-	struct mig_schema want;
-	bool have = false;
-	memset(&want, 0, sizeof(want));
-	int rc = load_expectation(o, g, target, n, &want, &have, err);
+	st->checked = "none";
 	char *key = xasprintf("mig:%s.%s", vt->schema ? vt->schema : "", vt->table);
-	if (!rc)
-		rc = mig_db_lock(db, key, err);
+	int rc = mig_db_lock(db, key, err);
 	if (!rc) {
 		rc = mig_db_begin(db, err);
 		if (!rc)
-			rc = stamp_locked(st, o, db, g, vt, have ? &want : NULL, err);
+			rc = stamp_locked(st, o, db, g, vt, target, n, err);
 		if (!rc && !o->dry_run && !st->already)
 			rc = mig_db_commit(db, err);
 		else
@@ -226,8 +237,6 @@ int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	bool exists;
 	if (!rc)
 		rc = mig_vt_read(db, vt, &exists, &st->after, err);
-	st->checked = !have ? "none" : o->spec ? "spec" : "migrations";
 	free(key);
-	mig_schema_release(&want);
 	return rc;
 }
