@@ -133,9 +133,18 @@ char *mig_type_normalize(const char *type)
 
 /* ---- building ------------------------------------------------------------- */
 
+/* Arrays grow by doubling (capacity is the next power of two of n), so that
+ * a table of thousands of columns is built in linear time. */
+static void *grow(void *v, size_t n, size_t size)
+{
+	if (n && (n & (n - 1)))
+		return v;	/* room left below the next power of two */
+	return xrealloc(v, (n ? n * 2 : 1) * size);
+}
+
 struct mig_table *mig_schema_add_table(struct mig_schema *s, const char *name)
 {
-	s->tables = xrealloc(s->tables, (s->ntables + 1) * sizeof(*s->tables));
+	s->tables = grow(s->tables, s->ntables, sizeof(*s->tables));
 	struct mig_table *t = &s->tables[s->ntables++];
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
@@ -152,7 +161,7 @@ struct mig_table *mig_schema_find(const struct mig_schema *s, const char *name)
 
 struct mig_column *mig_table_add_column(struct mig_table *t, const char *name)
 {
-	t->columns = xrealloc(t->columns, (t->ncolumns + 1) * sizeof(*t->columns));
+	t->columns = grow(t->columns, t->ncolumns, sizeof(*t->columns));
 	struct mig_column *c = &t->columns[t->ncolumns++];
 	memset(c, 0, sizeof(*c));
 	c->name = xstrdup(name);
@@ -170,7 +179,7 @@ struct mig_column *mig_table_find_column(const struct mig_table *t, const char *
 
 struct mig_fk *mig_table_add_fk(struct mig_table *t)
 {
-	t->fks = xrealloc(t->fks, (t->nfks + 1) * sizeof(*t->fks));
+	t->fks = grow(t->fks, t->nfks, sizeof(*t->fks));
 	struct mig_fk *f = &t->fks[t->nfks++];
 	memset(f, 0, sizeof(*f));
 	t->has_fks = true;
@@ -179,7 +188,7 @@ struct mig_fk *mig_table_add_fk(struct mig_table *t)
 
 struct mig_index *mig_table_add_index(struct mig_table *t, const char *name)
 {
-	t->indexes = xrealloc(t->indexes, (t->nindexes + 1) * sizeof(*t->indexes));
+	t->indexes = grow(t->indexes, t->nindexes, sizeof(*t->indexes));
 	struct mig_index *x = &t->indexes[t->nindexes++];
 	memset(x, 0, sizeof(*x));
 	x->name = xstrdup(name);
@@ -190,9 +199,8 @@ struct mig_index *mig_table_add_index(struct mig_table *t, const char *name)
 
 struct mig_strv *mig_table_add_unique(struct mig_table *t, int line)
 {
-	t->uniques = xrealloc(t->uniques, (t->nuniques + 1) * sizeof(*t->uniques));
-	t->unique_lines = xrealloc(t->unique_lines,
-				   (t->nuniques + 1) * sizeof(*t->unique_lines));
+	t->uniques = grow(t->uniques, t->nuniques, sizeof(*t->uniques));
+	t->unique_lines = grow(t->unique_lines, t->nuniques, sizeof(*t->unique_lines));
 	struct mig_strv *u = &t->uniques[t->nuniques];
 	memset(u, 0, sizeof(*u));
 	t->unique_lines[t->nuniques++] = line;

@@ -5,10 +5,10 @@
  *
  * The reader is strict on purpose: a spec is a contract checked in CI, so a
  * misspelt key, a duplicate key or an unknown type is an error with the
- * file:line:column, never silently ignored.  YAML aliases and tags are refused
- * by a first pass over the events, before any tree is built, so a "billion
- * laughs" file costs nothing, and the tree walked afterwards has no shared
- * nodes.
+ * file:line:column, never silently ignored.  YAML aliases, tags and deep
+ * nesting are refused by a first pass over the events, before any tree is
+ * built, so a "billion laughs" file or a megabyte of "[" costs nothing, and
+ * the tree walked afterwards has no shared nodes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
