@@ -96,7 +96,7 @@ lint() {
 	lint lint_heads
 	assert_failure 1
 	assert_line --partial "versions/cccccccccccc_right.sql:2: error: 2 heads: bbbbbbbbbbbb, cccccccccccc, which branch from 'aaaaaaaaaaaa'"
-	assert_line --partial 'mig-new --merge -m "merge heads"'
+	assert_line --partial 'join them with a merge revision: mig-new --merge'
 }
 
 @test "--allow-multiple-heads turns two heads into a warning" {

@@ -496,7 +496,7 @@ static void lint_ends(struct mig_graph *g)
 	const struct mig_rev *last = &g->revs[g->heads[g->nheads - 1]];
 	mig_findings_add(&g->findings, MIG_SEV_ERROR, "multiple-heads", last->path,
 			 last->down_line ? last->down_line : last->line,
-			 "join them with a merge revision: mig-new --merge -m \"merge heads\"",
+			 "join them with a merge revision: mig-new --merge",
 			 "%zu heads: %s%s", g->nheads, buf_str(&ids), from);
 	free(from);
 	buf_release(&ids);

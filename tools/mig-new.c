@@ -1,0 +1,222 @@
+/*
+ * mig-new: writes a new migration file, chained to the single head of the
+ * migrations folder (or, with --merge, a merge revision joining every
+ * head), and prints its path.  The replacement for "alembic revision" and
+ * "alembic merge".  -m is the migrations folder here as in every mig
+ * program, so the message is --message MSG or the one argument.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage_text[] =
+	"usage: mig-new [-m DIR] [--branch-label NAME] [--format text|json] [-q | -v]\n"
+	"               (--message MSG | MSG)\n"
+	"       mig-new --merge [-m DIR] [--branch-label NAME] [--format text|json]\n"
+	"               [-q | -v] [--message MSG | MSG]\n"
+	"\n"
+	"Write DIR/versions/<id>_<slug>.sql chained to the head of the graph (a\n"
+	"merge revision of all heads with --merge) and print its path.  -m is the\n"
+	"migrations folder, as in every mig program: alembic's 'revision -m MSG'\n"
+	"is 'mig-new --message MSG' or 'mig-new MSG'.\n"
+	"\n"
+	"      --message MSG       what the migration does (or give it as MSG)\n"
+	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
+	"      --merge             join all heads (message default: merge heads)\n"
+	"      --branch-label NAME label the new revision (may be repeated)\n"
+	"      --format FMT        text (default: the path) or json\n"
+	"  -q, --quiet             print nothing; the exit status tells\n"
+	"  -v, --verbose           print graph warnings and what it chained to\n"
+	"  -h, --help              show this help\n"
+	"      --version           show the version\n"
+	"\n"
+	"Exit: 0 written, 2 bad usage or migration files, 4 refused (several heads\n"
+	"without --merge, or the file exists).\n";
+
+static void usage(FILE *fp, int code) __attribute__((noreturn));
+static void usage(FILE *fp, int code)
+{
+	fputs(usage_text, fp);
+	exit(code);
+}
+
+enum { OPT_MESSAGE = MIG_OPT_FIRST_OWN, OPT_MERGE, OPT_BRANCH_LABEL };
+
+struct new_opts {
+	struct mig_common common;
+	struct mig_newrev_opts rev;
+	const char *m_arg;	/* -m as given, or NULL */
+};
+
+/* The common flags that name a database: mig-new has none to use. */
+static const char *db_flag(int c)
+{
+	switch (c) {
+	case 'd':
+		return "--database-url";
+	case MIG_OPT_WAIT:
+		return "--wait";
+	case MIG_OPT_VERSION_TABLE:
+		return "--version-table";
+	case MIG_OPT_VERSION_SCHEMA:
+		return "--version-schema";
+	case MIG_OPT_LOCK_TIMEOUT:
+		return "--lock-timeout";
+	}
+	return NULL;
+}
+
+static bool has_space(const char *s)
+{
+	return strpbrk(s, " \t\n") != NULL;
+}
+
+/*
+ * "mig-new -m 'add users'" is alembic's habit: -m is the folder here.  Say
+ * so when the folder is missing, or when -m looks like a message and no
+ * message was given.
+ */
+static int check_usage(const struct new_opts *o, struct mig_err *err)
+{
+	const char *dir = o->common.migrations_dir;
+	char *versions = xasprintf("%s/versions", dir);
+	struct stat st;
+	bool is_dir = stat(versions, &st) == 0 && S_ISDIR(st.st_mode);
+	free(versions);
+	if (!is_dir && o->m_arg) {
+		mig_err_set(err, MIG_EINPUT, "-m: '%s' is not a migrations folder "
+			    "(it has no versions/)", dir);
+		if (o->rev.message)
+			return mig_err_hint(err, "-m is --migrations DIR, as in every mig "
+					    "program (the message goes with --message); "
+					    "mkdir -p '%s/versions' starts a new folder", dir);
+		return mig_err_hint(err, "-m is --migrations DIR, as in every mig "
+				    "program; give the message with --message, e.g. "
+				    "mig-new --message \"%s\"", dir);
+	}
+	if (!is_dir) {
+		mig_err_set(err, MIG_EINPUT, "no migrations folder '%s' (it has no "
+			    "versions/)", dir);
+		return mig_err_hint(err, "run it where %s/ is, name the folder with -m "
+				    "DIR, or start one with mkdir -p '%s/versions'", dir, dir);
+	}
+	if (!o->rev.message && !o->rev.merge) {
+		mig_err_set(err, MIG_EINPUT, "the message is missing");
+		if (o->m_arg && has_space(o->m_arg))
+			return mig_err_hint(err, "-m is --migrations DIR, as in every mig "
+					    "program; give the message with --message, "
+					    "e.g. mig-new --message \"%s\"", o->m_arg);
+		return mig_err_hint(err, "mig-new --message \"add users table\"");
+	}
+	return MIG_OK;
+}
+
+static void report_json(const struct mig_newrev *nr)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, "{\"revision\":");
+	json_str(&b, nr->id);
+	buf_puts(&b, ",\"path\":");
+	json_str(&b, nr->path);
+	buf_puts(&b, ",\"down_revision\":");
+	json_strv(&b, &nr->down);
+	buf_puts(&b, ",\"branch_labels\":");
+	json_strv(&b, &nr->branch_labels);
+	buf_puts(&b, ",\"message\":");
+	json_str(&b, nr->message);
+	buf_puts(&b, "}\n");
+	fputs(buf_str(&b), stdout);
+	buf_release(&b);
+}
+
+static int new_revision(struct new_opts *o, struct mig_err *err)
+{
+	struct mig_session s;
+	int rc = mig_session_open(&s, &o->common, 0, err);
+	if (rc)
+		return rc;
+	struct mig_newrev nr;
+	rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
+	if (!rc) {
+		char *down = strv_join(&nr.down, ", ");
+		mig_info(&o->common, "%s %s", o->rev.merge ? "merged" : "chained to",
+			 nr.down.n ? down : "none (the first migration)");
+		free(down);
+		if (o->common.format == MIG_FORMAT_JSON)
+			report_json(&nr);
+		else if (o->common.verbosity >= 0)
+			printf("%s\n", nr.path);
+		gh_output("revision", nr.id);
+		gh_output("path", nr.path);
+	}
+	mig_newrev_release(&nr);
+	mig_session_close(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		MIG_COMMON_LONGOPTS,
+		{ "branch-label", required_argument, NULL, OPT_BRANCH_LABEL },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "message", required_argument, NULL, OPT_MESSAGE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct new_opts o = { .m_arg = NULL };
+	struct mig_err err = MIG_ERR_INIT;
+	int c, rc;
+	mig_init(argv[0], &o.common);
+	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (db_flag(c)) {
+			mig_warn("%s: mig-new writes a file and uses no database", db_flag(c));
+			usage(stderr, MIG_EINPUT);
+		}
+		if (c == 'm')
+			o.m_arg = optarg;
+		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
+			continue;
+		if (rc)
+			return mig_report_error(&err);
+		switch (c) {
+		case 'h':
+			usage(stdout, 0);
+		case MIG_OPT_VERSION:
+			mig_print_version();
+			return mig_close_stdout(0);
+		case OPT_BRANCH_LABEL:
+			strv_push(&o.rev.branch_labels, optarg);
+			break;
+		case OPT_MERGE:
+			o.rev.merge = true;
+			break;
+		case OPT_MESSAGE:
+			if (o.rev.message) {
+				mig_warn("--message is given twice");
+				usage(stderr, MIG_EINPUT);
+			}
+			o.rev.message = optarg;
+			break;
+		default:
+			usage(stderr, MIG_EINPUT);
+		}
+	}
+	if (argc - optind > 1 || (argc - optind == 1 && o.rev.message)) {
+		mig_warn("one message only: quote it, or give it with --message");
+		usage(stderr, MIG_EINPUT);
+	}
+	if (argc - optind == 1)
+		o.rev.message = argv[optind];
+	rc = check_usage(&o, &err);
+	if (!rc)
+		rc = new_revision(&o, &err);
+	if (rc)
+		mig_report_error(&err);
+	mig_err_release(&err);
+	strv_release(&o.rev.branch_labels);
+	return mig_close_stdout(rc);
+}
