@@ -7,7 +7,9 @@
 # alembic_project SRC DEST builds in DEST an Alembic project equivalent to the
 # mig migrations folder SRC (SRC/versions/*.sql): an alembic.ini, an env.py
 # (online mode only; SQLAlchemy create_engine on the URL given by `-x url=URL`
-# or $MIG_ALEMBIC_URL; target_metadata None) and one versions/<rev>_<slug>.py
+# or $MIG_ALEMBIC_URL; target_metadata None; `-x version_table=NAME` and
+# `-x version_schema=NAME` set Alembic's version_table and
+# version_table_schema) and one versions/<rev>_<slug>.py
 # per .sql file with the same revision, down_revision (a tuple for a merge),
 # branch_labels and depends_on. Its upgrade() and downgrade() run the same SQL
 # as the .sql sections, statement by statement with op.execute, and a section
@@ -17,6 +19,10 @@
 # alembic_cmd DEST URL ARGS... runs Debian's Alembic (/usr/bin/python3, not the
 # pyenv python first on PATH) on that project against URL, e.g.
 #   alembic_cmd "$proj" "$(sqlite_url "$db")" upgrade heads
+#   alembic_cmd "$proj" "$url" -x version_table=deploys current
+#
+# alembic_revs DEST URL current|heads [ARGS...] prints the revisions of
+# `alembic current` or `alembic heads`, sorted, on one line.
 # shellcheck shell=bash
 
 ALEMBIC_PYTHON=${ALEMBIC_PYTHON:-/usr/bin/python3}
@@ -33,6 +39,16 @@ alembic_cmd() {
 	local dest=$1 url=$2
 	shift 2
 	MIG_ALEMBIC_URL=$url _alembic_env "$ALEMBIC_PYTHON" -m alembic -c "$dest/alembic.ini" "$@"
+}
+
+# alembic_revs DEST URL current|heads [ARGS...]: the revision ids `alembic
+# current` (or heads) prints, without "(head)" and labels, sorted, on one line.
+alembic_revs() {
+	local dest=$1 url=$2 cmd=$3 out
+	shift 3
+	out=$(alembic_cmd "$dest" "$url" "$@" "$cmd") || return
+	[[ -n $out ]] || return 0
+	awk '{ print $1 }' <<<"$out" | LC_ALL=C sort | paste -sd ' ' -
 }
 
 # alembic_project SRC DEST: write the Alembic equivalent of migrations folder SRC into DEST.
@@ -94,7 +110,13 @@ def database_url():
 def run_migrations_online():
     engine = create_engine(database_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
+        x = context.get_x_argument(as_dictionary=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=x.get("version_table", "alembic_version"),
+            version_table_schema=x.get("version_schema"),
+        )
         with context.begin_transaction():
             context.run_migrations()
 
