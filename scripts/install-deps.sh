@@ -20,7 +20,13 @@ packages=(
 	# tools the scripts and docs use: curl, man page rendering, TLS roots,
 	# pgrep/pkill, runuser/setsid, jq for checking JSON output
 	curl man-db groff-base ca-certificates procps util-linux jq
+	# the workflow tests: PyYAML reads the workflows, time measures the benchmarks
+	python3-yaml time
 )
+
+# Needed as commands, whoever provides them: a machine may have Node.js from
+# another source, whose nodejs package conflicts with Debian's npm.
+declare -A by_command=([node]=nodejs [npm]=npm)
 
 # One dpkg-query for all packages. Unknown packages make it exit 1 and print
 # nothing for them, so the status is judged per line, not by the exit code.
@@ -34,6 +40,9 @@ done <<<"$installed"
 missing=()
 for pkg in "${packages[@]}"; do
 	[[ -n ${ok[$pkg]:-} ]] || missing+=("$pkg")
+done
+for cmd in "${!by_command[@]}"; do
+	command -v "$cmd" >/dev/null 2>&1 || missing+=("${by_command[$cmd]}")
 done
 
 if ((${#missing[@]} == 0)); then

@@ -11,7 +11,7 @@ load test_helper/common
 	assert_line "  heads          b07a366647c3"
 	assert_line --partial "applied b07a366647c3  baseline schema"
 	assert_line "tables: 23 created"
-	assert_line "round trip: 1 revision up, down and up again"
+	assert_line "round trip: 1 revision up, down and up again: ok"
 	assert_line --regexp "^verify: ok, head b07a366647c3 \("
 	assert_equal "$stderr" ""
 }
@@ -140,6 +140,9 @@ lint() {
 	assert_failure 1
 	assert_line "error: expected 24 tables, the migrations created 23"
 	assert_line "error: expected table agent_gateways was not created"
+	assert_line "check: 24 tables expected: FAILED"
+	assert_line "check: table agent_gateways expected: FAILED"
+	assert_line "check: foreign key column types match the referenced columns: ok"
 	assert_line --regexp "^verify: FAILED, 2 errors, 0 warnings"
 }
 

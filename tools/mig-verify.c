@@ -121,20 +121,39 @@ static void print_graph(const struct mig_graph *g)
 	}
 }
 
+static size_t count_code(const struct mig_findings *f, const char *code,
+			 const char *about)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->n; i++)
+		n += !strcmp(f->v[i].code, code) && (!about || strstr(f->v[i].msg, about));
+	return n;
+}
+
+static const char *verdict(size_t failures)
+{
+	return failures ? "FAILED" : "ok";
+}
+
 static void print_checks(const struct mig_verify_opts *o, const struct mig_verify *v)
 {
 	if (!v->db_display || v->roundtrip_failed)
 		return;
+	const struct mig_findings *f = &v->findings;
 	printf("tables: %zu created\n", v->tables.n);
 	if (o->expect_tables >= 0)
-		printf("check: %ld tables expected\n", o->expect_tables);
+		printf("check: %ld tables expected: %s\n", o->expect_tables,
+		       verdict(count_code(f, "table-count", NULL)));
 	for (size_t i = 0; i < o->expect_table.n; i++)
-		printf("check: table %s expected\n", o->expect_table.v[i]);
-	printf("check: foreign key column types match the referenced columns\n");
+		printf("check: table %s expected: %s\n", o->expect_table.v[i],
+		       verdict(strv_has(&v->tables, o->expect_table.v[i]) ? 0 : 1));
+	printf("check: foreign key column types match the referenced columns: %s\n",
+	       verdict(count_code(f, "fk-type", NULL)));
 	if (o->spec)
-		printf("check: the schema matches %s%s\n", o->spec, o->strict ? " (strict)" : "");
+		printf("check: the schema matches %s%s: %s\n", o->spec,
+		       o->strict ? " (strict)" : "", verdict(v->spec_findings));
 	if (o->roundtrip)
-		printf("round trip: %zu revision%s up, down and up again\n",
+		printf("round trip: %zu revision%s up, down and up again: ok\n",
 		       v->roundtrip_steps, v->roundtrip_steps == 1 ? "" : "s");
 }
 

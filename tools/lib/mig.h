@@ -690,6 +690,7 @@ struct mig_verify {
 	double apply_ms;
 	struct mig_strv tables;		/* created, sorted */
 	struct mig_schema schema;	/* the result */
+	size_t spec_findings;		/* differences from --spec */
 	const char *roundtrip_failed;	/* the first revision that failed */
 	size_t roundtrip_steps;
 	char *db_display;

@@ -120,8 +120,10 @@ static int check_spec(struct mig_verify *v, const struct mig_verify_opts *o,
 		return MIG_OK;
 	struct mig_schema spec = { NULL, 0, NULL };
 	int rc = mig_spec_load(&spec, o->spec, o->strict, err);
+	size_t before = v->findings.n;
 	if (!rc)
 		mig_schema_compare(&v->schema, &spec, o->strict, &v->findings);
+	v->spec_findings = v->findings.n - before;
 	mig_schema_release(&spec);
 	return rc;
 }
