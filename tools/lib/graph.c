@@ -612,6 +612,40 @@ static int resolve_prefix(const struct mig_graph *g, const char *arg,
 	return mig_err_hint(err, "mig-status lists the revisions there are");
 }
 
+/* LABEL@head: the head reached from the label's revision through
+ * down_revision links only (dependencies lead to other branches), and, as
+ * in Alembic, only if there is one. */
+static int resolve_branch_head(const struct mig_graph *g, const char *arg, size_t from,
+			       size_t **out, size_t *nout, struct mig_err *err)
+{
+	bool *seen = xcalloc(g->nrevs + 1, sizeof(*seen));
+	size_t *stack = xmalloc((g->nrevs + 1) * sizeof(*stack)), sp = 0, found = 0;
+	struct mig_buf ids = MIG_BUF_INIT;
+	stack[sp++] = from;
+	while (sp) {
+		size_t r = stack[--sp];
+		if (seen[r])
+			continue;
+		seen[r] = true;
+		if (!g->revs[r].nnext) {
+			push_idx(out, nout, r);
+			buf_printf(&ids, "%s%s", found++ ? ", " : "", g->revs[r].id);
+		}
+		for (size_t i = 0; i < g->revs[r].nnext; i++)
+			stack[sp++] = g->revs[r].next[i];
+	}
+	int rc = MIG_OK;
+	if (found > 1) {
+		rc = mig_err_set(err, MIG_EINPUT, "'%s' is ambiguous: the branch has %zu "
+				 "heads (%s)", arg, found, buf_str(&ids));
+		mig_err_hint(err, "name one of them, or merge them with mig-new --merge");
+	}
+	buf_release(&ids);
+	free(stack);
+	free(seen);
+	return rc;
+}
+
 int mig_graph_resolve(const struct mig_graph *g, const char *arg,
 		      size_t **out, size_t *nout, struct mig_err *err)
 {
@@ -638,15 +672,8 @@ int mig_graph_resolve(const struct mig_graph *g, const char *arg,
 		if (l == MIG_NONE)
 			l = mig_graph_find(g, label);
 		free(label);
-		if (l != MIG_NONE) {
-			bool *mark = xcalloc(g->nrevs + 1, sizeof(*mark));
-			mig_graph_mark_descendants(g, &l, 1, mark);
-			for (size_t i = 0; i < g->nheads; i++)
-				if (mark[g->heads[i]])
-					push_idx(out, nout, g->heads[i]);
-			free(mark);
-			return MIG_OK;
-		}
+		if (l != MIG_NONE)
+			return resolve_branch_head(g, arg, l, out, nout, err);
 	}
 	return resolve_prefix(g, arg, out, nout, err);
 }
