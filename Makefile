@@ -6,6 +6,8 @@
 #   make asan            AddressSanitizer + UBSan build in build/asan/bin
 #   make test-asan       the whole suite against the sanitizer build
 #   make bench           mig against Alembic + SQLAlchemy (scripts/bench.sh)
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
+#   make fuzz-smoke      the same, 15 s per target (CI)
 #   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
 #
 # Warnings are appended after the user's CFLAGS, so they cannot be
@@ -78,6 +80,14 @@ verify: all
 bench: all
 	scripts/bench.sh
 
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	fuzz/run.sh 15
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN7DIR)
 	install -m 755 $(PROGRAMS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
@@ -89,7 +99,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MAN7DIR)/mig.7
 
 clean:
-	rm -rf build $(BIN)
+	rm -rf build $(BIN) fuzz/build
 
-.PHONY: all asan test test-asan verify bench install uninstall clean
+.PHONY: all asan test test-asan verify bench fuzz fuzz-smoke install uninstall clean
 .SECONDARY: $(LIB_OBJ) $(PROGRAMS:%=$(BUILD)/%.o)

@@ -15,8 +15,9 @@ packages=(
 	bats bats-support bats-assert
 	# Alembic itself, for the compatibility tests (mig and alembic on one database)
 	python3-alembic python3-sqlalchemy python3-psycopg2
-	# checkers: sanitizers (clang), valgrind, shellcheck for the scripts
-	clang valgrind shellcheck
+	# checkers: clang with its sanitizer and libFuzzer runtimes, valgrind,
+	# shellcheck for the scripts
+	clang libclang-rt-14-dev valgrind shellcheck
 	# tools the scripts and docs use: curl, man page rendering, TLS roots,
 	# pgrep/pkill, runuser/setsid, jq for checking JSON output
 	curl man-db groff-base ca-certificates procps util-linux jq

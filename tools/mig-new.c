@@ -2,8 +2,11 @@
  * mig-new: writes a new migration file, chained to the single head of the
  * migrations folder (or, with --merge, a merge revision joining every
  * head), and prints its path.  The replacement for "alembic revision" and
- * "alembic merge".  -m is the migrations folder here as in every mig
- * program, so the message is --message MSG or the one argument.
+ * "alembic merge"; with --autogenerate, for "alembic revision
+ * --autogenerate": the file holds the SQL that takes the schema of the
+ * migrations to the spec, and back.  -m is the migrations folder here as
+ * in every mig program, so the message is --message MSG or the one
+ * argument.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
@@ -16,17 +19,26 @@
 static const char usage_text[] =
 	"usage: mig-new [-m DIR] [--branch-label NAME] [--format text|json] [-q | -v]\n"
 	"               (--message MSG | MSG)\n"
+	"       mig-new --autogenerate [-m DIR] [--spec FILE] [--allow-destructive]\n"
+	"               [--sql] [--branch-label NAME] [--format text|json] [-q | -v]\n"
+	"               (--message MSG | MSG)\n"
 	"       mig-new --merge [-m DIR] [--branch-label NAME] [--format text|json]\n"
 	"               [-q | -v] [--message MSG | MSG]\n"
 	"\n"
 	"Write DIR/versions/<id>_<slug>.sql chained to the head of the graph (a\n"
-	"merge revision of all heads with --merge) and print its path.  -m is the\n"
-	"migrations folder, as in every mig program: alembic's 'revision -m MSG'\n"
-	"is 'mig-new --message MSG' or 'mig-new MSG'.\n"
+	"merge revision of all heads with --merge) and print its path.  With\n"
+	"--autogenerate the file holds the SQL, both ways and for SQLite and\n"
+	"PostgreSQL, that takes the schema of the migrations to the spec.  -m is\n"
+	"the migrations folder, as in every mig program: alembic's 'revision -m\n"
+	"MSG' is 'mig-new --message MSG' or 'mig-new MSG'.\n"
 	"\n"
 	"      --message MSG       what the migration does (or give it as MSG)\n"
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
 	"      --merge             join all heads (message default: merge heads)\n"
+	"      --autogenerate      write the SQL from the migrations to the spec\n"
+	"      --spec FILE         the schema wanted (default: DIR/schema.yaml)\n"
+	"      --allow-destructive also drop tables and columns, narrow types\n"
+	"      --sql               print the migration instead of writing it\n"
 	"      --branch-label NAME label the new revision (may be repeated)\n"
 	"      --format FMT        text (default: the path) or json\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
@@ -34,8 +46,9 @@ static const char usage_text[] =
 	"  -h, --help              show this help\n"
 	"      --version           show the version\n"
 	"\n"
-	"Exit: 0 written, 2 bad usage or migration files, 4 refused (several heads\n"
-	"without --merge, or the file exists).\n";
+	"Exit: 0 written (or no difference to write), 2 bad usage, migration files\n"
+	"or spec, 4 refused (several heads without --merge, the file exists, or\n"
+	"changes that destroy data without --allow-destructive).\n";
 
 static void usage(FILE *fp, int code) __attribute__((noreturn));
 static void usage(FILE *fp, int code)
@@ -44,12 +57,18 @@ static void usage(FILE *fp, int code)
 	exit(code);
 }
 
-enum { OPT_MESSAGE = MIG_OPT_FIRST_OWN, OPT_MERGE, OPT_BRANCH_LABEL };
+enum {
+	OPT_MESSAGE = MIG_OPT_FIRST_OWN, OPT_MERGE, OPT_BRANCH_LABEL,
+	OPT_AUTOGENERATE, OPT_SPEC, OPT_ALLOW_DESTRUCTIVE, OPT_SQL,
+};
 
 struct new_opts {
 	struct mig_common common;
 	struct mig_newrev_opts rev;
 	const char *m_arg;	/* -m as given, or NULL */
+	bool autogenerate;
+	struct mig_autogen_opts gen;
+	bool sql;		/* print, do not write */
 };
 
 /* The common flags that name a database: mig-new has none to use. */
@@ -115,22 +134,61 @@ static int check_usage(const struct new_opts *o, struct mig_err *err)
 	return MIG_OK;
 }
 
-static void report_json(const struct mig_newrev *nr)
+/* The JSON report; ag is NULL without --autogenerate, nr NULL when there
+ * was nothing to write. */
+static void report_json(const struct mig_newrev *nr, const struct mig_autogen *ag,
+			bool written)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	buf_puts(&b, "{\"revision\":");
-	json_str(&b, nr->id);
+	json_str(&b, nr ? nr->id : NULL);
 	buf_puts(&b, ",\"path\":");
-	json_str(&b, nr->path);
-	buf_puts(&b, ",\"down_revision\":");
-	json_strv(&b, &nr->down);
-	buf_puts(&b, ",\"branch_labels\":");
-	json_strv(&b, &nr->branch_labels);
-	buf_puts(&b, ",\"message\":");
-	json_str(&b, nr->message);
+	json_str(&b, nr && written ? nr->path : NULL);
+	if (nr) {
+		buf_puts(&b, ",\"down_revision\":");
+		json_strv(&b, &nr->down);
+		buf_puts(&b, ",\"branch_labels\":");
+		json_strv(&b, &nr->branch_labels);
+		buf_puts(&b, ",\"message\":");
+		json_str(&b, nr->message);
+	}
+	if (ag) {
+		buf_puts(&b, ",\"spec\":");
+		json_str(&b, ag->spec);
+		buf_puts(&b, ",\"changes\":");
+		json_strv(&b, &ag->changes);
+		buf_puts(&b, ",\"destructive\":");
+		json_strv(&b, &ag->destructive);
+	}
+	if (nr && !written) {
+		buf_puts(&b, ",\"sql\":");
+		json_str(&b, nr->text);
+	}
 	buf_puts(&b, "}\n");
 	fputs(buf_str(&b), stdout);
 	buf_release(&b);
+}
+
+/* What was written (or printed with --sql), and where it was chained. */
+static void report(const struct new_opts *o, const struct mig_newrev *nr,
+		   const struct mig_autogen *ag)
+{
+	char *down = strv_join(&nr->down, ", ");
+	mig_info(&o->common, "%s %s", o->rev.merge ? "merged" : "chained to",
+		 nr->down.n ? down : "none (the first migration)");
+	free(down);
+	for (size_t i = 0; ag && i < ag->changes.n; i++)
+		mig_info(&o->common, "%s", ag->changes.v[i]);
+	if (o->common.format == MIG_FORMAT_JSON)
+		report_json(nr, ag, !o->sql);
+	else if (o->sql)
+		fputs(nr->text, stdout);
+	else if (o->common.verbosity >= 0)
+		printf("%s\n", nr->path);
+	if (!o->sql) {
+		gh_output("revision", nr->id);
+		gh_output("path", nr->path);
+	}
 }
 
 static int new_revision(struct new_opts *o, struct mig_err *err)
@@ -141,30 +199,117 @@ static int new_revision(struct new_opts *o, struct mig_err *err)
 		return rc;
 	struct mig_newrev nr;
 	rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
-	if (!rc) {
-		char *down = strv_join(&nr.down, ", ");
-		mig_info(&o->common, "%s %s", o->rev.merge ? "merged" : "chained to",
-			 nr.down.n ? down : "none (the first migration)");
-		free(down);
-		if (o->common.format == MIG_FORMAT_JSON)
-			report_json(&nr);
-		else if (o->common.verbosity >= 0)
-			printf("%s\n", nr.path);
-		gh_output("revision", nr.id);
-		gh_output("path", nr.path);
-	}
+	if (!rc)
+		report(o, &nr, NULL);
 	mig_newrev_release(&nr);
 	mig_session_close(&s);
 	return rc;
+}
+
+/* The spec asks for what the migrations already build. */
+static void report_same(const struct new_opts *o, const struct mig_autogen *ag)
+{
+	if (o->common.format == MIG_FORMAT_JSON)
+		report_json(NULL, ag, false);
+	else if (o->common.verbosity >= 0)
+		fprintf(stderr, "%s: no difference between the migrations and %s; "
+			"nothing written\n", mig_progname, ag->spec);
+}
+
+/* The file from the difference between the migrations and the spec. */
+static int autogen_revision(struct new_opts *o, struct mig_err *err)
+{
+	struct mig_session s;
+	int rc = mig_session_open(&s, &o->common, 0, err);
+	if (rc)
+		return rc;
+	struct mig_autogen ag;
+	memset(&ag, 0, sizeof(ag));
+	rc = mig_newrev_check(&o->rev, &s.graph, err);
+	if (!rc)
+		rc = mig_autogen_run(&ag, &o->gen, &s.graph, err);
+	for (size_t i = 0; rc == MIG_ESAFETY && i < ag.destructive.n; i++)
+		fprintf(stderr, "%s: destroys data: %s\n", mig_progname, ag.destructive.v[i]);
+	if (!rc && !ag.changes.n)
+		report_same(o, &ag);
+	if (!rc && ag.changes.n) {
+		struct mig_newrev nr;
+		o->rev.comment = ag.comment;
+		o->rev.sections = ag.sections;
+		o->rev.print_only = o->sql;
+		rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
+		if (!rc)
+			report(o, &nr, &ag);
+		mig_newrev_release(&nr);
+	}
+	mig_autogen_release(&ag);
+	mig_session_close(&s);
+	return rc;
+}
+
+/* Options that only --autogenerate takes, and what it cannot go with. */
+static void check_modes(const struct new_opts *o)
+{
+	const char *lone = o->gen.spec ? "--spec" : o->gen.allow_destructive ?
+		"--allow-destructive" : o->sql ? "--sql" : NULL;
+	if (!o->autogenerate && lone) {
+		mig_warn("%s goes with --autogenerate", lone);
+		usage(stderr, MIG_EINPUT);
+	}
+	if (o->autogenerate && o->rev.merge) {
+		mig_warn("--autogenerate and --merge do not go together: merge the "
+			 "heads first, then generate on top of the merge");
+		usage(stderr, MIG_EINPUT);
+	}
+}
+
+/* One option of mig-new's own (--version aside). */
+static void own_option(struct new_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'h':
+		usage(stdout, 0);
+	case OPT_ALLOW_DESTRUCTIVE:
+		o->gen.allow_destructive = true;
+		break;
+	case OPT_AUTOGENERATE:
+		o->autogenerate = true;
+		break;
+	case OPT_BRANCH_LABEL:
+		strv_push(&o->rev.branch_labels, arg);
+		break;
+	case OPT_MERGE:
+		o->rev.merge = true;
+		break;
+	case OPT_MESSAGE:
+		if (o->rev.message) {
+			mig_warn("--message is given twice");
+			usage(stderr, MIG_EINPUT);
+		}
+		o->rev.message = arg;
+		break;
+	case OPT_SPEC:
+		o->gen.spec = arg;
+		break;
+	case OPT_SQL:
+		o->sql = true;
+		break;
+	default:
+		usage(stderr, MIG_EINPUT);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		{ "allow-destructive", no_argument, NULL, OPT_ALLOW_DESTRUCTIVE },
+		{ "autogenerate", no_argument, NULL, OPT_AUTOGENERATE },
 		{ "branch-label", required_argument, NULL, OPT_BRANCH_LABEL },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "message", required_argument, NULL, OPT_MESSAGE },
+		{ "spec", required_argument, NULL, OPT_SPEC },
+		{ "sql", no_argument, NULL, OPT_SQL },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct new_opts o = { .m_arg = NULL };
@@ -182,28 +327,11 @@ int main(int argc, char **argv)
 			continue;
 		if (rc)
 			return mig_report_error(&err);
-		switch (c) {
-		case 'h':
-			usage(stdout, 0);
-		case MIG_OPT_VERSION:
+		if (c == MIG_OPT_VERSION) {
 			mig_print_version();
 			return mig_close_stdout(0);
-		case OPT_BRANCH_LABEL:
-			strv_push(&o.rev.branch_labels, optarg);
-			break;
-		case OPT_MERGE:
-			o.rev.merge = true;
-			break;
-		case OPT_MESSAGE:
-			if (o.rev.message) {
-				mig_warn("--message is given twice");
-				usage(stderr, MIG_EINPUT);
-			}
-			o.rev.message = optarg;
-			break;
-		default:
-			usage(stderr, MIG_EINPUT);
 		}
+		own_option(&o, c, optarg);
 	}
 	if (argc - optind > 1 || (argc - optind == 1 && o.rev.message)) {
 		mig_warn("one message only: quote it, or give it with --message");
@@ -211,9 +339,10 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind == 1)
 		o.rev.message = argv[optind];
+	check_modes(&o);
 	rc = check_usage(&o, &err);
 	if (!rc)
-		rc = new_revision(&o, &err);
+		rc = o.autogenerate ? autogen_revision(&o, &err) : new_revision(&o, &err);
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);

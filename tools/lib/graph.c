@@ -244,8 +244,8 @@ static void resolve_refs(struct mig_graph *g, struct mig_rev *rev)
 
 static void link_edges(struct mig_graph *g)
 {
-	size_t self = 0;
-	for (struct mig_rev *rev = g->revs; rev < g->revs + g->nrevs; rev++, self++) {
+	for (size_t self = 0; self < g->nrevs; self++) {
+		struct mig_rev *rev = &g->revs[self];
 		resolve_refs(g, rev);
 		for (size_t i = 0; i < rev->nvdown; i++)
 			push_idx(&rev->alldown, &rev->nalldown, rev->vdown[i]);

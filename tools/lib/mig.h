@@ -176,10 +176,11 @@ struct mig_url {
 	char *path;		/* SQLite: file path or ":memory:" */
 	char *conninfo;		/* PostgreSQL: the URL without "+driver" */
 	char *display;		/* the URL with any password as "***" */
-	char *password;		/* raw and decoded forms are redacted */
-	char *password_decoded;
+	char *password;		/* as written in the URL (maybe percent-encoded) */
+	char *password_decoded;	/* the password libpq will send */
+	char *other_secret;	/* e.g. sslpassword; all three are redacted */
 };
-#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL }
+#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL, NULL }
 int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err);
 void mig_url_release(struct mig_url *url);
 /* Replaces every occurrence of the URL's password in s; returns a new string. */
@@ -769,6 +770,9 @@ struct mig_newrev_opts {
 	const char *message;		/* NULL: "merge heads" for a merge */
 	struct mig_strv branch_labels;	/* the caller's; copied */
 	bool merge;			/* join every head of the graph */
+	const char *comment;		/* "-- " lines after the header, or NULL */
+	const char *sections;		/* the sections, or NULL for empty ones */
+	bool print_only;		/* render nr->text, write no file */
 };
 
 struct mig_newrev {
@@ -777,6 +781,7 @@ struct mig_newrev {
 	char *message;			/* as written: one line */
 	struct mig_strv down;		/* the head(s); empty for a base */
 	struct mig_strv branch_labels;
+	char *text;			/* the file's text */
 };
 
 /*
@@ -798,5 +803,53 @@ char *mig_slugify(const char *message);
 int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
 		      const struct mig_graph *g, struct mig_err *err);
 void mig_newrev_release(struct mig_newrev *nr);
+/*
+ * The checks mig_newrev_create makes before it draws an id (a usable
+ * graph, good branch labels, the heads to chain to), for a caller that
+ * has work to do before writing: the same codes, nothing written.
+ */
+int mig_newrev_check(const struct mig_newrev_opts *o, const struct mig_graph *g,
+		     struct mig_err *err);
+
+/*
+ * Replays the migrations up to target[0..n) (none: no migration at all)
+ * into a new in-memory SQLite database (stamp.c), as mig-upgrade would.
+ * On success *out is that database, which the caller closes with
+ * mig_db_close; on failure *out is NULL and err names the migration and
+ * line that failed (an Alembic script cannot be replayed: MIG_EINPUT).
+ */
+int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
+	       struct mig_db **out, struct mig_err *err);
+
+/* ---- mig-new --autogenerate: a migration from the spec (autogen.c) ---------- */
+
+struct mig_autogen_opts {
+	const char *spec;		/* NULL: DIR/schema.yaml */
+	bool allow_destructive;		/* write drops and narrowing changes */
+};
+
+struct mig_autogen {
+	char *spec;			/* the spec read */
+	struct mig_strv changes;	/* what the migration does, a line each */
+	struct mig_strv destructive;	/* the changes that lose data */
+	char *comment;			/* header comment of the file */
+	char *sections;			/* its upgrade and downgrade sections */
+};
+
+/*
+ * Compares the schema the migrations of g build up to its head (replayed
+ * into an in-memory SQLite) with the spec, and renders the migration that
+ * takes one to the other, both ways, for SQLite and PostgreSQL.  No
+ * difference: MIG_OK with ag->changes empty.  MIG_EINPUT for a spec that
+ * cannot be read or migrated to (a NOT NULL column without a default added
+ * to a table that exists, a missing type, a key PostgreSQL would refuse,
+ * a table SQLite would have to rebuild that holds what the schema model
+ * does not know, such as a CHECK constraint or a trigger); MIG_ESAFETY
+ * when the change destroys data and o->allow_destructive is false, with
+ * the culprits in ag->destructive.  The caller releases *ag in any case.
+ */
+int mig_autogen_run(struct mig_autogen *ag, const struct mig_autogen_opts *o,
+		    const struct mig_graph *g, struct mig_err *err);
+void mig_autogen_release(struct mig_autogen *ag);
 
 #endif

@@ -316,8 +316,13 @@ int mig_rev_parse_sql(struct mig_rev *rev, const char *path, const char *text,
 	rev->transactional = true;
 	rev->path = xstrdup(path);
 	struct reader r = { path, err_line, text, text + len, 0, NULL, 0, err };
-	if (memchr(text, '\0', len))
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		r.lineno = 1;
+		for (const char *p = text; p < nul; p++)
+			r.lineno += *p == '\n';
 		return fail(&r, "binary data (a NUL byte) in a migration file", NULL);
+	}
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		r.p += 3;
 	bool in_section;

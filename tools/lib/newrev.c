@@ -3,7 +3,8 @@
  * lowercase hex digits (as Alembic's), a file name slug made from the
  * message, and a file chained to the single head of the graph, or joining
  * every head for a merge, whose header and empty sections mig-verify lints
- * clean and mig-upgrade applies (comment-only sections are skipped).
+ * clean and mig-upgrade applies (comment-only sections are skipped), or
+ * that holds the sections mig-new --autogenerate wrote (autogen.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
@@ -186,10 +187,12 @@ static void now_text(char out[32])
 		strcpy(out, "1970-01-01 00:00:00");
 }
 
-/* The file's text: the header of DESIGN.md and two sections that hold only
- * comments, so the file applies as it is and says what goes where. */
-static char *render(const struct mig_newrev *nr, bool merge)
+/* The file's text: the header of DESIGN.md, then the caller's comment and
+ * sections, or two sections that hold only comments, so that the file
+ * applies as it is and says what goes where. */
+static char *render(const struct mig_newrev *nr, const struct mig_newrev_opts *o)
 {
+	bool merge = o->merge;
 	struct mig_buf b = MIG_BUF_INIT;
 	char date[32];
 	char *down = strv_join(&nr->down, ", ");
@@ -199,8 +202,13 @@ static char *render(const struct mig_newrev *nr, bool merge)
 		   nr->down.n ? down : "none");
 	if (nr->branch_labels.n)
 		buf_printf(&b, "-- branch_labels: %s\n", labels);
-	buf_printf(&b, "-- message: %s\n-- create_date: %s\n\n", nr->message, date);
-	if (merge)
+	buf_printf(&b, "-- message: %s\n-- create_date: %s\n", nr->message, date);
+	if (o->comment)
+		buf_printf(&b, "%s", o->comment);
+	buf_putc(&b, '\n');
+	if (o->sections)
+		buf_puts(&b, o->sections);
+	else if (merge)
 		buf_puts(&b, "-- +upgrade\n"
 			 "-- A merge usually needs no SQL: it joins the heads so that the\n"
 			 "-- graph has one again.  SQL here runs after all of them.\n\n"
@@ -251,10 +259,10 @@ static int write_new(const char *path, const char *text, struct mig_err *err)
 			   strerror(saved ? saved : EIO));
 }
 
-int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
-		      const struct mig_graph *g, struct mig_err *err)
+/* The message, labels and parents of the new revision, checked. */
+static int plan(struct mig_newrev *nr, const struct mig_newrev_opts *o,
+		const struct mig_graph *g, struct mig_err *err)
 {
-	memset(nr, 0, sizeof(*nr));
 	nr->message = one_line(o->message ? o->message : o->merge ? "merge heads" : "");
 	if (!*nr->message)
 		return mig_err_set(err, MIG_EINPUT, "the message is empty");
@@ -265,6 +273,24 @@ int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
 		rc = check_labels(g, &nr->branch_labels, err);
 	if (!rc)
 		rc = pick_parents(g, o->merge, &nr->down, err);
+	return rc;
+}
+
+int mig_newrev_check(const struct mig_newrev_opts *o, const struct mig_graph *g,
+		     struct mig_err *err)
+{
+	struct mig_newrev nr;
+	memset(&nr, 0, sizeof(nr));
+	int rc = plan(&nr, o, g, err);
+	mig_newrev_release(&nr);
+	return rc;
+}
+
+int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
+		      const struct mig_graph *g, struct mig_err *err)
+{
+	memset(nr, 0, sizeof(*nr));
+	int rc = plan(nr, o, g, err);
 	if (!rc)
 		rc = new_id(g, &nr->id, err);
 	if (rc)
@@ -273,10 +299,8 @@ int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
 	nr->path = *slug ? xasprintf("%s/versions/%s_%s.sql", g->dir, nr->id, slug)
 			 : xasprintf("%s/versions/%s.sql", g->dir, nr->id);
 	free(slug);
-	char *text = render(nr, o->merge);
-	rc = write_new(nr->path, text, err);
-	free(text);
-	return rc;
+	nr->text = render(nr, o);
+	return o->print_only ? MIG_OK : write_new(nr->path, nr->text, err);
 }
 
 void mig_newrev_release(struct mig_newrev *nr)
@@ -284,6 +308,7 @@ void mig_newrev_release(struct mig_newrev *nr)
 	free(nr->id);
 	free(nr->path);
 	free(nr->message);
+	free(nr->text);
 	strv_release(&nr->down);
 	strv_release(&nr->branch_labels);
 	memset(nr, 0, sizeof(*nr));

@@ -72,6 +72,7 @@ static bool at_string(const struct py *x)
 /* A string literal, and any literals right after it: 'a' "b" is "ab". */
 static int read_string(struct py *x, char **out)
 {
+	*out = NULL;
 	int rc = read_one_string(x, out);
 	while (!rc) {
 		const char *save = x->p;
@@ -314,6 +315,7 @@ static void read_docstring(struct py *x, struct mig_rev *rev)
 			size_t n = strlen(v);
 			while (n && isspace((unsigned char)v[n - 1]))
 				v[--n] = '\0';
+			free(rev->doc_revises);	/* the last one counts */
 			rev->doc_revises = xstrdup(v);
 			rev->doc_revises_line = line;
 		}

@@ -41,25 +41,36 @@ static int replayable(const struct mig_graph *g, const size_t *target, size_t n,
 			    "--dump writes one), or skip the check with --no-verify");
 }
 
+int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
+	       struct mig_db **out, struct mig_err *err)
+{
+	struct mig_db *mem = NULL;
+	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
+	int rc = mig_db_open(&mem, "sqlite://", &o, err);
+	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE };
+	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
+	if (!rc)
+		rc = mig_run(mem, g, &vt, &goal, NULL, err);
+	if (rc) {
+		mig_err_hint(err, "replaying the migrations into an in-memory SQLite "
+			     "database failed; check them with mig-verify");
+		mig_db_close(mem);
+		mem = NULL;
+	}
+	*out = mem;
+	return rc;
+}
+
 /* Replays the migrations up to target into an in-memory SQLite. */
 static int expected_schema(const struct mig_graph *g, const size_t *target, size_t n,
 			   struct mig_schema *out, struct mig_err *err)
 {
 	int rc = replayable(g, target, n, err);
-	if (rc)
-		return rc;
 	struct mig_db *mem = NULL;
-	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
-	rc = mig_db_open(&mem, "sqlite://", &o, err);
-	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE };
-	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
 	if (!rc)
-		rc = mig_run(mem, g, &vt, &goal, NULL, err);
+		rc = mig_replay(g, target, n, &mem, err);
 	if (!rc)
-		rc = mig_db_introspect(mem, NULL, vt.table, out, err);
-	else
-		mig_err_hint(err, "replaying the migrations into an in-memory SQLite "
-			     "database failed; check them with mig-verify");
+		rc = mig_db_introspect(mem, NULL, MIG_DEFAULT_VERSION_TABLE, out, err);
 	mig_db_close(mem);
 	return rc;
 }

@@ -55,33 +55,6 @@ static int parse_sqlite(struct mig_url *url, const char *text, const char *rest,
 	return MIG_OK;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static char *percent_decode(const char *s, size_t n)
-{
-	struct mig_buf b = MIG_BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-		if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-			buf_putc(&b, (char)(hi * 16 + lo));
-			i += 2;
-		} else {
-			buf_putc(&b, s[i]);
-		}
-	}
-	return buf_detach(&b);
-}
-
 /*
  * Finds the password in "scheme://user:password@host/...?password=...":
  * sets *start and *len to the raw text (not decoded), or *len = 0.
@@ -116,24 +89,59 @@ static void find_password(const char *u, size_t *start, size_t *len)
 	}
 }
 
-static int parse_postgresql(struct mig_url *url, const char *text,
-			    const char *rest, struct mig_err *err)
+/* The URL as libpq understood it, with every secret option as "***":
+ * built from libpq's own parse, so nothing libpq reads is echoed raw. */
+static char *display_of(const PQconninfoOption *opts)
+{
+	const char *user = NULL, *host = NULL, *port = NULL, *db = NULL;
+	bool secret = false;
+	struct mig_buf query = MIG_BUF_INIT, b = MIG_BUF_INIT;
+	for (const PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (!strcmp(o->keyword, "password"))
+			secret = true;
+		else if (!strcmp(o->keyword, "user"))
+			user = o->val;
+		else if (!strcmp(o->keyword, "host"))
+			host = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			port = o->val;
+		else if (!strcmp(o->keyword, "dbname"))
+			db = o->val;
+		else
+			buf_printf(&query, "%s%s=%s", query.len ? "&" : "?", o->keyword,
+				   strchr(o->dispchar, '*') ? "***" : o->val);
+	}
+	buf_printf(&b, "postgresql://%s%s%s%s%s%s%s%s", user ? user : "",
+		   secret ? ":***" : "", user || secret ? "@" : "", host ? host : "",
+		   port ? ":" : "", port ? port : "", db ? "/" : "", db ? db : "");
+	buf_puts(&b, buf_str(&query));
+	buf_release(&query);
+	return buf_detach(&b);
+}
+
+/* Every secret libpq found (password, sslpassword, ...), for redaction. */
+static void collect_secrets(struct mig_url *url, const PQconninfoOption *opts)
+{
+	for (const PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val || !strchr(o->dispchar, '*'))
+			continue;
+		if (!url->password_decoded)
+			url->password_decoded = xstrdup(o->val);
+		else if (!url->other_secret)
+			url->other_secret = xstrdup(o->val);
+	}
+}
+
+static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_err *err)
 {
 	url->dialect = MIG_POSTGRESQL;
 	url->conninfo = xasprintf("postgresql://%s", rest);
 	size_t pstart, plen;
 	find_password(url->conninfo, &pstart, &plen);
-	if (plen) {
+	if (plen)	/* the raw text too: messages may quote it undecoded */
 		url->password = xstrndup(url->conninfo + pstart, plen);
-		url->password_decoded = percent_decode(url->password, plen);
-		struct mig_buf b = MIG_BUF_INIT;
-		buf_add(&b, url->conninfo, pstart);
-		buf_puts(&b, "***");
-		buf_puts(&b, url->conninfo + pstart + plen);
-		url->display = buf_detach(&b);
-	} else {
-		url->display = xstrdup(url->conninfo);
-	}
 	char *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(url->conninfo, &perr);
 	if (!opts) {
@@ -141,13 +149,14 @@ static int parse_postgresql(struct mig_url *url, const char *text,
 		size_t n = strlen(why);
 		while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
 			why[--n] = '\0';
-		mig_err_set(err, MIG_EINPUT, "'%s': %s", url->display, why);
+		mig_err_set(err, MIG_EINPUT, "malformed PostgreSQL URL: %s", why);
 		free(why);
 		PQfreemem(perr);
-		(void)text;
 		return mig_err_hint(err, "the form is postgresql://user:password@host:port/dbname"
 				    " (percent-encode @ : / %% in the password)");
 	}
+	collect_secrets(url, opts);
+	url->display = display_of(opts);
 	PQconninfoFree(opts);
 	return MIG_OK;
 }
@@ -156,8 +165,8 @@ int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
 {
 	memset(url, 0, sizeof(*url));
 	const char *sep = strstr(text, "://");
-	if (!sep) {
-		mig_err_set(err, MIG_EINPUT, "'%s' is not a database URL", text);
+	if (!sep) {	/* not quoted: it may hold a password */
+		mig_err_set(err, MIG_EINPUT, "the database URL has no scheme://");
 		return mig_err_hint(err, "use sqlite:///path.db or "
 				    "postgresql://user@host/dbname");
 	}
@@ -171,7 +180,7 @@ int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
 		rc = parse_sqlite(url, text, rest, err);
 	else if ((blen == 10 && !strncmp(text, "postgresql", 10)) ||
 		 (blen == 8 && !strncmp(text, "postgres", 8)))
-		rc = parse_postgresql(url, text, rest, err);
+		rc = parse_postgresql(url, rest, err);
 	else {
 		mig_err_set(err, MIG_EINPUT, "unsupported database URL scheme '%.*s'",
 			    (int)slen, text);
@@ -189,6 +198,7 @@ void mig_url_release(struct mig_url *url)
 	free(url->display);
 	free(url->password);
 	free(url->password_decoded);
+	free(url->other_secret);
 	memset(url, 0, sizeof(*url));
 }
 
@@ -209,8 +219,9 @@ static char *replace_all(const char *s, const char *what)
 char *mig_url_redact(const struct mig_url *url, const char *s)
 {
 	char *out = xstrdup(s);
-	const char *secrets[2] = { url->password, url->password_decoded };
-	for (int i = 0; i < 2; i++) {
+	const char *secrets[3] = { url->password, url->password_decoded,
+				   url->other_secret };
+	for (int i = 0; i < 3; i++) {
 		/* shorter ones would turn every message into stars; they are
 		 * masked wherever the URL itself is printed all the same */
 		if (!secrets[i] || strlen(secrets[i]) < 4)

@@ -1,0 +1,3 @@
+-- just a comment
+-- revision: only_header
+-- transactional: yes

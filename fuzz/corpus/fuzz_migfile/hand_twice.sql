@@ -1,0 +1,2 @@
+-- revision: x
+-- revision: y

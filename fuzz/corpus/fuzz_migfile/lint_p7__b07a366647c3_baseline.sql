@@ -1,0 +1,8 @@
+-- revision: b07a366647c3
+-- down_revision: none
+
+-- +upgrade
+CREATE TABLE a (id INTEGER PRIMARY KEY);
+
+-- +downgrade
+DROP TABLE a;

@@ -1,0 +1,7 @@
+-- revision: eeeeeeeeeeee
+-- down_revision: aaaaaaaaaaaa, dddddddddddd
+-- message: joins the two bases
+
+-- +upgrade
+
+-- +downgrade
