@@ -224,8 +224,8 @@ static bool type_widens(const char *from, const char *to)
 	struct type a, b;
 	parse_type(from, &a);
 	parse_type(to, &b);
-	if (!strcmp(from, to) || (is(&b, "text") && !b.array && !a.array))
-		return true;
+	if (!strcmp(from, to) || (is(&b, "text") && !b.array && !a.array && !is(&a, "bytea")))
+		return true;	/* bytea as text is its hex, not its bytes */
 	if (a.array || b.array)
 		return false;
 	if (stringy(&a) && (is(&b, "varchar") || is(&b, "char")) && !is(&a, "text"))

@@ -7,15 +7,18 @@
  * Revisions are kept in file-name order; that order breaks ties wherever
  * Alembic would use the order it found the files in.
  */
+#define _DEFAULT_SOURCE	/* d_type and DT_* of struct dirent */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the id index ------------------------------------------------------- */
 
@@ -100,14 +103,14 @@ static void add_parse_finding(struct mig_graph *g, const char *path, int line,
 	g->usable = false;
 }
 
-static void load_file(struct mig_graph *g, const char *path, bool python,
-		      size_t *cap)
+static void load_file(struct mig_graph *g, int dirfd, const char *name,
+		      const char *path, bool python, size_t *cap)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	char *text = NULL;
 	size_t len = 0;
 	int line = 0;
-	int rc = mig_read_file(path, &text, &len, &err);
+	int rc = mig_read_file_at(dirfd, name, path, &text, &len, &err);
 	if (rc) {
 		add_parse_finding(g, path, 0, &err);
 		mig_err_release(&err);
@@ -137,15 +140,30 @@ static bool ignorable(const char *name)
 	       has_suffix(name, "~");
 }
 
+/* d_type saves a stat per file; links and unknown types are followed. */
+static bool is_regular(int dirfd, const struct dirent *d)
+{
+	if (d->d_type == DT_REG)
+		return true;
+	if (d->d_type != DT_LNK && d->d_type != DT_UNKNOWN)
+		return false;
+	struct stat st;
+	return fstatat(dirfd, d->d_name, &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
 static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 {
 	char *versions = xasprintf("%s/versions", dir);
 	struct dirent **names = NULL;
 	int n = scandir(versions, &names, NULL, cmp_names);
-	if (n < 0) {
+	int dirfd = n < 0 ? -1 : open(versions, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (n < 0 || dirfd < 0) {
 		mig_err_set(err, MIG_EINPUT, "%s: %s", versions, strerror(errno));
 		mig_err_hint(err, "-m names the folder that holds versions/ "
 			     "(default: migrations)");
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
 		free(versions);
 		return MIG_EINPUT;
 	}
@@ -153,14 +171,13 @@ static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		char *path = xasprintf("%s/%s", versions, name);
-		struct stat st;
-		bool regular = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+		bool regular = !ignorable(name) && is_regular(dirfd, names[i]);
 		if (ignorable(name))
 			;
 		else if (regular && has_suffix(name, ".sql"))
-			load_file(g, path, false, &cap);
+			load_file(g, dirfd, name, path, false, &cap);
 		else if (regular && has_suffix(name, ".py"))
-			load_file(g, path, true, &cap);
+			load_file(g, dirfd, name, path, true, &cap);
 		else
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "not-a-migration",
 					 path, 0, "migrations end in .sql (or .py for "
@@ -168,6 +185,7 @@ static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 		free(path);
 		free(names[i]);
 	}
+	close(dirfd);
 	free(names);
 	free(versions);
 	return MIG_OK;

@@ -73,6 +73,9 @@ void strv_release(struct mig_strv *sv);
 
 /* Reads a whole file; returns MIG_EINPUT with the reason on failure. */
 int mig_read_file(const char *path, char **out, size_t *len, struct mig_err *err);
+/* The same for name in the directory dirfd; path is for messages. */
+int mig_read_file_at(int dirfd, const char *name, const char *path, char **out,
+		     size_t *len, struct mig_err *err);
 
 /* Monotonic clock in milliseconds. */
 double mig_now_ms(void);

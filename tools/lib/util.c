@@ -292,9 +292,11 @@ void mig_findings_release(struct mig_findings *f)
 
 /* ---- files and time ----------------------------------------------------- */
 
-int mig_read_file(const char *path, char **out, size_t *len, struct mig_err *err)
+int mig_read_file_at(int dirfd, const char *name, const char *path, char **out,
+		     size_t *len, struct mig_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO among the files must not hang us */
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return mig_err_set(err, MIG_EINPUT, "%s: %s", path, strerror(errno));
 	struct stat st;
@@ -302,26 +304,33 @@ int mig_read_file(const char *path, char **out, size_t *len, struct mig_err *err
 		close(fd);
 		return mig_err_set(err, MIG_EINPUT, "%s: not a regular file", path);
 	}
-	struct mig_buf b = MIG_BUF_INIT;
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+	/* one allocation and, for a file that does not change, one read */
+	size_t size = (size_t)st.st_size, got = 0;
+	char *text = xmalloc(size + 1);
+	while (got < size) {
+		ssize_t n = read(fd, text + got, size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			int e = errno;
 			close(fd);
-			buf_release(&b);
+			free(text);
 			return mig_err_set(err, MIG_EINPUT, "%s: %s", path, strerror(e));
 		}
 		if (n == 0)
 			break;
-		buf_add(&b, chunk, (size_t)n);
+		got += (size_t)n;
 	}
 	close(fd);
-	*len = b.len;
-	*out = buf_detach(&b);
+	text[got] = '\0';
+	*len = got;
+	*out = text;
 	return MIG_OK;
+}
+
+int mig_read_file(const char *path, char **out, size_t *len, struct mig_err *err)
+{
+	return mig_read_file_at(AT_FDCWD, path, path, out, len, err);
 }
 
 double mig_now_ms(void)
