@@ -384,6 +384,9 @@ struct mig_vt {
 /* exists is false and heads empty when the table is missing. */
 int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 		struct mig_strv *heads, struct mig_err *err);
+/* The rows alone, for a caller that knows the table exists. */
+int mig_vt_read_rows(struct mig_db *db, const struct mig_vt *vt,
+		     struct mig_strv *heads, struct mig_err *err);
 int mig_vt_create(struct mig_db *db, const struct mig_vt *vt,
 		  struct mig_err *err);
 void mig_vt_create_sql(struct mig_buf *b, const struct mig_vt *vt);

@@ -62,8 +62,8 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 		else
 			st->version_table = true;
 	strv_release(&all);
-	if (!rc && st->version_table)
-		rc = mig_vt_read(db, vt, &st->version_table, &st->current, err);
+	if (!rc && st->version_table)	/* one catalog query less than mig_vt_read */
+		rc = mig_vt_read_rows(db, vt, &st->current, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < st->current.n; i++)

@@ -23,6 +23,13 @@ int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 	int rc = mig_db_table_exists(db, vt->schema, vt->table, exists, err);
 	if (rc || !*exists)
 		return rc;
+	return mig_vt_read_rows(db, vt, heads, err);
+}
+
+int mig_vt_read_rows(struct mig_db *db, const struct mig_vt *vt,
+		     struct mig_strv *heads, struct mig_err *err)
+{
+	int rc;
 	char *qt = qualified(vt);
 	char *sql = xasprintf("SELECT version_num FROM %s", qt);
 	struct mig_rows r = MIG_ROWS_INIT;
