@@ -325,8 +325,11 @@ int main(int argc, char **argv)
 			o.m_arg = optarg;
 		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
 			continue;
-		if (rc)
-			return mig_report_error(&err);
+		if (rc) {
+			mig_report_error(&err);
+			mig_err_release(&err);
+			return rc;
+		}
 		if (c == MIG_OPT_VERSION) {
 			mig_print_version();
 			return mig_close_stdout(0);

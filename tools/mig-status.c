@@ -180,8 +180,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
 			continue;
-		if (rc)
-			return mig_report_error(&err);
+		if (rc) {
+			mig_report_error(&err);
+			mig_err_release(&err);
+			return rc;
+		}
 		switch (c) {
 		case 'h':
 			usage(stdout, 0);

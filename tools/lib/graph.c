@@ -667,6 +667,10 @@ static int resolve_branch_head(const struct mig_graph *g, const char *arg, size_
 int mig_graph_resolve(const struct mig_graph *g, const char *arg,
 		      size_t **out, size_t *nout, struct mig_err *err)
 {
+	if (!*arg) {	/* an unset variable must not select the only revision */
+		mig_err_set(err, MIG_EINPUT, "an empty revision names nothing");
+		return mig_err_hint(err, "give a revision id, head, heads or base");
+	}
 	if (!strcmp(arg, "base"))
 		return MIG_OK;
 	if (!strcmp(arg, "heads")) {

@@ -146,6 +146,9 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 	PQconninfoOption *opts = PQconninfoParse(url->conninfo, &perr);
 	if (!opts) {
 		char *why = perr ? mig_url_redact(url, perr) : xstrdup("malformed");
+		/* libpq quotes the URI or a token of it: drop the quote, which may
+		 * hold a password too short or too mangled to be redacted */
+		why[strcspn(why, "\"")] = '\0';
 		size_t n = strlen(why);
 		while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
 			why[--n] = '\0';
