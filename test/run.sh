@@ -97,7 +97,7 @@ tap=$work/tap
 mkfifo "$work/fifo"
 tee "$tap" <"$work/fifo" &
 tee_pid=$!
-setsid bats --formatter tap "${files[@]}" </dev/null >"$work/fifo" 2>&1 &
+setsid bats --formatter tap --timing "${files[@]}" </dev/null >"$work/fifo" 2>&1 &
 bats_pid=$!
 bats_rc=0
 wait "$bats_pid" || bats_rc=$?

@@ -64,7 +64,7 @@ static int downgrade(struct downgrade_opts *o, struct mig_err *err)
 	if (rc)
 		return rc;
 	struct mig_session s;
-	unsigned flags = MIG_NEED_DB | (o->sql ? MIG_DB_READONLY : 0);
+	unsigned flags = MIG_NEED_DB | (o->sql ? MIG_DB_READONLY | MIG_PRINT_SQL : 0);
 	rc = mig_session_open(&s, &o->common, flags, err);
 	if (rc)
 		return rc;

@@ -56,7 +56,7 @@ struct upgrade_opts {
 static int upgrade(struct upgrade_opts *o, struct mig_err *err)
 {
 	struct mig_session s;
-	unsigned flags = MIG_NEED_DB | (o->sql ? MIG_DB_READONLY : MIG_DB_CREATE);
+	unsigned flags = MIG_NEED_DB | (o->sql ? MIG_DB_READONLY | MIG_PRINT_SQL : MIG_DB_CREATE);
 	int rc = mig_session_open(&s, &o->common, flags, err);
 	if (rc)
 		return rc;

@@ -45,6 +45,7 @@ struct mig_db {
 	void *handle;		/* sqlite3 * or PGconn * */
 	bool in_tx;
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
+	bool sync_on_close;	/* SQLite: a file this run created, synced once */
 };
 
 extern const struct mig_driver mig_driver_sqlite;

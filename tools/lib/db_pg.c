@@ -343,7 +343,20 @@ static int pg_introspect(struct mig_db *db, const char *schema,
 			 const char *skip_table, struct mig_schema *out,
 			 struct mig_err *err)
 {
-	return mig_introspect_run(db, pg_catalog, schema, skip_table, out, err);
+	int rc = mig_introspect_run(db, pg_catalog, schema, skip_table, out, err);
+	if (rc || out->ntables || !schema)
+		return rc;
+	/* No tables: a misspelt --schema must not read as an empty schema. */
+	struct mig_rows r = MIG_ROWS_INIT;
+	rc = pg_query(db, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+		      1, &schema, &r, err);
+	if (!rc && !r.nrows) {
+		rc = mig_err_set(err, MIG_EDB, "schema \"%s\" does not exist", schema);
+		mig_err_hint(err, "--schema names a PostgreSQL schema "
+			     "(psql's \\dn lists them)");
+	}
+	mig_rows_release(&r);
+	return rc;
 }
 
 static void pg_close(struct mig_db *db)

@@ -11,11 +11,13 @@
 #include "db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static sqlite3 *H(struct mig_db *db)
 {
@@ -27,13 +29,16 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 	const char *path = db->url.path;
 	bool memory = !strcmp(path, ":memory:");
 	struct stat st;
-	if (!memory && !db->opts.create && stat(path, &st) != 0) {
+	bool exists = !memory && stat(path, &st) == 0;
+	if (!memory && !db->opts.create && !exists) {
 		mig_err_set(err, MIG_EDB, "%s: no such database file", path);
 		return mig_err_hint(err, "check the path in the URL; mig-upgrade "
 				    "creates the file when it does not exist");
 	}
-	int flags = db->opts.readonly ? SQLITE_OPEN_READONLY
-				      : SQLITE_OPEN_READWRITE;
+	/* Read-only work still opens read-write when it may (query_only
+	 * below keeps it from writing): only a writer can roll back the hot
+	 * journal a crashed run leaves, and every reader must do so first. */
+	int flags = SQLITE_OPEN_READWRITE;
 	if (db->opts.create && !db->opts.readonly)
 		flags |= SQLITE_OPEN_CREATE;
 	sqlite3 *h = NULL;
@@ -56,18 +61,44 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 		sqlite3_close(h);
 		return MIG_EDB;
 	}
+	if (db->opts.readonly)
+		sqlite3_exec(h, "PRAGMA query_only = 1", NULL, NULL, NULL);
 	/* A database that is deleted afterwards need not survive a crash. */
 	if (db->opts.scratch)
 		sqlite3_exec(h, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF",
 			     NULL, NULL, NULL);
+	/* A file this run creates (or finds empty) holds nothing from before
+	 * the run: syncing each migration's commit would protect nothing a
+	 * new run cannot redo, and costs a disk flush per migration.  The
+	 * journal still makes each migration atomic if the process dies; the
+	 * file is synced once when the run ends. */
+	else if (!memory && db->opts.create && (!exists || st.st_size == 0)) {
+		sqlite3_exec(h, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+		db->sync_on_close = true;
+	}
 	db->handle = h;
 	return MIG_OK;
+}
+
+/* A database that cannot be written is the file's fault (or its folder's,
+ * where the journal goes), not the migration's that first tried. */
+static bool readonly_error(struct mig_db *db, struct mig_err *err)
+{
+	if ((sqlite3_extended_errcode(H(db)) & 0xff) != SQLITE_READONLY)
+		return false;
+	mig_err_set(err, MIG_EDB, "%s: %s", db->url.path, sqlite3_errmsg(H(db)));
+	mig_err_hint(err, "mig needs to write the database file and, beside it, "
+		     "its journal: check the permissions of both and of the "
+		     "folder, and whether the file system is mounted read-only");
+	return true;
 }
 
 static int statement_error(struct mig_db *db, const char *sql, const char *stmt,
 			   const char *file, int first_line, struct mig_err *err)
 {
 	sqlite3 *h = H(db);
+	if (readonly_error(db, err))
+		return MIG_EDB;
 	int off = sqlite3_error_offset(h);
 	const char *at = off >= 0 ? stmt + off : mig_sql_skip_trivia(stmt);
 	int line = mig_sql_line(sql, (size_t)(at - sql), first_line);
@@ -151,7 +182,8 @@ static int sqlite_query(struct mig_db *db, const char *sql, int nparams,
 	while ((src = sqlite3_step(st)) == SQLITE_ROW)
 		collect_row(st, out, &cap);
 	if (src != SQLITE_DONE) {
-		int rc = mig_err_set(err, MIG_EDB, "%s", sqlite3_errmsg(H(db)));
+		int rc = readonly_error(db, err) ? MIG_EDB
+			 : mig_err_set(err, MIG_EDB, "%s", sqlite3_errmsg(H(db)));
 		sqlite3_finalize(st);
 		return rc;
 	}
@@ -172,6 +204,8 @@ static int sqlite_begin(struct mig_db *db, struct mig_err *err)
 		return mig_err_hint(err, "another migration may be running; "
 				    "retry, or raise --lock-timeout");
 	}
+	if (readonly_error(db, err))
+		return MIG_EDB;
 	return mig_err_set(err, MIG_EDB, "%s: %s", db->url.path, sqlite3_errmsg(H(db)));
 }
 
@@ -242,10 +276,34 @@ static int sqlite_introspect(struct mig_db *db, const char *schema,
 	return mig_introspect_run(db, sqlite_catalog, NULL, skip_table, out, err);
 }
 
+/* fsync one file or folder; a failure is said, since the data may be lost. */
+static void sync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0 || fsync(fd) < 0)
+		mig_warn("%s: cannot be synced to disk: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The file, and its folder, which holds its new name. */
+static void sync_file_and_folder(const char *path)
+{
+	sync_path(path, 0);
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';
+	sync_path(slash ? dir : ".", O_DIRECTORY);
+	free(dir);
+}
+
 static void sqlite_close(struct mig_db *db)
 {
 	sqlite3_close(H(db));
 	db->handle = NULL;
+	if (db->sync_on_close)
+		sync_file_and_folder(db->url.path);
 }
 
 const struct mig_driver mig_driver_sqlite = {

@@ -7,7 +7,7 @@
  * Revisions are kept in file-name order; that order breaks ties wherever
  * Alembic would use the order it found the files in.
  */
-#define _DEFAULT_SOURCE	/* d_type and DT_* of struct dirent */
+#define _DEFAULT_SOURCE	/* scandir, openat */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
 
@@ -140,17 +140,6 @@ static bool ignorable(const char *name)
 	       has_suffix(name, "~");
 }
 
-/* d_type saves a stat per file; links and unknown types are followed. */
-static bool is_regular(int dirfd, const struct dirent *d)
-{
-	if (d->d_type == DT_REG)
-		return true;
-	if (d->d_type != DT_LNK && d->d_type != DT_UNKNOWN)
-		return false;
-	struct stat st;
-	return fstatat(dirfd, d->d_name, &st, 0) == 0 && S_ISREG(st.st_mode);
-}
-
 static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 {
 	char *versions = xasprintf("%s/versions", dir);
@@ -171,12 +160,14 @@ static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		char *path = xasprintf("%s/%s", versions, name);
-		bool regular = !ignorable(name) && is_regular(dirfd, names[i]);
+		/* Whatever a migration's name is on (a dangling link, a loop, a
+		 * FIFO, a folder) is read and refused, never skipped: skipping it
+		 * would move the heads past a migration that never ran. */
 		if (ignorable(name))
 			;
-		else if (regular && has_suffix(name, ".sql"))
+		else if (has_suffix(name, ".sql"))
 			load_file(g, dirfd, name, path, false, &cap);
-		else if (regular && has_suffix(name, ".py"))
+		else if (has_suffix(name, ".py"))
 			load_file(g, dirfd, name, path, true, &cap);
 		else
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "not-a-migration",

@@ -105,6 +105,7 @@ enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON };
 struct mig_common {
 	const char *database_url;	/* -d, else $DATABASE_URL */
 	const char *migrations_dir;	/* -m, default "migrations" */
+	bool migrations_given;		/* -m seen (twice must agree) */
 	const char *version_table;	/* --version-table */
 	const char *version_schema;	/* --version-schema (PostgreSQL) */
 	enum mig_format format;		/* --format */
@@ -636,6 +637,7 @@ enum mig_session_flags {
 	MIG_DB_CREATE = 2,	/* SQLite: create the file if missing */
 	MIG_DB_READONLY = 4,	/* SQLite: open read-only */
 	MIG_NO_GRAPH = 8,	/* do not load the migrations folder */
+	MIG_PRINT_SQL = 16,	/* --sql: the output is SQL, not a report */
 };
 
 struct mig_session {

@@ -335,6 +335,14 @@ int mig_rev_parse_sql(struct mig_rev *rev, const char *path, const char *text,
 			  "a migration starts with '-- revision: <id>' and "
 			  "'-- down_revision: <id>|none'");
 	}
+	/* A header alone is most often a file whose body was lost; recording
+	 * it as applied would skip its SQL for good. */
+	if (!rc && !rev->has_upgrade) {
+		r.lineno = 1;
+		rc = fail(&r, "no '-- +upgrade' section",
+			  "put the SQL under '-- +upgrade'; a migration that does "
+			  "nothing (a merge) still has the '-- +upgrade' line");
+	}
 	return rc;
 }
 

@@ -10,6 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		lo = p[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = p[0] == 0xed ? 0x9f : 0xbf;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		lo = p[0] == 0xf0 ? 0x90 : 0x80;
+		hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return 0;
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* File names and headers may be in any encoding; JSON must be UTF-8, so a
+ * byte that starts no valid sequence becomes U+FFFD, as Python's
+ * errors="replace" does. */
 void json_str(struct mig_buf *b, const char *s)
 {
 	if (!s) {
@@ -35,10 +65,19 @@ void json_str(struct mig_buf *b, const char *s)
 			buf_puts(b, "\\r");
 			break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				buf_printf(b, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				buf_putc(b, (char)*p);
+			} else {
+				size_t n = utf8_sequence(p);
+				if (n) {
+					buf_add(b, (const char *)p, n);
+					p += n - 1;
+				} else {
+					buf_puts(b, "\\ufffd");
+				}
+			}
 		}
 	}
 	buf_putc(b, '"');

@@ -16,6 +16,9 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 	s->vt.table = c->version_table;
 	s->vt.schema = c->version_schema;
 	int rc = MIG_OK;
+	if ((flags & MIG_PRINT_SQL) && c->format == MIG_FORMAT_JSON)
+		return mig_err_set(err, MIG_EINPUT, "--sql prints a SQL script, "
+				   "not JSON; drop --format json or --sql");
 	if (flags & MIG_NEED_DB)
 		rc = mig_common_need_url(c, err);
 	if (!rc && !(flags & MIG_NO_GRAPH)) {

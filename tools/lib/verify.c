@@ -113,19 +113,12 @@ static void check_expectations(struct mig_verify *v, const struct mig_verify_opt
 	mig_schema_check_fk_types(&v->schema, &v->findings);
 }
 
-static int check_spec(struct mig_verify *v, const struct mig_verify_opts *o,
-		      struct mig_err *err)
+static void check_spec(struct mig_verify *v, const struct mig_schema *spec,
+		       const struct mig_verify_opts *o)
 {
-	if (!o->spec)
-		return MIG_OK;
-	struct mig_schema spec = { NULL, 0, NULL };
-	int rc = mig_spec_load(&spec, o->spec, o->strict, err);
 	size_t before = v->findings.n;
-	if (!rc)
-		mig_schema_compare(&v->schema, &spec, o->strict, &v->findings);
+	mig_schema_compare(&v->schema, spec, o->strict, &v->findings);
 	v->spec_findings = v->findings.n - before;
-	mig_schema_release(&spec);
-	return rc;
 }
 
 /* ---- the round trip ("stairway") --------------------------------------------- */
@@ -208,7 +201,8 @@ static int stairway(struct mig_verify *v, struct mig_db *db, const struct mig_gr
 /* ---- the whole job ------------------------------------------------------------ */
 
 static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o,
-			   const struct mig_graph *g, struct mig_err *err)
+			   const struct mig_graph *g, const struct mig_schema *spec,
+			   struct mig_err *err)
 {
 	struct mig_db *db = NULL;
 	int rc = open_clean(v, o, &db, err);
@@ -227,7 +221,8 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 		rc = snapshot(db, &vt, &v->schema, err);
 	if (!rc && !v->roundtrip_failed) {
 		check_expectations(v, o);
-		rc = check_spec(v, o, err);
+		if (o->spec)
+			check_spec(v, spec, o);
 	}
 	mig_db_close(db);
 	return rc;
@@ -245,7 +240,13 @@ int mig_verify_run(struct mig_verify *v, const struct mig_verify_opts *o,
 	v->lint_errors = mig_findings_count(&v->findings, MIG_SEV_ERROR);
 	if (o->lint_only || v->lint_errors || !g->usable)
 		return MIG_OK;
-	int rc = apply_and_check(v, o, g, err);
+	/* A bad spec is found before a database is touched, not after a
+	 * run that may have been long. */
+	struct mig_schema spec = { NULL, 0, NULL };
+	int rc = o->spec ? mig_spec_load(&spec, o->spec, o->strict, err) : MIG_OK;
+	if (!rc)
+		rc = apply_and_check(v, o, g, &spec, err);
+	mig_schema_release(&spec);
 	if (v->temp_path && !o->keep)
 		unlink(v->temp_path);
 	return rc;

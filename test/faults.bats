@@ -5,8 +5,8 @@
 # one revision (its schema and rows those of that revision), never between,
 # and a new run must finish the work.
 
-load ../test_helper/common
-load ../test_helper/faults
+load test_helper/common
+load test_helper/faults
 
 KILL_RUNS=${KILL_RUNS:-50}
 

@@ -6,8 +6,8 @@
 # reaches SQL (revision ids, --version-table, --version-schema, --schema,
 # table names in specs) tried with SQL in it.
 
-load ../test_helper/common
-load ../test_helper/faults
+load test_helper/common
+load test_helper/faults
 
 setup_file() {
 	export SEED_M=$BATS_FILE_TMPDIR/seed_m
