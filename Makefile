@@ -5,6 +5,7 @@
 #   make verify          the main job: verify migrations/ on a clean SQLite database
 #   make asan            AddressSanitizer + UBSan build in build/asan/bin
 #   make test-asan       the whole suite against the sanitizer build
+#   make test-valgrind   the whole suite with every program under valgrind memcheck
 #   make analyze         cppcheck and clang-tidy (.clang-tidy) over tools/; any finding fails
 #   make bench           mig against Alembic + SQLAlchemy (scripts/bench.sh)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
@@ -73,6 +74,12 @@ test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		MIG_BIN=$(CURDIR)/build/asan/bin test/run.sh
 
+# The whole suite with every program under valgrind's memcheck: any error or
+# leak fails (scripts/test-valgrind.sh; library-internal suppressions, each
+# with its reason, in test/valgrind.supp).
+test-valgrind: all
+	scripts/test-valgrind.sh
+
 # Static analysis of every program and library source, with the build's
 # flags.  cppcheck gets only the include paths: a -D would narrow the
 # configurations it checks.  clang-tidy runs ANALYZE_JOBS files at a time;
@@ -126,5 +133,5 @@ uninstall:
 clean:
 	rm -rf build $(BIN) fuzz/build
 
-.PHONY: all asan test test-asan analyze verify bench fuzz fuzz-smoke install uninstall clean
+.PHONY: all asan test test-asan test-valgrind analyze verify bench fuzz fuzz-smoke install uninstall clean
 .SECONDARY: $(LIB_OBJ) $(PROGRAMS:%=$(BUILD)/%.o)
