@@ -229,7 +229,7 @@ static bool has_bad_file(const struct mig_findings *f, struct mig_err *err)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct mig_finding *x = &f->v[i];
-		if (strcmp(x->code, "bad-file"))
+		if (strcmp(x->code, "bad-file") != 0)
 			continue;
 		if (x->line)
 			mig_err_set(err, MIG_EINPUT, "%s:%d: %s", x->file, x->line, x->msg);

@@ -333,7 +333,7 @@ static bool same_list(const struct mig_strv *a, const struct mig_strv *b)
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
+		if (strcmp(a->v[i], b->v[i]) != 0)
 			return false;
 	return true;
 }
@@ -1044,7 +1044,7 @@ static void altered_column(struct ag *ag, struct tdiff *td, const struct mig_col
 			   const struct mig_column *b)
 {
 	struct mig_buf s = MIG_BUF_INIT;
-	if (strcmp(a->type, b->type))
+	if (strcmp(a->type, b->type) != 0)
 		buf_printf(&s, ", type %s -> %s", a->type, b->type);
 	if (a->nullable != b->nullable)
 		buf_printf(&s, ", %s", b->nullable ? "NOT NULL -> nullable" :
@@ -1053,7 +1053,7 @@ static void altered_column(struct ag *ag, struct tdiff *td, const struct mig_col
 		buf_printf(&s, ", default %s -> %s", a->default_value ? a->default_value : "none",
 			   b->default_value ? b->default_value : "none");
 	change(ag, "alter column %s.%s: %s", td->w->name, b->name, buf_str(&s) + 2);
-	if (strcmp(a->type, b->type) && !type_widens(a->type, b->type))
+	if (strcmp(a->type, b->type) != 0 && !type_widens(a->type, b->type))
 		destroys(ag, "alter column %s.%s: type %s -> %s can cut or change values",
 			 td->w->name, b->name, a->type, b->type);
 	td->rebuild = true;
@@ -1232,7 +1232,7 @@ static bool type_changed(const struct ag *ag, const char *table, const char *col
 	const struct mig_table *w = mig_schema_find(&ag->want, table);
 	const struct mig_column *a = c ? mig_table_find_column(c, col) : NULL;
 	const struct mig_column *b = w ? mig_table_find_column(w, col) : NULL;
-	return a && b && strcmp(a->type, b->type);
+	return a && b && strcmp(a->type, b->type) != 0;
 }
 
 /* The key on cols of table goes away (or is remade) in this migration. */
@@ -1361,7 +1361,7 @@ static bool ready(const struct mig_table *t, const struct mig_strv *names,
 {
 	for (size_t i = 0; i < t->nfks; i++) {
 		const char *ref = t->fks[i].ref_table;
-		if (strcmp(ref, t->name) && strv_has(names, ref) && !strv_has(done, ref))
+		if (strcmp(ref, t->name) != 0 && strv_has(names, ref) && !strv_has(done, ref))
 			return false;
 	}
 	return true;

@@ -111,7 +111,7 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		rc = mig_parse_seconds("--lock-timeout", arg, &c->lock_timeout, err);
 		return rc ? rc : 1;
 	case MIG_OPT_LOCK_MODE:
-		if (strcmp(arg, "session") && strcmp(arg, "transaction"))
+		if (strcmp(arg, "session") != 0 && strcmp(arg, "transaction") != 0)
 			return mig_err_set(err, MIG_EINPUT, "--lock-mode: '%s' is not "
 					   "session or transaction", arg);
 		c->xact_lock = !strcmp(arg, "transaction");

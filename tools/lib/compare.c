@@ -37,7 +37,7 @@ static bool same_list(const struct mig_strv *a, const struct mig_strv *b)
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
+		if (strcmp(a->v[i], b->v[i]) != 0)
 			return false;
 	return true;
 }
@@ -50,7 +50,7 @@ static bool same_str(const char *a, const char *b)
 static void compare_column(struct cmp *c, const struct mig_table *t,
 			   const struct mig_column *have, const struct mig_column *want)
 {
-	if (want->type && strcmp(have->type, want->type))
+	if (want->type && strcmp(have->type, want->type) != 0)
 		FIND(c, "type", want->line, "%s.%s: type is %s, %s %s", t->name,
 		     have->name, have->type, c->says, want->type);
 	if (want->nullable >= 0 && have->nullable != want->nullable)

@@ -37,7 +37,7 @@ int mig_db_open(struct mig_db **out, const char *url_text,
 	/* before anything else is printed, so the runner hides it everywhere */
 	gh_mask(db->url.password);
 	if (db->url.password_decoded && (!db->url.password ||
-					 strcmp(db->url.password, db->url.password_decoded)))
+					 strcmp(db->url.password, db->url.password_decoded) != 0))
 		gh_mask(db->url.password_decoded);
 	gh_mask(db->url.other_secret);
 	db->opts = *opts;

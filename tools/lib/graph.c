@@ -366,8 +366,9 @@ static void normalize_deps(struct mig_graph *g)
 	size_t *stack = xmalloc((g->nrevs + 1) * sizeof(*stack));
 	for (size_t r = 0; r < g->nrevs; r++) {
 		struct mig_rev *rev = &g->revs[r];
-		bool *drop = rev->ndeps ? xcalloc(rev->ndeps, sizeof(*drop)) : NULL;
-		if (rev->ndeps && g->usable) {
+		const size_t ndeps = rev->ndeps;
+		bool *drop = ndeps ? xcalloc(ndeps, sizeof(*drop)) : NULL;
+		if (ndeps && g->usable) {
 			memset(seen, 0, g->nrevs * sizeof(*seen));
 			size_t sp = 0;
 			for (size_t i = 0; i < rev->nvdown; i++)
@@ -377,7 +378,7 @@ static void normalize_deps(struct mig_graph *g)
 				if (seen[a])
 					continue;
 				seen[a] = true;
-				for (size_t j = 0; j < rev->ndeps; j++)
+				for (size_t j = 0; j < ndeps; j++)
 					for (size_t k = 0; k < g->revs[a].ndeps; k++)
 						drop[j] |= g->revs[a].deps[k] == rev->deps[j];
 				for (size_t i = 0; i < g->revs[a].nvdown; i++)
@@ -386,7 +387,7 @@ static void normalize_deps(struct mig_graph *g)
 		}
 		for (size_t i = 0; i < rev->nvdown; i++)
 			push_idx(&rev->normdown, &rev->nnormdown, rev->vdown[i]);
-		for (size_t j = 0; j < rev->ndeps; j++)
+		for (size_t j = 0; j < ndeps; j++)
 			if (!drop[j])
 				push_idx(&rev->normdown, &rev->nnormdown, rev->deps[j]);
 		if (!rev->normdown)	/* marks "computed" for mark_ancestors */
@@ -405,7 +406,9 @@ static bool revises_agrees(const struct mig_rev *rev)
 	size_t n = 0;
 	bool same = true;
 	char *copy = xstrdup(rev->doc_revises);
-	for (char *tok = strtok(copy, ", \t"); tok; tok = strtok(NULL, ", \t")) {
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
 		if (!strcmp(tok, "None"))
 			continue;
 		n++;
@@ -429,7 +432,7 @@ static void lint_revisions(struct mig_graph *g)
 					 rev->id, strlen(rev->id), MIG_REVISION_MAX);
 			g->usable = false;
 		}
-		if (strncmp(base, rev->id, strlen(rev->id)))
+		if (strncmp(base, rev->id, strlen(rev->id)) != 0)
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "file-name",
 					 rev->path, rev->line, NULL,
 					 "file name does not start with its revision '%s'",
@@ -599,7 +602,7 @@ static int resolve_prefix(const struct mig_graph *g, const char *arg,
 	size_t found = MIG_NONE, n = strlen(arg), matches = 0;
 	struct mig_buf ids = MIG_BUF_INIT;
 	for (size_t r = 0; r < g->nrevs; r++) {
-		if (strncmp(g->revs[r].id, arg, n))
+		if (strncmp(g->revs[r].id, arg, n) != 0)
 			continue;
 		found = r;
 		if (matches++ < 5)

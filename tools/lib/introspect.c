@@ -150,7 +150,7 @@ static void add_indexes(struct mig_schema *s, const struct mig_rows *r)
 		struct mig_index *x = mig_table_add_index(t, mig_rows_cell(r, i, 1));
 		x->unique = truthy(mig_rows_cell(r, i, 2));
 		const char *method = mig_rows_cell(r, i, 3);
-		if (method && strcmp(method, "btree"))
+		if (method && strcmp(method, "btree") != 0)
 			x->method = xstrdup(method);
 		split_list(&x->columns, mig_rows_cell(r, i, 4));
 		const char *where = mig_rows_cell(r, i, 5);

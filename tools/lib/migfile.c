@@ -139,7 +139,7 @@ static int header_field(struct reader *r, struct mig_rev *rev, const char *key,
 			const char *value, unsigned *seen)
 {
 	size_t k;
-	for (k = 0; header_keys[k] && strcmp(header_keys[k], key); k++)
+	for (k = 0; header_keys[k] && strcmp(header_keys[k], key) != 0; k++)
 		;
 	if (!header_keys[k]) {
 		char *m = xasprintf("unknown header key '%s'", key);

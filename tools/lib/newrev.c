@@ -184,7 +184,7 @@ static void now_text(char out[32])
 	time_t t = time(NULL);
 	struct tm tm;
 	if (!localtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm))
-		strcpy(out, "1970-01-01 00:00:00");
+		snprintf(out, 32, "%s", "1970-01-01 00:00:00");
 }
 
 /* The file's text: the header of DESIGN.md, then the caller's comment and

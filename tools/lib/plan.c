@@ -344,7 +344,7 @@ void mig_step_vt_change(const struct mig_graph *g, const struct mig_strv *heads,
 static void strv_remove(struct mig_strv *sv, const char *s)
 {
 	for (size_t i = 0; i < sv->n; i++) {
-		if (strcmp(sv->v[i], s))
+		if (strcmp(sv->v[i], s) != 0)
 			continue;
 		free(sv->v[i]);
 		memmove(sv->v + i, sv->v + i + 1, (sv->n - i) * sizeof(*sv->v));

@@ -45,12 +45,10 @@ static void skip_space(struct py *x, bool newlines)
 {
 	while (x->p < x->end) {
 		char c = *x->p;
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\f')
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || (c == '\n' && newlines))
 			advance(x);
 		else if (c == '\\' && x->p + 1 < x->end && x->p[1] == '\n')
 			advance(x), advance(x);
-		else if (c == '\n' && newlines)
-			advance(x);
 		else if (c == '#')
 			while (x->p < x->end && *x->p != '\n')
 				advance(x);
@@ -104,7 +102,9 @@ static int read_one_string(struct py *x, char **out)
 	while (x->p < x->end && strchr("rRuUbBfF", *x->p) && x->p + 1 < x->end &&
 	       (x->p[1] == '\'' || x->p[1] == '"' || strchr("rRbB", x->p[1])))
 		advance(x);
-	char q = x->p < x->end ? *x->p : 0;
+	char q = '\0';
+	if (x->p < x->end)
+		q = *x->p;
 	if (q != '\'' && q != '"')
 		return py_fail(x, line, "expected a string", NULL);
 	bool triple = x->end - x->p >= 3 && x->p[1] == q && x->p[2] == q;
@@ -204,7 +204,7 @@ static int read_value(struct py *x, struct mig_strv *out, const char *name)
 		skip_space(x, false);
 		if (x->p >= x->end || *x->p == '\n' || *x->p == ';')
 			return MIG_OK;	/* 'a', is a one-element tuple */
-		if ((rc = read_string(x, &s)))
+		if (read_string(x, &s))	/* this message replaces its own */
 			return py_fail(x, x->line, "expected a string after ','", NULL);
 		strv_push_owned(out, s);
 	}

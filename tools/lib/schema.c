@@ -114,7 +114,7 @@ char *mig_type_normalize(const char *type)
 	}
 	struct mig_buf b = MIG_BUF_INIT;
 	buf_puts(&b, canon ? canon : t);
-	if (paren && (!canon || strcmp(canon, "float"))) {
+	if (paren && (!canon || strcmp(canon, "float") != 0)) {
 		const char *close = strchr(paren, ')');
 		if (canon && (!strcmp(canon, "timestamp") || !strcmp(canon, "time") ||
 			      !strcmp(canon, "timestamptz") || !strcmp(canon, "timetz")))

@@ -75,8 +75,16 @@ static const struct {
 
 /* ---- errors ------------------------------------------------------------- */
 
+/*
+ * fail_at sets the error "path:line:column: message".  fail() does the same
+ * and evaluates to MIG_EINPUT, visibly never MIG_OK: a static analyzer does
+ * not follow variadic calls, and took a failed scalar() or name() for a
+ * success whose output was unset.
+ */
+#define fail(ld, m, ...) (fail_at((ld), (m), __VA_ARGS__), MIG_EINPUT)
+
 __attribute__((format(printf, 3, 4)))
-static int fail(struct loader *ld, const yaml_mark_t *m, const char *fmt, ...)
+static void fail_at(struct loader *ld, const yaml_mark_t *m, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -90,7 +98,6 @@ static int fail(struct loader *ld, const yaml_mark_t *m, const char *fmt, ...)
 	mig_err_set(ld->err, MIG_EINPUT, "%s:%zu:%zu: %s", ld->path, m->line + 1,
 		    m->column + 1, what);
 	free(what);
-	return MIG_EINPUT;
 }
 
 /* The line and column of a byte offset (reader errors carry only that). */
@@ -116,7 +123,7 @@ static int syntax_error(struct loader *ld, const yaml_parser_t *p)
 	const char *problem = p->problem ? p->problem : "invalid YAML";
 	if (!p->context)
 		return fail(ld, &m, "%s", problem);
-	fail(ld, &m, "%s %s (line %zu)", problem, p->context, p->context_mark.line + 1);
+	fail_at(ld, &m, "%s %s (line %zu)", problem, p->context, p->context_mark.line + 1);
 	if (strstr(p->context, "flow"))
 		mig_err_hint(ld->err, "inside { } and [ ] quote a value that holds a comma, "
 			     "brackets or braces, as in { type: 'numeric(20,2)' } or "
@@ -182,7 +189,7 @@ static int check_event(struct loader *ld, const yaml_event_t *ev,
 {
 	const yaml_char_t *tag = NULL;
 	if (ev->type == YAML_ALIAS_EVENT) {
-		fail(ld, &ev->start_mark, "YAML aliases are not allowed in a spec");
+		fail_at(ld, &ev->start_mark, "YAML aliases are not allowed in a spec");
 		return mig_err_hint(ld->err, "write the value out in full instead of *%s",
 				    (const char *)ev->data.alias.anchor);
 	}
@@ -341,7 +348,7 @@ static int check_duplicates(struct loader *ld, struct key_pos *keys, size_t n,
 	qsort(keys, n, sizeof(*keys), cmp_key_pos);
 	const struct key_pos *dup = NULL, *first = NULL, *run = keys;
 	for (size_t i = 1; i < n; i++) {
-		if (strcmp(keys[i].key, run->key)) {
+		if (strcmp(keys[i].key, run->key) != 0) {
 			run = &keys[i];
 			continue;
 		}
@@ -358,7 +365,7 @@ static int unknown_key(struct loader *ld, const yaml_node_t *k, const char *wher
 		       const char *const *allowed)
 {
 	const char *key = (const char *)k->data.scalar.value;
-	fail(ld, &k->start_mark, "unknown key '%s' %s", key, where);
+	fail_at(ld, &k->start_mark, "unknown key '%s' %s", key, where);
 	if (strchr(key, ')') && !strchr(key, '('))	/* "numeric(20,2)" split at ',' */
 		return mig_err_hint(ld->err, "inside { } a comma ends a value: quote it, as in "
 				    "{ type: 'numeric(20,2)' } or references: 'accounts(id, region)'");
@@ -452,7 +459,7 @@ static int walk_type(struct loader *ld, const yaml_node_t *n, char **out)
 		return MIG_OK;
 	}
 	free(t);
-	fail(ld, &n->start_mark, "unknown type '%s'", s);
+	fail_at(ld, &n->start_mark, "unknown type '%s'", s);
 	return mig_err_hint(ld->err, "%s", KNOWN_TYPES_HINT);
 }
 
@@ -593,7 +600,7 @@ static int walk_action(struct loader *ld, const yaml_node_t *n, const char *what
 	char *lower = lowercase(s);
 	if (!in_list(actions, lower)) {
 		free(lower);
-		fail(ld, &n->start_mark, "unknown action '%s' for %s", s, what);
+		fail_at(ld, &n->start_mark, "unknown action '%s' for %s", s, what);
 		return mig_err_hint(ld->err, "one of: cascade, set null, set default, "
 				    "restrict, no action");
 	}
@@ -650,7 +657,7 @@ static int walk_fk(struct loader *ld, const struct mig_table *t, struct mig_fk *
 	if (rc)
 		return rc;
 	if (!f->columns.n || !f->ref_table) {
-		fail(ld, &map->start_mark, "a foreign key needs 'columns' and 'references'");
+		fail_at(ld, &map->start_mark, "a foreign key needs 'columns' and 'references'");
 		return mig_err_hint(ld->err, "as in { columns: [agent_id], references: agents(id) }");
 	}
 	if (f->columns.n != f->ref_columns.n)
@@ -714,7 +721,7 @@ static int walk_index_keys(struct loader *ld, struct mig_index *x,
 				       &s)) && s) {
 			if (!strcmp(k, "where"))
 				x->where = xstrdup(s);
-			else if (strcasecmp(s, "btree"))	/* the default, stored as none */
+			else if (strcasecmp(s, "btree") != 0)	/* the default, stored as none */
 				x->method = lowercase(s);
 		}
 	}
@@ -806,7 +813,7 @@ static int walk_spec(struct loader *ld)
 		return rc;
 	const yaml_node_pair_t *p = root->data.mapping.pairs.start;
 	if (p == root->data.mapping.pairs.top) {
-		fail(ld, &root->start_mark, "the spec has no 'tables' key");
+		fail_at(ld, &root->start_mark, "the spec has no 'tables' key");
 		return mig_err_hint(ld->err, "a spec starts with 'tables:'");
 	}
 	return walk_tables(ld, node(ld, p->value));
@@ -832,7 +839,7 @@ static int check_references(struct loader *ld)
 		const char *ref = t->fks[ld->refs[i].fk].ref_table;
 		if (bsearch(&ref, names, s->ntables, sizeof(*names), cmp_strp))
 			continue;
-		fail(ld, &ld->refs[i].mark, "table '%s' references table '%s', "
+		fail_at(ld, &ld->refs[i].mark, "table '%s' references table '%s', "
 		     "which the spec does not define", t->name, ref);
 		rc = mig_err_hint(ld->err, "add it under tables ('%s: ~' requires only "
 				  "that it exists), or check without --strict", ref);
@@ -884,11 +891,9 @@ struct emitter {
 
 static void emit(struct emitter *em, yaml_event_t *ev, int initialized)
 {
-	if (!initialized)
-		em->failed = true;
-	else if (em->failed)
-		yaml_event_delete(ev);
-	else if (!yaml_emitter_emit(&em->y, ev))	/* takes ev in any case */
+	if (initialized && em->failed)
+		yaml_event_delete(ev);	/* dropped after a failure */
+	else if (!initialized || !yaml_emitter_emit(&em->y, ev))	/* takes ev in any case */
 		em->failed = true;
 }
 

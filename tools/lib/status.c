@@ -57,7 +57,7 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 	struct mig_strv all = MIG_STRV_INIT;
 	int rc = mig_db_list_tables(db, vt->schema, &all, err);
 	for (size_t i = 0; !rc && i < all.n; i++)
-		if (strcmp(all.v[i], vt->table))
+		if (strcmp(all.v[i], vt->table) != 0)
 			strv_push(&st->tables, all.v[i]);
 		else
 			st->version_table = true;
