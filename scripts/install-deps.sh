@@ -11,8 +11,8 @@ packages=(
 	build-essential pkg-config libpq-dev libsqlite3-dev libyaml-dev
 	# databases the tests run against: sqlite3 CLI, a PostgreSQL server to sandbox
 	sqlite3 postgresql postgresql-contrib
-	# test framework
-	bats bats-support bats-assert
+	# test framework; GNU parallel lets bats run two tests at a time
+	bats bats-support bats-assert parallel
 	# Alembic itself, for the compatibility tests (mig and alembic on one database)
 	python3-alembic python3-sqlalchemy python3-psycopg2
 	# checkers: clang with its sanitizer and libFuzzer runtimes, valgrind,

@@ -10,7 +10,8 @@
 # were). Exits 0 only when nothing failed and at least one test ran.
 #
 # Environment: MIG_BIN (directory of the mig-* programs, default $REPO/bin);
-# MIG_TEST_NO_PG=1 runs without PostgreSQL (tests that need it are skipped).
+# MIG_TEST_NO_PG=1 runs without PostgreSQL (tests that need it are skipped);
+# MIG_TEST_JOBS=N runs N tests at a time (default: the number of CPUs).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -90,6 +91,15 @@ else
 		"(started in $((($(date +%s%N) - started) / 1000000)) ms)"
 fi
 
+# Two tests at a time on two cores (MIG_TEST_JOBS=N to choose): most of a
+# test's time is spent starting processes (python3, psql, the programs), not
+# waiting for one another.  bats needs GNU parallel for it.
+njobs=${MIG_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+jobs=()
+if ((njobs > 1)) && command -v parallel >/dev/null 2>&1; then
+	jobs=(--jobs "$njobs")
+fi
+
 # bats runs in the background, in a session of its own, so that a signal to
 # this script is handled at once (and reaches every test process) instead of
 # waiting for the suite to finish. Its output is streamed and kept for counting.
@@ -97,7 +107,7 @@ tap=$work/tap
 mkfifo "$work/fifo"
 tee "$tap" <"$work/fifo" &
 tee_pid=$!
-setsid bats --formatter tap --timing "${files[@]}" </dev/null >"$work/fifo" 2>&1 &
+setsid bats --formatter tap --timing "${jobs[@]}" "${files[@]}" </dev/null >"$work/fifo" 2>&1 &
 bats_pid=$!
 bats_rc=0
 wait "$bats_pid" || bats_rc=$?

@@ -73,7 +73,7 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 	case 'd':
 		/* Which of two databases a deploy meant is not ours to guess;
 		 * the URLs themselves may hold passwords, so neither is shown. */
-		if (c->database_url && strcmp(c->database_url, arg))
+		if (c->database_url && strcmp(c->database_url, arg) != 0)
 			return mig_err_set(err, MIG_EINPUT, "-d/--database-url given "
 					   "twice with different URLs; pass one");
 		c->database_url = arg;
@@ -82,7 +82,7 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		if (!*arg)
 			return mig_err_set(err, MIG_EINPUT, "-m/--migrations: a folder "
 					   "is needed (the default is 'migrations')");
-		if (c->migrations_given && strcmp(c->migrations_dir, arg))
+		if (c->migrations_given && strcmp(c->migrations_dir, arg) != 0)
 			return mig_err_set(err, MIG_EINPUT, "-m/--migrations given "
 					   "twice: '%s' and '%s'; pass one",
 					   c->migrations_dir, arg);
