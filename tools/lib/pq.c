@@ -55,7 +55,12 @@ const struct mig_pq *mig_pq_load(struct mig_err *err)
 {
 	if (handle)
 		return &table;
-	void *h = dlopen(MIG_LIBPQ, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_LAZY binds as a linked libpq did: libpq, libssl, libcrypto and
+	 * libldap are built BIND_NOW and are bound now all the same, and
+	 * RTLD_NOW would only add every PLT entry of the lazily bound Kerberos
+	 * and GMP libraries, 1.9 M instructions a PostgreSQL run.  The dlsym()
+	 * below checks the functions we call. */
+	void *h = dlopen(MIG_LIBPQ, RTLD_LAZY | RTLD_LOCAL);
 	if (!h)
 		return fail(err, dlerror());
 	struct mig_pq t;
