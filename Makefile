@@ -22,13 +22,19 @@ MAN7DIR ?= $(PREFIX)/share/man/man7
 CC ?= cc
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
+# libpq is loaded when a PostgreSQL URL is first used (tools/lib/pq.c), so
+# its headers are needed to build but it is not linked.
 PKGS = libpq sqlite3 yaml-0.1
+LINK_PKGS = sqlite3 yaml-0.1
 
 BUILD ?= build/default
 BIN ?= bin
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
+# dlopen() is in libc since glibc 2.34; older ones need libdl, which
+# --as-needed keeps only then.
+DL_LIBS = -Wl,--push-state,--as-needed -ldl -Wl,--pop-state
 WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -59,7 +65,7 @@ $(LIB): $(LIB_OBJ)
 
 $(BIN)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(DL_LIBS)
 
 # The sanitizer build: same sources, its own objects and programs.
 asan:

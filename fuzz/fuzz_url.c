@@ -13,8 +13,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "pq.h"
 
-#include <libpq-fe.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * or cannot parse it; "" when the string sets an empty one.  Caller frees. */
 static char *libpq_password(const char *conninfo)
 {
+	struct mig_err err = MIG_ERR_INIT;
+	const struct mig_pq *pq = mig_pq_load(&err);	/* as mig_url_parse did */
+	if (!pq)
+		abort();
 	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
-	PQfreemem(perr);
+	PQconninfoOption *opts = pq->PQconninfoParse(conninfo, &perr);
+	pq->PQfreemem(perr);
 	if (!opts)
 		return NULL;
 	char *pw = NULL;
 	for (PQconninfoOption *o = opts; o->keyword; o++)
 		if (!strcmp(o->keyword, "password") && o->val)
 			pw = xstrdup(o->val);
-	PQconninfoFree(opts);
+	pq->PQconninfoFree(opts);
 	return pw;
 }
 

@@ -50,7 +50,8 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 WARN="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral"
 read -r -a pkg <<<"$(pkg-config --cflags libpq sqlite3 yaml-0.1)"
-read -r -a libs <<<"$(pkg-config --libs libpq sqlite3 yaml-0.1)"
+# libpq is not linked: the library loads it when a URL needs it (pq.c)
+read -r -a libs <<<"$(pkg-config --libs sqlite3 yaml-0.1)"
 read -r -a san <<<"$SAN"
 read -r -a warn <<<"$WARN"
 cflags=(-O1 -g "${san[@]}" "${pkg[@]}" "${warn[@]}" -I"$LIB")
@@ -105,7 +106,7 @@ build() {
 		if newer "$OUT/$t" "fuzz/$t.c" "${objs[@]}"; then
 			echo "# linking $t"
 			"$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$OUT/$t" "fuzz/$t.c" \
-				"${objs[@]}" "${libs[@]}" -lm || return 1
+				"${objs[@]}" "${libs[@]}" -lm -ldl || return 1
 		fi
 	done
 }

@@ -37,6 +37,33 @@ load test_helper/common
 	[[ ! -e $BATS_TEST_TMPDIR/missing.db ]]
 }
 
+@test "without a loadable libpq a PostgreSQL URL is exit 3 naming libpq.so.5 and libpq5; SQLite needs no libpq" {
+	# a libpq.so.5 that the loader finds first (LD_LIBRARY_PATH) but cannot load
+	mkdir "$BATS_TEST_TMPDIR/lib"
+	echo 'not a shared library' >"$BATS_TEST_TMPDIR/lib/libpq.so.5"
+	export LD_LIBRARY_PATH=$BATS_TEST_TMPDIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	run --separate-stderr mig-status --check -m "$REPO/migrations" \
+		-d "postgresql://app:s3cret-pw@127.0.0.1:1/app"
+	assert_failure 3
+	assert_equal "$output" ""
+	[[ $stderr == *"cannot load libpq.so.5, which PostgreSQL URLs need: "*"/lib/libpq.so.5: "* ]]
+	[[ $stderr == *"hint: install libpq5"* ]]
+	[[ $stderr != *s3cret-pw* ]]
+	# a library without libpq's functions in its place: the missing one is named
+	cp "$(ldd "$(command -v mig-status)" | awk '$1 ~ /^libsqlite3/ { print $3 }')" \
+		"$BATS_TEST_TMPDIR/lib/libpq.so.5"
+	run --separate-stderr mig-upgrade -m "$REPO/migrations" \
+		-d "postgresql://app:s3cret-pw@127.0.0.1:1/app"
+	assert_failure 3
+	[[ $stderr == *"cannot load libpq.so.5, which PostgreSQL URLs need: "*"undefined symbol: PQ"* ]]
+	[[ $stderr == *"hint: install libpq5"* ]]
+	# SQLite runs do not notice
+	run mig-upgrade -m "$REPO/migrations" -q -d "sqlite:///$BATS_TEST_TMPDIR/app.db"
+	assert_success
+	run mig-status --check -m "$REPO/migrations" -d "sqlite:///$BATS_TEST_TMPDIR/app.db"
+	assert_success
+}
+
 @test "mig-status names a legacy database and the stamp that fixes it, without changing it" {
 	db=$BATS_TEST_TMPDIR/legacy.db
 	make_legacy_db "$db"

@@ -16,6 +16,22 @@ load test_helper/common
 	assert_equal "$stderr" ""
 }
 
+@test "a SQLite run never loads libpq or its libraries; a PostgreSQL URL loads libpq" {
+	# LD_DEBUG=libs: glibc's loader names on stderr every library it loads
+	run --separate-stderr env LD_DEBUG=libs mig-verify -m "$REPO/migrations" -q
+	assert_success
+	[[ $stderr == *libsqlite3.so* ]]
+	[[ $stderr != *libpq* ]]
+	[[ $stderr != *libssl* ]]
+	[[ $stderr != *libcrypto* ]]
+	# the same trace shows libpq once a PostgreSQL URL is read (no server needed)
+	run --separate-stderr env LD_DEBUG=libs mig-status -m "$REPO/migrations" \
+		-d "postgresql://[::1/app"
+	assert_failure 2
+	[[ $stderr == *libpq.so.5* ]]
+	[[ $stderr == *"malformed PostgreSQL URL"* ]]
+}
+
 @test "this repository's migrations verify clean on an empty PostgreSQL database" {
 	require_pg
 	url=$(pg_new_db)

@@ -9,13 +9,16 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "pq.h"
 
-#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* libpq's functions, loaded by the first pg_connect (pq.h). */
+static const struct mig_pq *pq;
 
 static PGconn *H(struct mig_db *db)
 {
@@ -50,7 +53,7 @@ static void wait_for_server(const char *const *kw, const char *const *val,
 {
 	double deadline = mig_now_ms() + seconds * 1000.0;
 	for (;;) {
-		PGPing p = PQpingParams(kw, val, 1);
+		PGPing p = pq->PQpingParams(kw, val, 1);
 		if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
 			return;
 		if (mig_now_ms() + 500 > deadline)
@@ -65,19 +68,21 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	const char *kw[] = { "connect_timeout", "application_name",
 			     "client_encoding", "dbname", NULL };
 	const char *val[] = { "10", mig_progname, "UTF8", db->url.conninfo, NULL };
+	if (!pq && !(pq = mig_pq_load(err)))
+		return err->code;
 	if (db->opts.wait_seconds > 0)
 		wait_for_server(kw, val, db->opts.wait_seconds);
-	PGconn *h = PQconnectdbParams(kw, val, 1);
-	if (!h || PQstatus(h) != CONNECTION_OK) {
-		char *m = xstrdup(h ? PQerrorMessage(h) : "out of memory");
+	PGconn *h = pq->PQconnectdbParams(kw, val, 1);
+	if (!h || pq->PQstatus(h) != CONNECTION_OK) {
+		char *m = xstrdup(h ? pq->PQerrorMessage(h) : "out of memory");
 		trim(m);
 		mig_err_set(err, MIG_EDB, "cannot connect to %s: %s", db->url.display, m);
 		free(m);
-		PQfinish(h);
+		pq->PQfinish(h);
 		return mig_err_hint(err, "check the URL and that the server is up; "
 				    "--wait SECONDS retries while it starts");
 	}
-	PQsetNoticeProcessor(h, notice_processor, db);
+	pq->PQsetNoticeProcessor(h, notice_processor, db);
 	db->handle = h;
 	return MIG_OK;
 }
@@ -114,14 +119,14 @@ static size_t statement_start(const char *sql, long k)
 static int script_error(const char *sql, const char *file, int first_line,
 			const PGresult *res, long done, struct mig_err *err)
 {
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	const char *primary = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *pos = pq->PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
 	size_t off = pos ? char_to_byte(sql, strtol(pos, NULL, 10))
 			 : statement_start(sql, done);
 	int line = mig_sql_line(sql, off, first_line);
 	if (!primary)
-		primary = PQresultErrorMessage(res);
+		primary = pq->PQresultErrorMessage(res);
 	if (detail)
 		return mig_err_set(err, MIG_EDB, "%s:%d: %s (%s)", file, line,
 				   primary, detail);
@@ -130,7 +135,7 @@ static int script_error(const char *sql, const char *file, int first_line,
 
 static int connection_lost(struct mig_db *db, struct mig_err *err)
 {
-	char *m = xstrdup(PQerrorMessage(H(db)));
+	char *m = xstrdup(pq->PQerrorMessage(H(db)));
 	trim(m);
 	mig_err_set(err, MIG_EDB, "lost the connection to %s: %s", db->url.display, m);
 	free(m);
@@ -140,63 +145,64 @@ static int connection_lost(struct mig_db *db, struct mig_err *err)
 static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, struct mig_err *err)
 {
-	if (!PQsendQuery(H(db), sql))
+	if (!pq->PQsendQuery(H(db), sql))
 		return connection_lost(db, err);
 	long done = 0;
 	int rc = MIG_OK;
 	PGresult *res;
-	while ((res = PQgetResult(H(db)))) {
-		ExecStatusType s = PQresultStatus(res);
+	while ((res = pq->PQgetResult(H(db)))) {
+		ExecStatusType s = pq->PQresultStatus(res);
 		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE))
 			rc = script_error(sql, file, first_line, res, done, err);
 		else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 			done++;
-		PQclear(res);
+		pq->PQclear(res);
 	}
-	if (rc == MIG_OK && PQstatus(H(db)) != CONNECTION_OK)
+	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
 		return connection_lost(db, err);
 	return rc;
 }
 
 static void collect_rows(const PGresult *res, struct mig_rows *out)
 {
-	out->nrows = (size_t)PQntuples(res);
-	out->ncols = (size_t)PQnfields(res);
+	out->nrows = (size_t)pq->PQntuples(res);
+	out->ncols = (size_t)pq->PQnfields(res);
 	out->cells = xcalloc(out->nrows * out->ncols + 1, sizeof(*out->cells));
 	for (size_t r = 0; r < out->nrows; r++)
 		for (size_t c = 0; c < out->ncols; c++)
-			if (!PQgetisnull(res, (int)r, (int)c))
+			if (!pq->PQgetisnull(res, (int)r, (int)c))
 				out->cells[r * out->ncols + c] =
-					xstrdup(PQgetvalue(res, (int)r, (int)c));
+					xstrdup(pq->PQgetvalue(res, (int)r, (int)c));
 }
 
 static int pg_query(struct mig_db *db, const char *sql, int nparams,
 		    const char *const *params, struct mig_rows *out,
 		    struct mig_err *err)
 {
-	PGresult *res = PQexecParams(H(db), sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType s = PQresultStatus(res);
+	PGresult *res = pq->PQexecParams(H(db), sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType s = pq->PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		int rc = MIG_EDB;
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		char *m = xstrdup(res ? PQresultErrorMessage(res) : PQerrorMessage(H(db)));
+		const char *state = pq->PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		char *m = xstrdup(res ? pq->PQresultErrorMessage(res)
+				  : pq->PQerrorMessage(H(db)));
 		trim(m);
-		if (!*m || PQstatus(H(db)) != CONNECTION_OK)
+		if (!*m || pq->PQstatus(H(db)) != CONNECTION_OK)
 			rc = connection_lost(db, err);
 		else
 			mig_err_set(err, rc, "%s", m);
 		if (state && !strcmp(state, "55P03"))	/* lock_not_available */
 			err->code = rc = MIG_ESAFETY;
 		free(m);
-		PQclear(res);
+		pq->PQclear(res);
 		return rc;
 	}
 	mig_rows_release(out);
 	if (s == PGRES_TUPLES_OK)
 		collect_rows(res, out);
-	const char *n = PQcmdTuples(res);
+	const char *n = pq->PQcmdTuples(res);
 	out->affected = n && *n ? strtol(n, NULL, 10) : 0;
-	PQclear(res);
+	pq->PQclear(res);
 	return MIG_OK;
 }
 
@@ -361,7 +367,7 @@ static int pg_introspect(struct mig_db *db, const char *schema,
 
 static void pg_close(struct mig_db *db)
 {
-	PQfinish(H(db));
+	pq->PQfinish(H(db));
 	db->handle = NULL;
 }
 

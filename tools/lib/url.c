@@ -3,15 +3,14 @@
  *
  * SQLite URLs are taken apart here because libsqlite has no URL of this
  * shape; PostgreSQL URLs are handed to libpq, which parses them, after the
- * "+driver" part is dropped.  The only thing this file looks for in a
+ * "+driver" part is dropped (reading one is what first loads libpq, pq.h).  The only thing this file looks for in a
  * PostgreSQL URL is the password, so that it can be masked wherever the URL
  * or a message quoting it is printed.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "mig.h"
+#include "pq.h"
 
 #include <ctype.h>
-#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +135,9 @@ static void collect_secrets(struct mig_url *url, const PQconninfoOption *opts)
 
 static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_err *err)
 {
+	const struct mig_pq *pq = mig_pq_load(err);
+	if (!pq)
+		return err->code;
 	url->dialect = MIG_POSTGRESQL;
 	url->conninfo = xasprintf("postgresql://%s", rest);
 	size_t pstart, plen;
@@ -143,7 +145,7 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 	if (plen)	/* the raw text too: messages may quote it undecoded */
 		url->password = xstrndup(url->conninfo + pstart, plen);
 	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(url->conninfo, &perr);
+	PQconninfoOption *opts = pq->PQconninfoParse(url->conninfo, &perr);
 	if (!opts) {
 		char *why = perr ? mig_url_redact(url, perr) : xstrdup("malformed");
 		/* libpq quotes the URI or a token of it: drop the quote, which may
@@ -154,13 +156,13 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 			why[--n] = '\0';
 		mig_err_set(err, MIG_EINPUT, "malformed PostgreSQL URL: %s", why);
 		free(why);
-		PQfreemem(perr);
+		pq->PQfreemem(perr);
 		return mig_err_hint(err, "the form is postgresql://user:password@host:port/dbname"
 				    " (percent-encode @ : / %% in the password)");
 	}
 	collect_secrets(url, opts);
 	url->display = display_of(opts);
-	PQconninfoFree(opts);
+	pq->PQconninfoFree(opts);
 	return MIG_OK;
 }
 

@@ -1,0 +1,83 @@
+/*
+ * pq.c: loads libpq on first need and fills struct mig_pq (pq.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "pq.h"
+
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every member of struct mig_pq, which has the function's own name. */
+#define PQ_FUNCTIONS(X) \
+	X(PQconnectdbParams) X(PQpingParams) X(PQstatus) X(PQerrorMessage) \
+	X(PQsetNoticeProcessor) X(PQfinish) X(PQsendQuery) X(PQgetResult) \
+	X(PQexecParams) X(PQresultStatus) X(PQresultErrorMessage) \
+	X(PQresultErrorField) X(PQntuples) X(PQnfields) X(PQgetisnull) \
+	X(PQgetvalue) X(PQcmdTuples) X(PQclear) X(PQconninfoParse) \
+	X(PQconninfoFree) X(PQfreemem)
+
+/* The compiler checks each member against libpq-fe.h's prototype: the
+ * initializer is a constraint violation where the types differ, and being
+ * the operand of sizeof it is never evaluated, so nothing links to libpq. */
+#define PQ_INIT(f) .f = f,
+_Static_assert(sizeof((struct mig_pq){ PQ_FUNCTIONS(PQ_INIT) }) ==
+	       sizeof(struct mig_pq), "struct mig_pq matches libpq-fe.h");
+
+#define PQ_SYMBOL(f) { #f, offsetof(struct mig_pq, f) },
+static const struct {
+	const char *name;
+	size_t offset;
+} symbols[] = { PQ_FUNCTIONS(PQ_SYMBOL) };
+
+/* dlsym() gives a void *, which POSIX lets us copy into a function pointer. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+	       "function pointers are the size of void *");
+_Static_assert(sizeof(symbols) / sizeof(symbols[0]) * sizeof(void *) ==
+	       sizeof(struct mig_pq), "PQ_FUNCTIONS names every member");
+
+static struct mig_pq table;
+/* Never closed: a static, so LeakSanitizer sees the library as reachable. */
+static void *handle;
+
+static const struct mig_pq *fail(struct mig_err *err, const char *why)
+{
+	mig_err_set(err, MIG_EDB, "cannot load " MIG_LIBPQ ", which PostgreSQL "
+		    "URLs need: %s", why ? why : "unknown reason");
+	mig_err_hint(err, "install libpq5, which provides " MIG_LIBPQ " (Debian, "
+		     "Ubuntu: apt-get install libpq5; Fedora: dnf install libpq); "
+		     "SQLite URLs do not need it");
+	return NULL;
+}
+
+const struct mig_pq *mig_pq_load(struct mig_err *err)
+{
+	if (handle)
+		return &table;
+	/* RTLD_LAZY binds as a linked libpq did: libpq, libssl, libcrypto and
+	 * libldap are built BIND_NOW and are bound now all the same, and
+	 * RTLD_NOW would only add every PLT entry of the lazily bound Kerberos
+	 * and GMP libraries, 1.9 M instructions a PostgreSQL run.  The dlsym()
+	 * below checks the functions we call. */
+	void *h = dlopen(MIG_LIBPQ, RTLD_LAZY | RTLD_LOCAL);
+	if (!h)
+		return fail(err, dlerror());
+	struct mig_pq t;
+	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+		void *sym = dlsym(h, symbols[i].name);
+		if (!sym) {
+			/* dlerror()'s text does not outlive dlclose() */
+			const char *e = dlerror();
+			char *why = xasprintf("%s", e ? e : symbols[i].name);
+			dlclose(h);
+			fail(err, why);
+			free(why);
+			return NULL;
+		}
+		memcpy((char *)&t + symbols[i].offset, &sym, sizeof(sym));
+	}
+	table = t;
+	handle = h;
+	return &table;
+}
