@@ -113,6 +113,25 @@ refute_secret() {
 	refute_sanitizer_report
 }
 
+# The URL every message prints is rebuilt from libpq's parse: a host or a
+# port holding '@' (percent-encoded in the URL) was printed raw, and the
+# printed URL read back as one with a password.
+@test "a host holding an encoded @ and : is printed encoded, not as user and password" {
+	status_url at-sign-in-host.url
+	assert_failure 3
+	[[ $stderr == *"cannot connect to postgresql://u@h%40pw%3Aw:1/db:"* ]] ||
+		fail "the host is not printed percent-encoded: $stderr"
+	refute_sanitizer_report
+}
+
+@test "a port that is not a number is bad input (exit 2), checked before connecting" {
+	status_url at-sign-in-port.url
+	assert_failure 2
+	[[ $stderr == *'malformed PostgreSQL URL: invalid port number: "p@ss:w/rd%D2.:.7010.15433"'* ]] ||
+		fail "unexpected message: $stderr"
+	refute_sanitizer_report
+}
+
 # Found while writing the fuzz_url oracle rather than by a run: the message
 # for text without "://" quotes the text whole.
 @test "a URL missing a slash of :// is refused without printing its password" {

@@ -88,6 +88,48 @@ static void find_password(const char *u, size_t *start, size_t *len)
 	}
 }
 
+/* Percent-encodes what would change the URL's meaning if printed raw (an
+ * '@' in a host would read as the end of a password), keeping the
+ * characters in keep. */
+static void put_component(struct mig_buf *b, const char *s, const char *keep)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) || (*p && strchr(keep, *p)))
+			buf_putc(b, (char)*p);
+		else
+			buf_printf(b, "%%%02X", *p);
+	}
+}
+
+/* "host1:port1,host2:port2" from libpq's lists "host1,host2" and
+ * "port1,port2" (or one port for every host). */
+static void put_hosts(struct mig_buf *b, const char *hosts, const char *ports)
+{
+	const char *h = hosts, *p = ports;
+	bool one_port = !strchr(ports, ',');
+	for (bool first = true; first || *h || (!one_port && *p); first = false) {
+		size_t hn = strcspn(h, ","), pn = strcspn(p, ",");
+		if (!first)
+			buf_putc(b, ',');
+		char *host = xstrndup(h, hn), *port = xstrndup(p, pn);
+		if (strchr(host, ':') && !host[strspn(host, "0123456789abcdefABCDEF:.")])
+			buf_printf(b, "[%s]", host);	/* an IPv6 address */
+		else
+			put_component(b, host, "/");	/* a socket folder keeps its '/' */
+		if (*port) {
+			buf_putc(b, ':');
+			put_component(b, port, "");
+		}
+		free(host);
+		free(port);
+		h += hn + (h[hn] == ',');
+		if (!one_port)
+			p += pn + (p[pn] == ',');
+		if (!*h && (one_port || !*p))
+			break;
+	}
+}
+
 /* The URL as libpq understood it, with every secret option as "***":
  * built from libpq's own parse, so nothing libpq reads is echoed raw. */
 static char *display_of(const PQconninfoOption *opts)
@@ -108,13 +150,26 @@ static char *display_of(const PQconninfoOption *opts)
 			port = o->val;
 		else if (!strcmp(o->keyword, "dbname"))
 			db = o->val;
-		else
-			buf_printf(&query, "%s%s=%s", query.len ? "&" : "?", o->keyword,
-				   strchr(o->dispchar, '*') ? "***" : o->val);
+		else {
+			buf_printf(&query, "%s%s=", query.len ? "&" : "?", o->keyword);
+			if (strchr(o->dispchar, '*'))
+				buf_puts(&query, "***");
+			else
+				put_component(&query, o->val, "/:,");
+		}
 	}
-	buf_printf(&b, "postgresql://%s%s%s%s%s%s%s%s", user ? user : "",
-		   secret ? ":***" : "", user || secret ? "@" : "", host ? host : "",
-		   port ? ":" : "", port ? port : "", db ? "/" : "", db ? db : "");
+	buf_puts(&b, "postgresql://");
+	if (user)
+		put_component(&b, user, "");
+	if (secret)
+		buf_puts(&b, ":***");
+	if (user || secret)
+		buf_putc(&b, '@');
+	put_hosts(&b, host ? host : "", port ? port : "");
+	if (db) {
+		buf_putc(&b, '/');
+		put_component(&b, db, "");
+	}
 	buf_puts(&b, buf_str(&query));
 	buf_release(&query);
 	return buf_detach(&b);
@@ -133,6 +188,113 @@ static void collect_secrets(struct mig_url *url, const PQconninfoOption *opts)
 	}
 }
 
+/* Whether a piece of the URL that a message would quote may hold (part
+ * of) a password too short or too mangled to be redacted: the whole URL,
+ * or text that lies before the URL's last '@'. */
+static bool maybe_secret(const char *conninfo, const char *piece)
+{
+	const char *auth = strstr(conninfo, "://");
+	auth = auth ? auth + 3 : conninfo;
+	const char *at = strrchr(auth, '@');
+	size_t userinfo = at ? (size_t)(at - auth) : 0, n = strlen(piece);
+	if (strstr(piece, "://"))
+		return true;
+	for (size_t i = 0; n && i + n <= userinfo; i++)
+		if (!memcmp(auth + i, piece, n))
+			return true;
+	return false;
+}
+
+/* libpq checks these values only when it connects, and then reports them
+ * as a failure to connect (exit 3); they are mistakes in the URL (exit 2),
+ * so they are checked here first, in libpq's words. */
+static const struct {
+	const char *keyword;
+	const char *values;	/* the values libpq 15 accepts, space separated */
+} enum_options[] = {
+	{ "sslmode", "disable allow prefer require verify-ca verify-full" },
+	{ "gssencmode", "disable prefer require" },
+	{ "channel_binding", "disable prefer require" },
+	{ "target_session_attrs", "any read-write read-only primary standby prefer-standby" },
+};
+
+static bool is_word_of(const char *v, const char *words)
+{
+	size_t n = strlen(v);
+	for (const char *w = words; *w; w += strcspn(w, " "), w += *w == ' ') {
+		if (n && strcspn(w, " ") == n && !strncmp(w, v, n))
+			return true;
+	}
+	return false;
+}
+
+static bool valid_ports(const char *ports)
+{
+	for (const char *p = ports;; p++) {
+		size_t n = strcspn(p, ",");
+		long v = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!isdigit((unsigned char)p[i]) || (v = v * 10 + (p[i] - '0')) > 65535)
+				return false;
+		}
+		if (n && v < 1)
+			return false;
+		p += n;
+		if (!*p)
+			return true;
+	}
+}
+
+static int check_options(const PQconninfoOption *opts, const char *conninfo,
+			 struct mig_err *err)
+{
+	for (const PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		/* "user:pass/word@host" reads as host "user", port "pass" */
+		const char *shown = maybe_secret(conninfo, o->val) ? "***" : o->val;
+		if (!strcmp(o->keyword, "port") && !valid_ports(o->val)) {
+			mig_err_set(err, MIG_EINPUT, "malformed PostgreSQL URL: invalid "
+				    "port number: \"%s\"", shown);
+			return mig_err_hint(err, "a port is a number from 1 to 65535; "
+					    "percent-encode @ : / %% in a password");
+		}
+		for (size_t i = 0; i < sizeof(enum_options) / sizeof(enum_options[0]); i++) {
+			if (strcmp(o->keyword, enum_options[i].keyword) != 0 ||
+			    is_word_of(o->val, enum_options[i].values))
+				continue;
+			mig_err_set(err, MIG_EINPUT, "malformed PostgreSQL URL: invalid "
+				    "%s value: \"%s\"", o->keyword, shown);
+			return mig_err_hint(err, "%s is one of: %s", o->keyword,
+					    enum_options[i].values);
+		}
+	}
+	return MIG_OK;
+}
+
+/* libpq's parse errors quote the URI, or a piece of it: the quotes that
+ * maybe_secret() suspects become "***"; the others ("]", an unknown
+ * parameter's name) are kept. */
+static char *mask_quoted(const char *msg, const char *conninfo)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	const char *p = msg;
+	for (const char *open; (open = strchr(p, '"'));) {
+		const char *close = strchr(open + 1, '"');
+		if (!close)
+			break;
+		size_t n = (size_t)(close - open - 1);
+		char *piece = xstrndup(open + 1, n);
+		buf_add(&b, p, (size_t)(open - p) + 1);
+		buf_puts(&b, maybe_secret(conninfo, piece) ? "***" : piece);
+		buf_putc(&b, '"');
+		free(piece);
+		p = close + 1;
+	}
+	buf_puts(&b, p);
+	return buf_detach(&b);
+}
+
 static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_err *err)
 {
 	const struct mig_pq *pq = mig_pq_load(err);
@@ -147,10 +309,9 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 	char *perr = NULL;
 	PQconninfoOption *opts = pq->PQconninfoParse(url->conninfo, &perr);
 	if (!opts) {
-		char *why = perr ? mig_url_redact(url, perr) : xstrdup("malformed");
-		/* libpq quotes the URI or a token of it: drop the quote, which may
-		 * hold a password too short or too mangled to be redacted */
-		why[strcspn(why, "\"")] = '\0';
+		char *redacted = perr ? mig_url_redact(url, perr) : xstrdup("malformed");
+		char *why = mask_quoted(redacted, url->conninfo);
+		free(redacted);
 		size_t n = strlen(why);
 		while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
 			why[--n] = '\0';
@@ -160,10 +321,13 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 		return mig_err_hint(err, "the form is postgresql://user:password@host:port/dbname"
 				    " (percent-encode @ : / %% in the password)");
 	}
-	collect_secrets(url, opts);
-	url->display = display_of(opts);
+	int rc = check_options(opts, url->conninfo, err);
+	if (!rc) {
+		collect_secrets(url, opts);
+		url->display = display_of(opts);
+	}
 	pq->PQconninfoFree(opts);
-	return MIG_OK;
+	return rc;
 }
 
 int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
