@@ -1,10 +1,10 @@
 # mig: build, test, install.
 #
 #   make                 build every program into bin/
-#   make test            the whole bats suite against the AddressSanitizer + UBSan
-#                        build, make analyze and a fuzz smoke among its tests
-#                        (what CI runs; ends with "N passed, N failed")
-#   make test-release    the same suite against the plain build in bin/
+#   make test            the whole bats suite (what CI runs; ends with "N passed,
+#                        N failed"); among its tests make analyze, a fuzz smoke,
+#                        and the bad-input suites again on the sanitizer build
+#   make test-asan       the whole suite against the AddressSanitizer + UBSan build
 #   make verify          the main job: verify migrations/ on a clean SQLite database
 #   make asan            AddressSanitizer + UBSan build in build/asan/bin
 #   make test-valgrind   the whole suite with every program under valgrind memcheck
@@ -75,15 +75,14 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all
 
-# The suite runs the sanitizer build, so every test is also a check for
-# memory errors, leaks and undefined behaviour; bin/ is built too, for the
-# tests of make verify and make bench.
+# The sanitizer build is for test/sanitizers.bats, which runs the bad-input
+# suites again against it.
 test: all asan
+	MIG_BIN=$(CURDIR)/$(BIN) test/run.sh
+
+test-asan: all asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		MIG_BIN=$(CURDIR)/build/asan/bin test/run.sh
-
-test-release: all
-	MIG_BIN=$(CURDIR)/$(BIN) test/run.sh
 
 # The whole suite with every program under valgrind's memcheck: any error or
 # leak fails (scripts/test-valgrind.sh; library-internal suppressions, each
@@ -144,5 +143,5 @@ uninstall:
 clean:
 	rm -rf build $(BIN) fuzz/build
 
-.PHONY: all asan test test-release test-valgrind analyze verify bench fuzz fuzz-smoke install uninstall clean
+.PHONY: all asan test test-asan test-valgrind analyze verify bench fuzz fuzz-smoke install uninstall clean
 .SECONDARY: $(LIB_OBJ) $(PROGRAMS:%=$(BUILD)/%.o)

@@ -15,8 +15,8 @@ packages=(
 	bats bats-support bats-assert parallel
 	# Alembic itself, for the compatibility tests (mig and alembic on one database)
 	python3-alembic python3-sqlalchemy python3-psycopg2
-	# checkers: clang with its sanitizer and libFuzzer runtimes, valgrind,
-	# shellcheck for the scripts, cppcheck and clang-tidy for `make analyze`
+	# checkers: clang with its sanitizer and libFuzzer runtimes; valgrind; the
+	# script linter shellcheck; cppcheck and clang-tidy for make analyze
 	clang libclang-rt-14-dev valgrind shellcheck cppcheck clang-tidy
 	# tools the scripts and docs use: curl, man page rendering, TLS roots,
 	# pgrep/pkill, runuser/setsid, jq for checking JSON output

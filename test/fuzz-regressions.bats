@@ -5,7 +5,7 @@
 # libFuzzer minimized them (URLs made to point at 127.0.0.1 port 1, where
 # nothing listens, and to carry a password that can be searched for).
 #
-# Under the sanitizer build (make test uses it) a regression shows as a report on
+# Under the sanitizer build (test/sanitizers.bats, make test-asan) a regression shows as a report on
 # stderr and a changed exit status; the plain build still checks the messages.
 
 load test_helper/common

@@ -21,7 +21,7 @@
 /* The compiler checks each member against libpq-fe.h's prototype: the
  * initializer is a constraint violation where the types differ, and being
  * the operand of sizeof it is never evaluated, so nothing links to libpq. */
-#define PQ_INIT(f) .f = f,
+#define PQ_INIT(f) .f = (f),
 _Static_assert(sizeof((struct mig_pq){ PQ_FUNCTIONS(PQ_INIT) }) ==
 	       sizeof(struct mig_pq), "struct mig_pq matches libpq-fe.h");
 
