@@ -24,6 +24,25 @@ chain() {
 	done
 }
 
+# wait_until WHAT CMD...: run CMD every 0.1 s until it succeeds; fail naming
+# WHAT after 60 s.  The lock tests start the second process only once the
+# first holds the lock, however slowly programs start (valgrind, a busy CI).
+wait_until() {
+	local what=$1 i
+	shift
+	for ((i = 0; i < 600; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "waited 60 s, and still not: $what"
+}
+
+# pg_holds_advisory_lock URL: a session holds an advisory lock in URL's database.
+pg_holds_advisory_lock() {
+	[[ $(pg_sql "$1" "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+		WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()") != 0 ]]
+}
+
 # eight_at_once URL DB [FLAGS...]: start eight upgrades together; all must
 # exit 0 and every migration must be logged once.
 eight_at_once() {
@@ -67,11 +86,31 @@ eight_at_once() {
 	require_pg
 	url=$(pg_new_db)
 	make_migrations "$BATS_TEST_TMPDIR/slow"
-	printf -- '-- revision: aaaaaaaaaaaa\n-- down_revision: none\n\n-- +upgrade\nSELECT pg_sleep(3);\nCREATE TABLE slow (id integer);\n\n-- +downgrade\nDROP TABLE slow;\n' \
-		>"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql"
+	# The migration waits (60 s at most) until the test opens the gate: a
+	# sequence, read outside transactions, and no table that would make the
+	# database look like a legacy one.
+	pg_sql "$url" "CREATE SEQUENCE gate"
+	cat >"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql" <<'EOF'
+-- revision: aaaaaaaaaaaa
+-- down_revision: none
+
+-- +upgrade
+DO $$
+BEGIN
+	FOR i IN 1..1200 LOOP
+		EXIT WHEN (SELECT is_called FROM gate);
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+CREATE TABLE slow (id integer);
+
+-- +downgrade
+DROP TABLE slow;
+EOF
 	mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/slow" &
-	sleep 1
+	wait_until "the first upgrade holds the migration lock" pg_holds_advisory_lock "$url"
 	run --separate-stderr mig-upgrade -d "$url" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
+	pg_sql "$url" "SELECT nextval('gate')" >/dev/null
 	assert_failure 4
 	[[ $stderr == *"timed out after 0.5 s waiting for the migration lock"* ]]
 	wait
@@ -80,10 +119,15 @@ eight_at_once() {
 
 @test "--lock-timeout gives up with exit 4 while another process writes the SQLite file" {
 	db=$BATS_TEST_TMPDIR/busy.db
+	held=$BATS_TEST_TMPDIR/held release=$BATS_TEST_TMPDIR/release
 	sqlite_sql "$db" "CREATE TABLE other (id INTEGER)"
-	sqlite3 "$db" "BEGIN IMMEDIATE; INSERT INTO other VALUES (1);" ".shell sleep 3" "COMMIT;" &
-	sleep 1
+	# The writer holds its transaction until the test releases it (60 s at most).
+	sqlite3 "$db" "BEGIN IMMEDIATE; INSERT INTO other VALUES (1);" \
+		".shell touch '$held'; i=0; while [ ! -e '$release' ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done" \
+		"COMMIT;" &
+	wait_until "the writer holds the SQLite lock" test -e "$held"
 	run --separate-stderr mig-upgrade -d "$(sqlite_url "$db")" --lock-timeout 0.5
+	touch "$release"
 	assert_failure 4
 	[[ $stderr == *"timed out waiting for the database lock held by another process"* ]]
 	wait
