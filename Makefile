@@ -2,8 +2,8 @@
 #
 #   make                 build every program into bin/
 #   make test            the whole bats suite (what CI runs; ends with "N passed,
-#                        N failed"); among its tests make analyze, a fuzz smoke,
-#                        and the bad-input suites again on the sanitizer build
+#                        N failed"); among its tests make analyze and a fuzz
+#                        smoke; the hostile-input suites run on the sanitizer build
 #   make test-asan       the whole suite against the AddressSanitizer + UBSan build
 #   make verify          the main job: verify migrations/ on a clean SQLite database
 #   make asan            AddressSanitizer + UBSan build in build/asan/bin
@@ -75,14 +75,14 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all
 
-# The sanitizer build is for test/sanitizers.bats, which runs the bad-input
-# suites again against it.
+# The suites that feed the programs hostile input (those that call
+# use_sanitizer_build: the bad-input catalog, the fuzz regressions, mig-stamp,
+# mig-check-schema) run against the sanitizer build, the rest against bin/.
 test: all asan
-	MIG_BIN=$(CURDIR)/$(BIN) test/run.sh
+	MIG_BIN=$(CURDIR)/$(BIN) MIG_ASAN_BIN=$(CURDIR)/build/asan/bin test/run.sh
 
 test-asan: all asan
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		MIG_BIN=$(CURDIR)/build/asan/bin test/run.sh
+	MIG_BIN=$(CURDIR)/build/asan/bin test/run.sh
 
 # The whole suite with every program under valgrind's memcheck: any error or
 # leak fails (scripts/test-valgrind.sh; library-internal suppressions, each

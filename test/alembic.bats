@@ -17,14 +17,18 @@ load test_helper/alembic
 BASELINE=b07a366647c3
 A=1a7f3c9e2b40 B=2b6e4d8a1c53 C=3c5d2e7f9a61 D=4d3c1b6e8f72 M=5e2b9a4d7c83 E=6f1a8c3b5d94
 
+# The Alembic projects are built once for the file; no test changes them.
+setup_file() {
+  alembic_project "$REPO/migrations" "$BATS_FILE_TMPDIR/alembic-repo"
+  alembic_project "$(fixture branchy)" "$BATS_FILE_TMPDIR/alembic-branchy"
+}
+
 setup() {
   require_alembic
   repo_migs="$REPO/migrations"
-  repo_proj="$BATS_TEST_TMPDIR/alembic-repo"
-  alembic_project "$repo_migs" "$repo_proj"
+  repo_proj="$BATS_FILE_TMPDIR/alembic-repo"
   branchy=$(fixture branchy)
-  branchy_proj="$BATS_TEST_TMPDIR/alembic-branchy"
-  alembic_project "$branchy" "$branchy_proj"
+  branchy_proj="$BATS_FILE_TMPDIR/alembic-branchy"
 }
 
 # new_db sqlite|postgresql: echo the URL of a fresh, empty database.
@@ -97,6 +101,7 @@ alembic_downgrades_what_mig_upgraded() {
 
 alembic_current_follows_mig_upgrade_through_the_merge() {
   db=$(new_db "$1")
+  alembic_session_start "$branchy_proj" "$db"
   local target want
   for target in "$A" "$B" side "$D" "$M" heads; do
     echo "# mig-upgrade --to $target"
@@ -200,6 +205,7 @@ mig_status_reads_alembic_stamp_base() {
 
 mig_status_follows_alembic_upgrade_through_the_merge() {
   db=$(new_db "$1")
+  alembic_session_start "$branchy_proj" "$db"
   local target state check
   for target in "$A" "$B" side "$D" "$M" heads; do
     echo "# alembic upgrade $target"
@@ -250,6 +256,7 @@ turn() {
 
 mig_and_alembic_take_turns() {
   db=$(new_db "$1")
+  alembic_session_start "$branchy_proj" "$db"
   turn mig upgrade side "$C"
   turn alembic upgrade 4d3c "$C $D"
   turn mig upgrade "$M" "$M"

@@ -29,9 +29,18 @@ load test_helper/alembic
 A=1a7f3c9e2b40 B=2b6e4d8a1c53 C=3c5d2e7f9a61 D=4d3c1b6e8f72 M=5e2b9a4d7c83 E=6f1a8c3b5d94
 L1=7a1b2c3d4e51 L2=7a1b2c3d4e52 P1=8b1c2d3e4f61 P2=8b1c2d3e4f62
 
+# The Alembic projects are built once for the file; no test changes them.
+setup_file() {
+  local name
+  for name in branchy branchy_depends; do
+    alembic_project "$(fixture "$name")" "$BATS_FILE_TMPDIR/alembic-$name"
+  done
+}
+
 setup() {
   require_alembic
   use_fixture branchy branchy_
+  walk_steps=()
 }
 
 # use_fixture NAME TABLE_PREFIX: migs is test/fixtures/NAME, proj its Alembic
@@ -39,8 +48,7 @@ setup() {
 use_fixture() {
   migs=$(fixture "$1")
   table_prefix=$2
-  proj="$BATS_TEST_TMPDIR/alembic-$1"
-  alembic_project "$migs" "$proj"
+  proj="$BATS_FILE_TMPDIR/alembic-$1"
 }
 
 # use_dialect sqlite|postgresql: set mig_db and alembic_db to two fresh,
@@ -63,23 +71,44 @@ tables() {
   printf '%s\n' "${out[@]}" | LC_ALL=C sort | paste -sd ' ' -
 }
 
-# step upgrade|downgrade TARGET ROWS TABLES: `mig-DIR --to TARGET` on mig_db and
-# `alembic DIR TARGET` on alembic_db both succeed; both databases then hold the
-# version rows ROWS (sorted, space-separated) and the tables TABLES.
+# step upgrade|downgrade TARGET ROWS TABLES: add a step to the walk that
+# run_walk runs: `mig-DIR --to TARGET` on mig_db and `alembic DIR TARGET` on
+# alembic_db both succeed; both databases then hold the version rows ROWS
+# (sorted, space-separated) and the tables TABLES.
 step() {
-  local dir=$1 target=$2 rows=$3 want_tables=$4
-  echo "# step: $dir $target (expect rows '$rows')"
-  run --separate-stderr "mig-$dir" -d "$mig_db" -m "$migs" --to "$target"
-  assert_success
-  assert_equal "$stderr" ""
-  local at=${rows// /, }
-  assert_line --index -1 --regexp "^(nothing to do: )?database is at ${at:-base}( \(|$)"
-  run --separate-stderr alembic_cmd "$proj" "$alembic_db" "$dir" "$target"
-  assert_success
-  assert_equal "$(version_rows "$alembic_db")" "$rows"
-  assert_equal "$(version_rows "$mig_db")" "$(version_rows "$alembic_db")"
-  assert_equal "$(db_tables "$alembic_db")" "$want_tables"
-  assert_equal "$(db_tables "$mig_db")" "$want_tables"
+  walk_steps+=("$@")
+}
+
+# run_walk: the steps added so far. Alembic takes all of them in one process
+# (alembic_walk), which reports its rows and tables after each; then mig takes
+# them one by one, and each step compares both sides with what it expects.
+# (Not `i`: bats' own version check, behind `run --separate-stderr`, sets a
+# global i without declaring it local, and so clobbers a caller's local i.)
+run_walk() {
+  local n k dir target rows want_tables at st=0 alembic_args=() alembic_states
+  for ((n = 0; n < ${#walk_steps[@]}; n += 4)); do
+    alembic_args+=("${walk_steps[n]}" "${walk_steps[n + 1]}")
+  done
+  alembic_walk "$proj" "$alembic_db" "${alembic_args[@]}" \
+    >"$BATS_TEST_TMPDIR/walk.out" 2>"$BATS_TEST_TMPDIR/walk.err" || st=$?
+  mapfile -t alembic_states <"$BATS_TEST_TMPDIR/walk.out"
+  for ((n = 0, k = 0; n < ${#walk_steps[@]}; n += 4, k++)); do
+    dir=${walk_steps[n]} target=${walk_steps[n + 1]}
+    rows=${walk_steps[n + 2]} want_tables=${walk_steps[n + 3]}
+    echo "# step $((k + 1)): $dir $target (expect rows '$rows')"
+    ((k < ${#alembic_states[@]})) ||
+      fail "alembic $dir $target failed (exit $st): $(cat "$BATS_TEST_TMPDIR/walk.err")"
+    assert_equal "${alembic_states[k]}" "$rows"$'\t'"$want_tables"
+    run --separate-stderr "mig-$dir" -d "$mig_db" -m "$migs" --to "$target"
+    assert_success
+    assert_equal "$stderr" ""
+    at=${rows// /, }
+    assert_line --index -1 --regexp "^(nothing to do: )?database is at ${at:-base}( \(|$)"
+    assert_equal "$(version_rows "$mig_db")" "$rows"
+    assert_equal "$(db_tables "$mig_db")" "$want_tables"
+  done
+  assert_equal "$st" 0
+  walk_steps=()
 }
 
 # The walks, each run on both dialects by the tests below.
@@ -150,75 +179,89 @@ upgrade_each_branch_in_turn() {
 @test "mig-upgrade one revision at a time through the branch and the merge writes Alembic's rows on SQLite" {
   use_dialect sqlite
   upgrade_one_revision_at_a_time
+  run_walk
 }
 
 @test "mig-upgrade one revision at a time through the branch and the merge writes Alembic's rows on PostgreSQL" {
   use_dialect postgresql
   upgrade_one_revision_at_a_time
+  run_walk
 }
 
 @test "mig-upgrade to a branch label, then to the other branch, then to LABEL@head writes Alembic's rows on SQLite" {
   use_dialect sqlite
   upgrade_across_branches
+  run_walk
 }
 
 @test "mig-upgrade to a branch label, then to the other branch, then to LABEL@head writes Alembic's rows on PostgreSQL" {
   use_dialect postgresql
   upgrade_across_branches
+  run_walk
 }
 
 @test "mig-upgrade to the merge from an empty database applies both branches as Alembic does on SQLite" {
   use_dialect sqlite
   upgrade_to_the_merge_from_base
+  run_walk
 }
 
 @test "mig-upgrade to the merge from an empty database applies both branches as Alembic does on PostgreSQL" {
   use_dialect postgresql
   upgrade_to_the_merge_from_base
+  run_walk
 }
 
 @test "mig-downgrade back through the merge and the branch point writes Alembic's rows on SQLite" {
   use_dialect sqlite
   downgrade_one_revision_at_a_time
+  run_walk
 }
 
 @test "mig-downgrade back through the merge and the branch point writes Alembic's rows on PostgreSQL" {
   use_dialect postgresql
   downgrade_one_revision_at_a_time
+  run_walk
 }
 
 @test "mig-downgrade from the merge or above it to one branch keeps the other branch as Alembic does on SQLite" {
   use_dialect sqlite
   downgrade_from_the_merge_to_one_branch
+  run_walk
 }
 
 @test "mig-downgrade from the merge or above it to one branch keeps the other branch as Alembic does on PostgreSQL" {
   use_dialect postgresql
   downgrade_from_the_merge_to_one_branch
+  run_walk
 }
 
 @test "mig-upgrade to a revision that depends_on another branch writes Alembic's rows on SQLite" {
   use_fixture branchy_depends dep_
   use_dialect sqlite
   upgrade_through_a_dependency
+  run_walk
 }
 
 @test "mig-upgrade to a revision that depends_on another branch writes Alembic's rows on PostgreSQL" {
   use_fixture branchy_depends dep_
   use_dialect postgresql
   upgrade_through_a_dependency
+  run_walk
 }
 
 @test "mig-upgrade and mig-downgrade of each branch in turn next to a dependency write Alembic's rows on SQLite" {
   use_fixture branchy_depends dep_
   use_dialect sqlite
   upgrade_each_branch_in_turn
+  run_walk
 }
 
 @test "mig-upgrade and mig-downgrade of each branch in turn next to a dependency write Alembic's rows on PostgreSQL" {
   use_fixture branchy_depends dep_
   use_dialect postgresql
   upgrade_each_branch_in_turn
+  run_walk
 }
 
 # Alembic resolves LABEL@head through down_revision only (filter_for_lineage
@@ -228,6 +271,7 @@ upgrade_each_branch_in_turn() {
   use_fixture branchy_depends dep_
   use_dialect sqlite
   step upgrade lib@head "$L2" "$(tables l1 l2)"
+  run_walk
 }
 
 @test "the PostgreSQL-only section of a migration runs on PostgreSQL and not on SQLite" {
@@ -247,6 +291,7 @@ upgrade_each_branch_in_turn() {
 @test "mig-downgrade refuses a target on another branch and changes nothing, as Alembic does" {
   use_dialect sqlite
   step upgrade "$D" "$D" "$(tables a b d)"
+  run_walk
   run --separate-stderr mig-downgrade -d "$mig_db" -m "$migs" --to side
   assert_failure 2
   assert_output ""

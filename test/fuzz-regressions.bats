@@ -5,10 +5,11 @@
 # libFuzzer minimized them (URLs made to point at 127.0.0.1 port 1, where
 # nothing listens, and to carry a password that can be searched for).
 #
-# Under the sanitizer build (test/sanitizers.bats, make test-asan) a regression shows as a report on
-# stderr and a changed exit status; the plain build still checks the messages.
+# The suite runs against the sanitizer build (use_sanitizer_build): a
+# regression shows as a report on stderr and exit status 86.
 
 load test_helper/common
+use_sanitizer_build
 
 FUZZ_FIXTURES=$REPO/test/fixtures/fuzz_regressions
 

@@ -156,3 +156,18 @@ load test_helper/common
   assert_output ""
   [[ $stderr == *"call require_pg first"* ]]
 }
+
+@test "use_sanitizer_build puts the sanitizer build first on PATH, where a leak exits 86" {
+  [[ -n ${MIG_ASAN_BIN:-} ]] || skip "MIG_ASAN_BIN is not set (make test sets it)"
+  use_sanitizer_build
+  assert_equal "$(command -v mig-upgrade)" "$MIG_ASAN_BIN/mig-upgrade"
+  # A program built as `make asan` builds, with the options test/run.sh sets.
+  printf '%s\n' '#include <stdlib.h>' '#include <string.h>' \
+    'int main(void) { char *p = malloc(8); strcpy(p, "leak"); return p[0] == 0; }' \
+    >"$BATS_TEST_TMPDIR/leak.c"
+  cc -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+    -o "$BATS_TEST_TMPDIR/leak" "$BATS_TEST_TMPDIR/leak.c"
+  run --separate-stderr "$BATS_TEST_TMPDIR/leak"
+  assert_failure 86
+  [[ $stderr == *"ERROR: LeakSanitizer: detected memory leaks"* ]] || fail "no leak report: $stderr"
+}

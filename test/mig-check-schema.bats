@@ -3,6 +3,7 @@
 # the sandbox PostgreSQL server.
 
 load test_helper/common
+use_sanitizer_build
 
 # The small schema every difference below is made from; variants change one
 # thing each through sed expressions.

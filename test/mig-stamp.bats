@@ -2,6 +2,7 @@
 # mig-stamp on real SQLite files and the sandbox PostgreSQL server.
 
 load test_helper/common
+use_sanitizer_build
 load test_helper/alembic
 
 # The repository's baseline plus one later migration, as a deploy would have.

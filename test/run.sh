@@ -10,6 +10,8 @@
 # were). Exits 0 only when nothing failed and at least one test ran.
 #
 # Environment: MIG_BIN (directory of the mig-* programs, default $REPO/bin);
+# MIG_ASAN_BIN (the AddressSanitizer + UBSan build, for the suites that call
+# use_sanitizer_build; unset: they run MIG_BIN too);
 # MIG_TEST_NO_PG=1 runs without PostgreSQL (tests that need it are skipped);
 # MIG_TEST_JOBS=N runs N tests at a time (default: the number of CPUs).
 set -euo pipefail
@@ -40,6 +42,20 @@ if ! command -v bats >/dev/null 2>&1; then
 	echo "run.sh: bats not found; run scripts/install-deps.sh" >&2
 	echo "0 passed, 0 failed"
 	exit 2
+fi
+
+# For a sanitizer build: a finding exits 86, a code no mig program uses, so
+# that a test expecting 0 to 4 fails on it (their default, 1, means "the
+# check found problems"); leaks count.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=86}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=86}
+if [[ -n ${MIG_ASAN_BIN:-} ]]; then
+	[[ -x $MIG_ASAN_BIN/mig-upgrade ]] || {
+		echo "run.sh: MIG_ASAN_BIN=$MIG_ASAN_BIN has no mig-upgrade (make asan builds it)" >&2
+		echo "0 passed, 0 failed"
+		exit 2
+	}
+	echo "# the suites that call use_sanitizer_build run $MIG_ASAN_BIN; the rest $MIG_BIN"
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mig-test.XXXXXX")

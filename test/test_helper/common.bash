@@ -24,6 +24,19 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PATH="${MIG_BIN:-$REPO/bin}:$PATH"
 export REPO PATH
 
+# use_sanitizer_build: the rest of this suite runs the AddressSanitizer + UBSan
+# build in MIG_ASAN_BIN when that is set (`make test` sets it), instead of
+# MIG_BIN. The suites that feed the programs hostile input call it at their
+# top. test/run.sh sets ASAN_OPTIONS and UBSAN_OPTIONS so that a finding (a
+# memory error, a leak, undefined behaviour) exits 86, a code no mig program
+# uses: a test that expects its exit code fails on it, and the report is on
+# stderr.
+use_sanitizer_build() {
+	if [[ -n ${MIG_ASAN_BIN:-} ]]; then
+		PATH="$MIG_ASAN_BIN:$PATH"
+	fi
+}
+
 # require_pg: skip the current test unless the PostgreSQL sandbox is running.
 require_pg() {
 	if [[ -z ${MIG_PG_PORT:-} ]]; then
