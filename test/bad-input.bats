@@ -634,7 +634,7 @@ INJ="x'; DROP TABLE users;--"
 	# an error after connecting, and the GitHub outputs, show no password either
 	run --separate-stderr env GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$summary" GITHUB_OUTPUT="$outputs" \
 		mig-upgrade -d "$u" -m "$(fixture badsql_runtime)"
-	assert_failure 3
+	assert_failure 4
 	# ::add-mask:: hands the secret to the runner, which hides it everywhere.
 	stderr=$(grep -v '^::add-mask::' <<<"$stderr" || true)
 	stderr_lacks "$enc" "p@ss" "w:rd"

@@ -37,13 +37,6 @@ static const char usage_text[] =
 	"Exit: 0 the schema matches, 1 differences found, 2 bad usage or spec,\n"
 	"3 database error.\n";
 
-static void usage(FILE *fp, int code) __attribute__((noreturn));
-static void usage(FILE *fp, int code)
-{
-	fputs(usage_text, fp);
-	exit(code);
-}
-
 enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_STRICT, OPT_DUMP, OPT_SCHEMA, OPT_WITH_VT };
 
 struct check_opts {
@@ -130,6 +123,30 @@ static int check(struct check_opts *o, struct mig_err *err)
 	return rc;
 }
 
+static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
+{
+	struct check_opts *o = opts;
+	(void)err;
+	switch (opt) {
+	case OPT_DUMP:
+		o->dump = true;
+		break;
+	case OPT_WITH_VT:
+		o->with_vt = true;
+		break;
+	case OPT_SCHEMA:
+		o->schema = arg;
+		break;
+	case OPT_SPEC:
+		o->spec = arg;
+		break;
+	case OPT_STRICT:
+		o->strict = true;
+		break;
+	}
+	return MIG_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -142,51 +159,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = { .schema = "public" };
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
 	struct mig_err err = MIG_ERR_INIT;
-	int c, rc;
-	mig_init(argv[0], &o.common);
-	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
-			continue;
-		if (rc) {
-			mig_report_error(&err);
-			mig_err_release(&err);
-			return rc;
-		}
-		switch (c) {
-		case 'h':
-			usage(stdout, 0);
-		case MIG_OPT_VERSION:
-			mig_print_version();
-			return mig_close_stdout(0);
-		case OPT_DUMP:
-			o.dump = true;
-			break;
-		case OPT_WITH_VT:
-			o.with_vt = true;
-			break;
-		case OPT_SCHEMA:
-			o.schema = optarg;
-			break;
-		case OPT_SPEC:
-			o.spec = optarg;
-			break;
-		case OPT_STRICT:
-			o.strict = true;
-			break;
-		default:
-			usage(stderr, MIG_EINPUT);
-		}
-	}
-	if (optind != argc) {
-		mig_warn("unexpected argument '%s'", argv[optind]);
-		usage(stderr, MIG_EINPUT);
-	}
-	if (o.dump == !!o.spec) {
-		mig_warn("give either --spec FILE or --dump");
-		usage(stderr, MIG_EINPUT);
-	}
-	rc = check(&o, &err);
+	int operand;
+	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
+	if (!rc && o.dump == !!o.spec)
+		mig_usage_error(usage_text, "give either --spec FILE or --dump");
+	if (!rc)
+		rc = check(&o, &err);
 	if (rc > MIG_EFOUND)
 		mig_report_error(&err);
 	mig_err_release(&err);

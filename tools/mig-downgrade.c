@@ -40,13 +40,6 @@ static const char usage_text[] =
 	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
 	"failing downgrade is rolled back), 4 refused (unknown revision recorded).\n";
 
-static void usage(FILE *fp, int code) __attribute__((noreturn));
-static void usage(FILE *fp, int code)
-{
-	fputs(usage_text, fp);
-	exit(code);
-}
-
 enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL };
 
 struct downgrade_opts {
@@ -83,6 +76,17 @@ static int downgrade(struct downgrade_opts *o, struct mig_err *err)
 	return rc;
 }
 
+static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
+{
+	struct downgrade_opts *o = opts;
+	(void)err;
+	if (opt == OPT_SQL)
+		o->sql = true;
+	else if (opt == OPT_TO)
+		o->to = arg;
+	return MIG_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -92,42 +96,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct downgrade_opts o = { .to = NULL };
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
 	struct mig_err err = MIG_ERR_INIT;
-	int c, rc;
-	mig_init(argv[0], &o.common);
-	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
-			continue;
-		if (rc) {
-			mig_report_error(&err);
-			mig_err_release(&err);
-			return rc;
-		}
-		switch (c) {
-		case 'h':
-			usage(stdout, 0);
-		case MIG_OPT_VERSION:
-			mig_print_version();
-			return mig_close_stdout(0);
-		case OPT_SQL:
-			o.sql = true;
-			break;
-		case OPT_TO:
-			o.to = optarg;
-			break;
-		default:
-			usage(stderr, MIG_EINPUT);
-		}
-	}
-	if (optind != argc) {
-		mig_warn("unexpected argument '%s'", argv[optind]);
-		usage(stderr, MIG_EINPUT);
-	}
-	if (!o.to) {
-		mig_warn("--to is required: a revision, base, or -N");
-		usage(stderr, MIG_EINPUT);
-	}
-	rc = downgrade(&o, &err);
+	int operand;
+	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
+	if (!rc && !o.to)
+		mig_usage_error(usage_text, "--to is required: a revision, base, or -N");
+	if (!rc)
+		rc = downgrade(&o, &err);
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);

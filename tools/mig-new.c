@@ -50,13 +50,6 @@ static const char usage_text[] =
 	"or spec, 4 refused (several heads without --merge, the file exists, or\n"
 	"changes that destroy data without --allow-destructive).\n";
 
-static void usage(FILE *fp, int code) __attribute__((noreturn));
-static void usage(FILE *fp, int code)
-{
-	fputs(usage_text, fp);
-	exit(code);
-}
-
 enum {
 	OPT_MESSAGE = MIG_OPT_FIRST_OWN, OPT_MERGE, OPT_BRANCH_LABEL,
 	OPT_AUTOGENERATE, OPT_SPEC, OPT_ALLOW_DESTRUCTIVE, OPT_SQL,
@@ -65,29 +58,10 @@ enum {
 struct new_opts {
 	struct mig_common common;
 	struct mig_newrev_opts rev;
-	const char *m_arg;	/* -m as given, or NULL */
 	bool autogenerate;
 	struct mig_autogen_opts gen;
 	bool sql;		/* print, do not write */
 };
-
-/* The common flags that name a database: mig-new has none to use. */
-static const char *db_flag(int c)
-{
-	switch (c) {
-	case 'd':
-		return "--database-url";
-	case MIG_OPT_WAIT:
-		return "--wait";
-	case MIG_OPT_VERSION_TABLE:
-		return "--version-table";
-	case MIG_OPT_VERSION_SCHEMA:
-		return "--version-schema";
-	case MIG_OPT_LOCK_TIMEOUT:
-		return "--lock-timeout";
-	}
-	return NULL;
-}
 
 static bool has_space(const char *s)
 {
@@ -102,11 +76,12 @@ static bool has_space(const char *s)
 static int check_usage(const struct new_opts *o, struct mig_err *err)
 {
 	const char *dir = o->common.migrations_dir;
+	const char *m_arg = o->common.migrations_given ? dir : NULL;
 	char *versions = xasprintf("%s/versions", dir);
 	struct stat st;
 	bool is_dir = stat(versions, &st) == 0 && S_ISDIR(st.st_mode);
 	free(versions);
-	if (!is_dir && o->m_arg) {
+	if (!is_dir && m_arg) {
 		mig_err_set(err, MIG_EINPUT, "-m: '%s' is not a migrations folder "
 			    "(it has no versions/)", dir);
 		if (o->rev.message)
@@ -125,10 +100,10 @@ static int check_usage(const struct new_opts *o, struct mig_err *err)
 	}
 	if (!o->rev.message && !o->rev.merge) {
 		mig_err_set(err, MIG_EINPUT, "the message is missing");
-		if (o->m_arg && has_space(o->m_arg))
+		if (m_arg && has_space(m_arg))
 			return mig_err_hint(err, "-m is --migrations DIR, as in every mig "
 					    "program; give the message with --message, "
-					    "e.g. mig-new --message \"%s\"", o->m_arg);
+					    "e.g. mig-new --message \"%s\"", m_arg);
 		return mig_err_hint(err, "mig-new --message \"add users table\"");
 	}
 	return MIG_OK;
@@ -252,23 +227,18 @@ static void check_modes(const struct new_opts *o)
 {
 	const char *lone = o->gen.spec ? "--spec" : o->gen.allow_destructive ?
 		"--allow-destructive" : o->sql ? "--sql" : NULL;
-	if (!o->autogenerate && lone) {
-		mig_warn("%s goes with --autogenerate", lone);
-		usage(stderr, MIG_EINPUT);
-	}
-	if (o->autogenerate && o->rev.merge) {
-		mig_warn("--autogenerate and --merge do not go together: merge the "
-			 "heads first, then generate on top of the merge");
-		usage(stderr, MIG_EINPUT);
-	}
+	if (!o->autogenerate && lone)
+		mig_usage_error(usage_text, "%s goes with --autogenerate", lone);
+	if (o->autogenerate && o->rev.merge)
+		mig_usage_error(usage_text, "--autogenerate and --merge do not go together: "
+				"merge the heads first, then generate on top of the merge");
 }
 
-/* One option of mig-new's own (--version aside). */
-static void own_option(struct new_opts *o, int c, const char *arg)
+static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 {
-	switch (c) {
-	case 'h':
-		usage(stdout, 0);
+	struct new_opts *o = opts;
+	(void)err;
+	switch (opt) {
 	case OPT_ALLOW_DESTRUCTIVE:
 		o->gen.allow_destructive = true;
 		break;
@@ -282,10 +252,8 @@ static void own_option(struct new_opts *o, int c, const char *arg)
 		o->rev.merge = true;
 		break;
 	case OPT_MESSAGE:
-		if (o->rev.message) {
-			mig_warn("--message is given twice");
-			usage(stderr, MIG_EINPUT);
-		}
+		if (o->rev.message)
+			mig_usage_error(usage_text, "--message is given twice");
 		o->rev.message = arg;
 		break;
 	case OPT_SPEC:
@@ -294,9 +262,8 @@ static void own_option(struct new_opts *o, int c, const char *arg)
 	case OPT_SQL:
 		o->sql = true;
 		break;
-	default:
-		usage(stderr, MIG_EINPUT);
 	}
+	return MIG_OK;
 }
 
 int main(int argc, char **argv)
@@ -312,38 +279,21 @@ int main(int argc, char **argv)
 		{ "sql", no_argument, NULL, OPT_SQL },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct new_opts o = { .m_arg = NULL };
+	struct new_opts o = { .sql = false };
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, -1,
+		"mig-new writes a file and uses no database" };
 	struct mig_err err = MIG_ERR_INIT;
-	int c, rc;
-	mig_init(argv[0], &o.common);
-	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (db_flag(c)) {
-			mig_warn("%s: mig-new writes a file and uses no database", db_flag(c));
-			usage(stderr, MIG_EINPUT);
-		}
-		if (c == 'm')
-			o.m_arg = optarg;
-		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
-			continue;
-		if (rc) {
-			mig_report_error(&err);
-			mig_err_release(&err);
-			return rc;
-		}
-		if (c == MIG_OPT_VERSION) {
-			mig_print_version();
-			return mig_close_stdout(0);
-		}
-		own_option(&o, c, optarg);
+	int operand;
+	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
+	if (!rc) {
+		if (argc - operand > 1 || (argc - operand == 1 && o.rev.message))
+			mig_usage_error(usage_text, "one message only: quote it, or give "
+					"it with --message");
+		if (argc - operand == 1)
+			o.rev.message = argv[operand];
+		check_modes(&o);
+		rc = check_usage(&o, &err);
 	}
-	if (argc - optind > 1 || (argc - optind == 1 && o.rev.message)) {
-		mig_warn("one message only: quote it, or give it with --message");
-		usage(stderr, MIG_EINPUT);
-	}
-	if (argc - optind == 1)
-		o.rev.message = argv[optind];
-	check_modes(&o);
-	rc = check_usage(&o, &err);
 	if (!rc)
 		rc = o.autogenerate ? autogen_revision(&o, &err) : new_revision(&o, &err);
 	if (rc)

@@ -41,13 +41,6 @@ static const char usage_text[] =
 	"Exit: 0 stamped (or already at REV), 2 bad usage or migration files,\n"
 	"3 database error, 4 refused (nothing changed).\n";
 
-static void usage(FILE *fp, int code) __attribute__((noreturn));
-static void usage(FILE *fp, int code)
-{
-	fputs(usage_text, fp);
-	exit(code);
-}
-
 enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_NO_VERIFY, OPT_FORCE, OPT_DRY_RUN };
 
 static const char *what_checked(const struct mig_stamp *st)
@@ -162,6 +155,27 @@ static int stamp(struct mig_common *c, const struct mig_stamp_opts *o,
 	return rc;
 }
 
+static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
+{
+	struct mig_stamp_opts *o = opts;
+	(void)err;
+	switch (opt) {
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	case OPT_NO_VERIFY:
+		o->no_verify = true;
+		break;
+	case OPT_SPEC:
+		o->spec = arg;
+		break;
+	}
+	return MIG_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -174,49 +188,17 @@ int main(int argc, char **argv)
 	};
 	struct mig_common common;
 	struct mig_stamp_opts o = { .spec = NULL };
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, -1, NULL };
 	struct mig_err err = MIG_ERR_INIT;
-	int c, rc;
-	mig_init(argv[0], &common);
-	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = mig_common_option(&common, c, optarg, &err)) == 1)
-			continue;
-		if (rc) {
-			mig_report_error(&err);
-			mig_err_release(&err);
-			return rc;
-		}
-		switch (c) {
-		case 'h':
-			usage(stdout, 0);
-		case MIG_OPT_VERSION:
-			mig_print_version();
-			return mig_close_stdout(0);
-		case OPT_DRY_RUN:
-			o.dry_run = true;
-			break;
-		case OPT_FORCE:
-			o.force = true;
-			break;
-		case OPT_NO_VERIFY:
-			o.no_verify = true;
-			break;
-		case OPT_SPEC:
-			o.spec = optarg;
-			break;
-		default:
-			usage(stderr, MIG_EINPUT);
-		}
-	}
-	if (argc - optind != 1) {
-		mig_warn(argc == optind ? "the revision to stamp is missing"
-			 : "one revision only");
-		usage(stderr, MIG_EINPUT);
-	}
-	if (o.spec && o.no_verify) {
-		mig_warn("--spec and --no-verify contradict each other");
-		usage(stderr, MIG_EINPUT);
-	}
-	rc = stamp(&common, &o, argv[optind], &err);
+	int operand;
+	int rc = mig_parse_command_line(&cl, &common, argc, argv, &operand, &err);
+	if (!rc && argc - operand != 1)
+		mig_usage_error(usage_text, argc == operand ? "the revision to stamp is missing"
+				: "one revision only");
+	if (!rc && o.spec && o.no_verify)
+		mig_usage_error(usage_text, "--spec and --no-verify contradict each other");
+	if (!rc)
+		rc = stamp(&common, &o, argv[operand], &err);
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);

@@ -34,13 +34,6 @@ static const char usage_text[] =
 	"Exit: 0 done (with --check: at head), 1 with --check: not at head,\n"
 	"2 bad usage or migration files, 3 database unreachable.\n";
 
-static void usage(FILE *fp, int code) __attribute__((noreturn));
-static void usage(FILE *fp, int code)
-{
-	fputs(usage_text, fp);
-	exit(code);
-}
-
 enum { OPT_CHECK = MIG_OPT_FIRST_OWN };
 
 struct status_opts {
@@ -166,6 +159,16 @@ static int status(struct status_opts *o, struct mig_err *err)
 	return rc;
 }
 
+static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
+{
+	struct status_opts *o = opts;
+	(void)arg;
+	(void)err;
+	if (opt == OPT_CHECK)
+		o->check = true;
+	return MIG_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -174,35 +177,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct status_opts o = { .check = false };
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
 	struct mig_err err = MIG_ERR_INIT;
-	int c, rc;
-	mig_init(argv[0], &o.common);
-	while ((c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = mig_common_option(&o.common, c, optarg, &err)) == 1)
-			continue;
-		if (rc) {
-			mig_report_error(&err);
-			mig_err_release(&err);
-			return rc;
-		}
-		switch (c) {
-		case 'h':
-			usage(stdout, 0);
-		case MIG_OPT_VERSION:
-			mig_print_version();
-			return mig_close_stdout(0);
-		case OPT_CHECK:
-			o.check = true;
-			break;
-		default:
-			usage(stderr, MIG_EINPUT);
-		}
-	}
-	if (optind != argc) {
-		mig_warn("unexpected argument '%s'", argv[optind]);
-		usage(stderr, MIG_EINPUT);
-	}
-	rc = status(&o, &err);
+	int operand;
+	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
+	if (!rc)
+		rc = status(&o, &err);
 	if (rc && err.msg)
 		mig_report_error(&err);
 	mig_err_release(&err);

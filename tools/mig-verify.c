@@ -46,13 +46,6 @@ static const char usage_text[] =
 	"Exit: 0 all good, 1 findings or failed checks, 2 bad input, 3 database\n"
 	"error, 4 the database given with -d is not empty.\n";
 
-static void usage(FILE *fp, int code) __attribute__((noreturn));
-static void usage(FILE *fp, int code)
-{
-	fputs(usage_text, fp);
-	exit(code);
-}
-
 enum {
 	OPT_LINT_ONLY = MIG_OPT_FIRST_OWN, OPT_ALLOW_HEADS, OPT_KEEP, OPT_TABLES,
 	OPT_TABLE, OPT_SPEC, OPT_STRICT, OPT_ROUNDTRIP,
@@ -273,10 +266,10 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 	return rc;
 }
 
-static int own_option(struct mig_verify_opts *o, int c, const char *arg,
-		      struct mig_err *err)
+static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 {
-	switch (c) {
+	struct mig_verify_opts *o = opts;
+	switch (opt) {
 	case OPT_LINT_ONLY:
 		o->lint_only = true;
 		return MIG_OK;
@@ -301,7 +294,7 @@ static int own_option(struct mig_verify_opts *o, int c, const char *arg,
 		o->roundtrip = true;
 		return MIG_OK;
 	}
-	usage(stderr, MIG_EINPUT);
+	return MIG_OK;
 }
 
 int main(int argc, char **argv)
@@ -320,27 +313,10 @@ int main(int argc, char **argv)
 	};
 	struct mig_common common;
 	struct mig_verify_opts o = { .common = &common, .expect_tables = -1 };
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
 	struct mig_err err = MIG_ERR_INIT;
-	int c, rc = MIG_OK;
-	mig_init(argv[0], &common);
-	while (!rc && (c = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = mig_common_option(&common, c, optarg, &err)) == 1) {
-			rc = MIG_OK;
-			continue;
-		}
-		if (c == 'h')
-			usage(stdout, 0);
-		if (c == MIG_OPT_VERSION) {
-			mig_print_version();
-			return mig_close_stdout(0);
-		}
-		if (!rc)
-			rc = own_option(&o, c, optarg, &err);
-	}
-	if (!rc && optind != argc) {
-		mig_warn("unexpected argument '%s'", argv[optind]);
-		usage(stderr, MIG_EINPUT);
-	}
+	int operand;
+	int rc = mig_parse_command_line(&cl, &common, argc, argv, &operand, &err);
 	if (!rc && o.keep && common.database_url)
 		rc = mig_err_set(&err, MIG_EINPUT, "--keep builds a SQLite file; it does "
 				 "not go with -d");

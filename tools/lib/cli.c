@@ -1,6 +1,7 @@
 /*
- * cli.c: what every program's main() shares: its name, the common flags of
- * DESIGN.md, strict number parsing, error reporting and closing stdout.
+ * cli.c: what every program's main() shares: its name, the parsing of its
+ * command line with the common flags of DESIGN.md, strict number parsing,
+ * error reporting and closing stdout.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
@@ -147,6 +148,71 @@ int mig_common_need_url(struct mig_common *c, struct mig_err *err)
 void mig_print_version(void)
 {
 	printf("%s (mig) %s\n", mig_progname, MIG_VERSION);
+}
+
+void mig_usage(const char *usage, FILE *fp, int code)
+{
+	fputs(usage, fp);
+	exit(code);
+}
+
+void mig_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", mig_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	mig_usage(usage, stderr, MIG_EINPUT);
+}
+
+/* The common flags that name a database, for a program that has none. */
+static const char *database_flag(int opt)
+{
+	switch (opt) {
+	case 'd':
+		return "--database-url";
+	case MIG_OPT_WAIT:
+		return "--wait";
+	case MIG_OPT_VERSION_TABLE:
+		return "--version-table";
+	case MIG_OPT_VERSION_SCHEMA:
+		return "--version-schema";
+	case MIG_OPT_LOCK_TIMEOUT:
+		return "--lock-timeout";
+	}
+	return NULL;
+}
+
+int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common *common,
+			   int argc, char **argv, int *operand, struct mig_err *err)
+{
+	int opt, rc;
+	mig_init(argv[0], common);
+	while ((opt = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, cl->longopts, NULL)) != -1) {
+		if (cl->no_database && database_flag(opt))
+			mig_usage_error(cl->usage, "%s: %s", database_flag(opt), cl->no_database);
+		if (opt == 'h')
+			mig_usage(cl->usage, stdout, 0);
+		if (opt == MIG_OPT_VERSION) {
+			mig_print_version();
+			exit(mig_close_stdout(0));
+		}
+		if (opt >= MIG_OPT_FIRST_OWN)
+			rc = cl->own_option(cl->opts, opt, optarg, err);
+		else if ((rc = mig_common_option(common, opt, optarg, err)) == 1)
+			rc = MIG_OK;
+		else if (rc == 0)	/* getopt's '?': it has named the flag */
+			mig_usage(cl->usage, stderr, MIG_EINPUT);
+		if (rc)
+			return rc;
+	}
+	if (cl->max_operands >= 0 && argc - optind > cl->max_operands)
+		mig_usage_error(cl->usage, "unexpected argument '%s'",
+				argv[optind + cl->max_operands]);
+	*operand = optind;
+	return MIG_OK;
 }
 
 /* Under GitHub Actions an error naming "file:line: " becomes an annotation

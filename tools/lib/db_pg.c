@@ -222,7 +222,6 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 {
 	struct mig_rows scratch = MIG_ROWS_INIT;
 	char *k = lock_key(key);
-	const char *params[1] = { k };
 	int rc = MIG_OK;
 	if (db->opts.lock_timeout >= 0) {
 		char *t = xasprintf("%ld", (long)(db->opts.lock_timeout * 1000) + 1);
@@ -231,9 +230,11 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 			      &scratch, err);
 		free(t);
 	}
-	if (!rc)
+	if (!rc) {
+		const char *params[1] = { k };
 		rc = pg_query(db, xact ? "SELECT pg_advisory_xact_lock($1::bigint)"
 			      : "SELECT pg_advisory_lock($1::bigint)", 1, params, &scratch, err);
+	}
 	if (rc == MIG_ESAFETY) {
 		mig_err_set(err, MIG_ESAFETY, "timed out after %g s waiting for the "
 			    "migration lock of %s held by another process",

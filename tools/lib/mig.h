@@ -14,6 +14,7 @@
 #ifndef MIG_H
 #define MIG_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -148,10 +149,41 @@ void mig_init(const char *argv0, struct mig_common *c);
 /*
  * Handles one getopt_long result if it is a common flag.  Returns 1 when
  * handled, 0 when the option is the program's own, and MIG_EINPUT (with err
- * set) for a bad value.  'h' and --version are left to the program.
+ * set) for a bad value.  'h' and --version are mig_parse_command_line's.
  */
 int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		      struct mig_err *err);
+/*
+ * A program's command line for mig_parse_command_line: its --help text, its
+ * long options (MIG_COMMON_LONGOPTS and its own, numbered from
+ * MIG_OPT_FIRST_OWN) and the handler of its own options.
+ */
+struct mig_command_line {
+	const char *usage;
+	const struct option *longopts;
+	/* One own option into *opts: MIG_OK, or a code with err set.  A usage
+	 * mistake may end the program with mig_usage_error instead. */
+	int (*own_option)(void *opts, int opt, const char *arg, struct mig_err *err);
+	void *opts;
+	int max_operands;	/* more are refused; -1: the program checks */
+	/* Non-NULL: the flags that name a database are refused, with this
+	 * reason ("mig-new writes a file and uses no database"). */
+	const char *no_database;
+};
+/*
+ * mig_init, then every flag of argv: the common ones into *common, the
+ * program's own through cl->own_option.  Returns MIG_OK with *operand the
+ * index of the first operand, or a code with err set (a bad value).  Ends
+ * the program for --help and --version (exit 0) and for an unknown flag or
+ * an extra operand (the usage on stderr, exit 2).
+ */
+int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common *common,
+			   int argc, char **argv, int *operand, struct mig_err *err);
+/* Prints USAGE on FP and exits with CODE. */
+void mig_usage(const char *usage, FILE *fp, int code) __attribute__((noreturn));
+/* "prog: message" and USAGE on stderr; exits 2. */
+void mig_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
 /* Fills database_url from $DATABASE_URL when -d was not given. */
 int mig_common_need_url(struct mig_common *c, struct mig_err *err);
 /* Strict number parsing for flags: "--wait 5", "--lock-timeout 0.5". */
