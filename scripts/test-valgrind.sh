@@ -38,6 +38,8 @@ done
 
 rm -rf "${dir:?}/bin" "${dir:?}/logs"
 mkdir -p "$dir/bin" "$dir/logs"
+# Some tests run a program as another user (nobody): it writes its report too.
+chmod 1777 "$dir/logs"
 for p in "${programs[@]}"; do
 	# mktemp: process ids repeat over a long suite, report files must not.
 	cat >"$dir/bin/$p" <<EOF

@@ -150,6 +150,14 @@ void mig_print_version(void)
 	printf("%s (mig) %s\n", mig_progname, MIG_VERSION);
 }
 
+/* "prog: message" on stderr. */
+static void vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", mig_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void mig_usage(const char *usage, FILE *fp, int code)
 {
 	fputs(usage, fp);
@@ -160,9 +168,7 @@ void mig_usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", mig_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vwarn(fmt, ap);
 	va_end(ap);
 	mig_usage(usage, stderr, MIG_EINPUT);
 }
@@ -260,9 +266,7 @@ void mig_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", mig_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vwarn(fmt, ap);
 	va_end(ap);
 }
 
@@ -272,8 +276,6 @@ void mig_info(const struct mig_common *c, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", mig_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vwarn(fmt, ap);
 	va_end(ap);
 }
