@@ -82,7 +82,7 @@ test: all asan
 	MIG_BIN=$(CURDIR)/$(BIN) MIG_ASAN_BIN=$(CURDIR)/build/asan/bin test/run.sh
 
 test-asan: all asan
-	MIG_BIN=$(CURDIR)/build/asan/bin test/run.sh
+	MIG_BIN=$(CURDIR)/build/asan/bin MIG_ASAN_BIN=$(CURDIR)/build/asan/bin test/run.sh
 
 # The whole suite with every program under valgrind's memcheck: any error or
 # leak fails (scripts/test-valgrind.sh; library-internal suppressions, each
