@@ -49,8 +49,9 @@ load test_helper/common
 	[[ $stderr == *"cannot load libpq.so.5, which PostgreSQL URLs need: "*"/lib/libpq.so.5: "* ]]
 	[[ $stderr == *"hint: install libpq5"* ]]
 	[[ $stderr != *s3cret-pw* ]]
-	# a library without libpq's functions in its place: the missing one is named
-	cp "$(ldd "$(command -v mig-status)" | awk '$1 ~ /^libsqlite3/ { print $3 }')" \
+	# a library without libpq's functions in its place: the missing one is
+	# named.  ldd reads bin/, the build itself: on PATH may be a wrapper script.
+	cp "$(ldd "$REPO/bin/mig-status" | awk '$1 ~ /^libsqlite3/ { print $3 }')" \
 		"$BATS_TEST_TMPDIR/lib/libpq.so.5"
 	run --separate-stderr mig-upgrade -m "$REPO/migrations" \
 		-d "postgresql://app:s3cret-pw@127.0.0.1:1/app"
