@@ -103,7 +103,7 @@ build() {
 	fi
 	local t
 	for t in "${targets[@]}"; do
-		if newer "$OUT/$t" "fuzz/$t.c" "${objs[@]}"; then
+		if newer "$OUT/$t" "fuzz/$t.c" fuzz/*.h "${objs[@]}"; then
 			echo "# linking $t"
 			"$CC" "${cflags[@]}" -fsanitize=fuzzer -o "$OUT/$t" "fuzz/$t.c" \
 				"${objs[@]}" "${libs[@]}" -lm -ldl || return 1
