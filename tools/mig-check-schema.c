@@ -93,7 +93,7 @@ static void report_github(const struct check_opts *o, const struct mig_findings 
 
 static int check(struct check_opts *o, struct mig_err *err)
 {
-	struct mig_schema spec = { NULL, 0, NULL }, live = { NULL, 0, NULL };
+	struct mig_schema spec = { .tables = NULL }, live = { .tables = NULL };
 	int rc = o->dump ? MIG_OK : mig_spec_load(&spec, o->spec, o->strict, err);
 	if (rc)
 		return rc;

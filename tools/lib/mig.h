@@ -610,6 +610,11 @@ struct mig_schema {
 	struct mig_table *tables;
 	size_t ntables;
 	char *file;		/* the spec's path, for findings */
+	/* Name index for mig_schema_find: open addressing, each slot a table's
+	 * position + 1 (0 is empty), kept at most half full.  Maintained by
+	 * mig_schema_add_table and mig_schema_sort. */
+	size_t *slots;
+	size_t nslots;
 };
 
 /* Returns a new string: the canonical name of a declared or catalog type. */

@@ -8,6 +8,7 @@
 #include "mig.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,20 +143,57 @@ static void *grow(void *v, size_t n, size_t size)
 	return xrealloc(v, (n ? n * 2 : 1) * size);
 }
 
+/* FNV-1a: table names are short, and a catalog of ten thousand tables must
+ * not make every lookup walk the whole list. */
+static size_t name_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037u;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return (size_t)h;
+}
+
+static void index_insert(struct mig_schema *s, size_t pos)
+{
+	size_t mask = s->nslots - 1;
+	size_t i = name_hash(s->tables[pos].name) & mask;
+	while (s->slots[i])
+		i = (i + 1) & mask;
+	s->slots[i] = pos + 1;
+}
+
+/* Rebuilt in table order, so that of two tables of one name the first
+ * added is found first, as a linear search would. */
+static void index_rebuild(struct mig_schema *s, size_t nslots)
+{
+	free(s->slots);
+	s->slots = xcalloc(nslots, sizeof(*s->slots));
+	s->nslots = nslots;
+	for (size_t i = 0; i < s->ntables; i++)
+		index_insert(s, i);
+}
+
 struct mig_table *mig_schema_add_table(struct mig_schema *s, const char *name)
 {
 	s->tables = grow(s->tables, s->ntables, sizeof(*s->tables));
 	struct mig_table *t = &s->tables[s->ntables++];
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
+	if (s->ntables * 2 > s->nslots)
+		index_rebuild(s, s->nslots ? s->nslots * 2 : 16);
+	else
+		index_insert(s, s->ntables - 1);
 	return t;
 }
 
 struct mig_table *mig_schema_find(const struct mig_schema *s, const char *name)
 {
-	for (size_t i = 0; i < s->ntables; i++)
-		if (!strcmp(s->tables[i].name, name))
-			return &s->tables[i];
+	if (!s->nslots)
+		return NULL;
+	size_t mask = s->nslots - 1;
+	for (size_t i = name_hash(name) & mask; s->slots[i]; i = (i + 1) & mask)
+		if (!strcmp(s->tables[s->slots[i] - 1].name, name))
+			return &s->tables[s->slots[i] - 1];
 	return NULL;
 }
 
@@ -255,8 +293,10 @@ static void sort_uniques(struct mig_table *t)
 
 void mig_schema_sort(struct mig_schema *s)
 {
-	if (s->ntables > 1)
+	if (s->ntables > 1) {
 		qsort(s->tables, s->ntables, sizeof(*s->tables), cmp_table);
+		index_rebuild(s, s->nslots);
+	}
 	for (size_t i = 0; i < s->ntables; i++) {
 		struct mig_table *t = &s->tables[i];
 		if (t->nfks > 1)
@@ -301,5 +341,6 @@ void mig_schema_release(struct mig_schema *s)
 	}
 	free(s->tables);
 	free(s->file);
+	free(s->slots);
 	memset(s, 0, sizeof(*s));
 }

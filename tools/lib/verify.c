@@ -242,7 +242,7 @@ int mig_verify_run(struct mig_verify *v, const struct mig_verify_opts *o,
 		return MIG_OK;
 	/* A bad spec is found before a database is touched, not after a
 	 * run that may have been long. */
-	struct mig_schema spec = { NULL, 0, NULL };
+	struct mig_schema spec = { .tables = NULL };
 	int rc = o->spec ? mig_spec_load(&spec, o->spec, o->strict, err) : MIG_OK;
 	if (!rc)
 		rc = apply_and_check(v, o, g, &spec, err);
