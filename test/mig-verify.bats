@@ -169,6 +169,14 @@ lint() {
 	refute_line --partial "applied cccccccccccc"
 }
 
+@test "a downgrade that rebuilds a table in other words passes the round trip; one that loses an index in the rebuild does not" {
+	run --separate-stderr mig-verify -m "$(fixture roundtrip_rebuild)" --roundtrip
+	assert_failure 1
+	refute_line --partial "the downgrade of bbbbbbbbbbbb"
+	assert_line --partial "versions/cccccccccccc_rebuild_drops_index.sql:1: error: the downgrade of cccccccccccc does not restore the schema: pet: index ix_pet_name is missing"
+	assert_line --regexp "^verify: FAILED, 1 error, 0 warnings"
+}
+
 @test "a downgrade that forgets a column is reported at its revision on PostgreSQL" {
 	require_pg
 	url=$(pg_new_db)

@@ -146,6 +146,15 @@ int mig_db_introspect(struct mig_db *db, const char *schema,
 	return rc;
 }
 
+int mig_db_schema_text(struct mig_db *db, struct mig_strv *out, bool *supported,
+		       struct mig_err *err)
+{
+	*supported = db->drv->schema_text != NULL;
+	if (!*supported)
+		return MIG_OK;
+	return redact(db, db->drv->schema_text(db, out, err), err);
+}
+
 int mig_db_table_exists(struct mig_db *db, const char *schema,
 			const char *table, bool *exists, struct mig_err *err)
 {

@@ -35,6 +35,12 @@ struct mig_driver {
 	int (*introspect)(struct mig_db *db, const char *schema,
 			  const char *skip_table, struct mig_schema *out,
 			  struct mig_err *err);
+	/* Optional (NULL where the catalog has no such text): the schema as
+	 * the statements that create it, in an order that replays, into out,
+	 * one statement per entry.  Two equal texts are equal schemas; the
+	 * round trip compares them before it builds any model. */
+	int (*schema_text)(struct mig_db *db, struct mig_strv *out,
+			   struct mig_err *err);
 	void (*close)(struct mig_db *db);
 };
 

@@ -383,5 +383,6 @@ const struct mig_driver mig_driver_pg = {
 	.unlock      = pg_unlock,
 	.list_tables = pg_list_tables,
 	.introspect  = pg_introspect,	/* three pg_catalog queries */
+	.schema_text = NULL,	/* pg_catalog keeps no CREATE text: models compared */
 	.close       = pg_close,
 };

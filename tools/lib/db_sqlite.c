@@ -298,6 +298,23 @@ static void sync_file_and_folder(const char *path)
 	free(dir);
 }
 
+/* sqlite_master keeps each object's CREATE statement as written, so the
+ * text is the schema: tables first (in creation order), then the indexes,
+ * views and triggers that refer to them.  Internal objects (autoindexes,
+ * sqlite_sequence) have no text of their own or come with their tables. */
+static int sqlite_schema_text(struct mig_db *db, struct mig_strv *out,
+			      struct mig_err *err)
+{
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = sqlite_query(db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+			      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+			      "ORDER BY type <> 'table', rowid", 0, NULL, &r, err);
+	for (size_t i = 0; !rc && i < r.nrows; i++)
+		strv_push(out, mig_rows_cell(&r, i, 0));
+	mig_rows_release(&r);
+	return rc;
+}
+
 static void sqlite_close(struct mig_db *db)
 {
 	sqlite3_close(H(db));
@@ -317,5 +334,6 @@ const struct mig_driver mig_driver_sqlite = {
 	.unlock      = sqlite_unlock,
 	.list_tables = sqlite_list_tables,
 	.introspect  = sqlite_introspect,	/* three PRAGMA table-function queries */
+	.schema_text = sqlite_schema_text,	/* sqlite_master's CREATE statements */
 	.close       = sqlite_close,
 };

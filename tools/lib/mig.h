@@ -641,6 +641,17 @@ int mig_db_introspect(struct mig_db *db, const char *schema,
 		      struct mig_err *err);
 
 /*
+ * The schema as the CREATE statements that make it (SQLite's sqlite_master),
+ * appended to out in an order that replays.  Equal texts are equal schemas,
+ * so a caller can compare two states without building their models.
+ * Returns MIG_OK with *supported false, out untouched, where the dialect
+ * keeps no such text (PostgreSQL).  On error out may hold some statements;
+ * the caller releases it either way.
+ */
+int mig_db_schema_text(struct mig_db *db, struct mig_strv *out, bool *supported,
+		       struct mig_err *err);
+
+/*
  * Loads a YAML spec (the format of DESIGN.md).  MIG_EINPUT with
  * "file:line:column: what" for bad YAML, unknown keys, unknown types,
  * duplicate keys or aliases.  strict also requires foreign keys to name
