@@ -21,22 +21,28 @@ VERSION_TABLE = ("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL
                  "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));")
 
 
-def parse(path, dialect):
-    head, ddl, keep, in_section = {}, [], False, False
+def read(path, dialect):
+    """The header of a mig file and its SQL for dialect: (header, up, down)."""
+    head, sql, part, in_section = {}, {"upgrade": [], "downgrade": []}, None, False
     with open(path) as f:
         for line in f:
             m = SECTION.match(line)
             if m:
                 in_section = True
-                keep = m.group(1) == "upgrade" and m.group(2) in (None, dialect)
+                part = m.group(1) if m.group(2) in (None, dialect) else None
                 continue
-            if keep:
-                ddl.append(line)
+            if part:
+                sql[part].append(line)
             elif not in_section:
                 h = HEADER.match(line)
                 if h:
                     head[h.group(1)] = h.group(2)
-    return head["revision"], head.get("down_revision", "none"), "".join(ddl).strip()
+    return head, "".join(sql["upgrade"]).strip(), "".join(sql["downgrade"]).strip()
+
+
+def parse(path, dialect):
+    head, up, _ = read(path, dialect)
+    return head["revision"], head.get("down_revision", "none"), up
 
 
 def main():

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# bench.sh: mig against Alembic + SQLAlchemy, side by side (issue 8).
+# bench.sh: mig against Alembic + SQLAlchemy and dbmate, side by side.
 #
 #   make bench                     build, then run every job (scripts/bench.sh)
 #   BENCH_QUICK=1 make bench       small sizes, one run each: proves the script works
 #
 # For each job it runs mig, the peer (an Alembic project generated from the
-# same migrations, on Debian's /usr/bin/python3) and the floor (a plain client
-# doing the same SQL: sqlite3, psql, grep) in rounds whose order rotates, and
+# same migrations, on Debian's /usr/bin/python3), dbmate (the single-binary
+# Go tool, from the npm registry as package.json pins it, given the same
+# migrations in its own format) and the floor (a plain client doing the same
+# SQL: sqlite3, psql, grep) in rounds whose order rotates, and
 # prints one markdown table: medians (min-max) of wall-clock time, the ratios,
 # the targets of issue 8 and notes. Each side first runs once as a warm-up;
 # that run also counts the statements it sends to PostgreSQL (the server's
@@ -21,12 +23,13 @@
 #   BENCH_APPLY_RUNS=N  rounds of the 1,000-migration apply, whose sides take
 #                       tens of seconds on a disk that syncs (default 0: the
 #                       warm-up run is the one sample)
-#   BENCH_QUICK=1       sizes 20/200 instead of 1,000/10,000 and 0 rounds
+#   BENCH_QUICK=1       sizes 20/200 instead of 1,000/10,000 (job 7: 10/100
+#                       instead of 100/1,000/10,000) and 0 rounds
 #   BENCH_OUT=FILE      also write machine, date and table into FILE (default
 #                       BENCH.md for a full run, nothing when quick); only the
 #                       part between the bench:begin and bench:end markers is
 #                       replaced, the rest of the file is kept
-#   BENCH_JOBS="N..."   only these jobs (numbers 1 to 6, default all); a
+#   BENCH_JOBS="N..."   only these jobs (numbers 1 to 9, default all); a
 #                       partial run writes no results file unless BENCH_OUT
 #   MIG_BIN=DIR         the mig programs (default bin/)
 #
@@ -47,22 +50,25 @@ APPLY_RUNS=${BENCH_APPLY_RUNS:-0}
 if [[ $QUICK == 1 ]]; then
 	RUNS=0 SLOW_RUNS=0 APPLY_RUNS=0
 	N_TABLES=20 N_CHAIN=20 N_CHAIN_BIG=200 N_MERGE=100 N_MERGES=5
+	GROWTH_SIZES='10 100'
 	OUT=${BENCH_OUT:-}
 else
 	N_TABLES=1000 N_CHAIN=1000 N_CHAIN_BIG=10000 N_MERGE=1000 N_MERGES=50
+	GROWTH_SIZES='100 1000 10000'
 	OUT=${BENCH_OUT-$REPO/BENCH.md}
 fi
 
 # The jobs to run: all, or those BENCH_JOBS names (e.g. "5 6"); the results
 # file is written only when all of them ran.
-JOBS=${BENCH_JOBS:-1 2 3 4 5 6}
+ALL_JOBS='1 2 3 4 5 6 7 8 9'
+JOBS=${BENCH_JOBS:-$ALL_JOBS}
 for j in $JOBS; do
-	[[ $j == [1-6] ]] || {
-		echo "bench: BENCH_JOBS: '$j' is not a job number (1 to 6)" >&2
+	[[ $j == [1-9] ]] || {
+		echo "bench: BENCH_JOBS: '$j' is not a job number (1 to 9)" >&2
 		exit 2
 	}
 done
-if [[ $JOBS != "1 2 3 4 5 6" && -z ${BENCH_OUT:-} ]]; then
+if [[ $JOBS != "$ALL_JOBS" && -z ${BENCH_OUT:-} ]]; then
 	OUT=''
 fi
 want() {
@@ -95,6 +101,24 @@ if ! "$PY" -c 'import alembic, sqlalchemy, psycopg2' 2>/dev/null; then
 	"$PY" -c 'import alembic, sqlalchemy, psycopg2' ||
 		die "cannot import alembic, sqlalchemy and psycopg2 with $PY"
 fi
+# dbmate: the static binary of the npm package's platform part, run directly
+# (its cli.js wrapper would add a Node.js start-up to every run).
+find_dbmate() {
+	local f
+	for f in "$REPO"/node_modules/@dbmate/*/bin/dbmate; do
+		if [[ -x $f ]] && "$f" --version >/dev/null 2>&1; then
+			echo "$f"
+			return 0
+		fi
+	done
+	return 1
+}
+if ! DBMATE=$(find_dbmate); then
+	command -v npm >/dev/null 2>&1 || die "dbmate is missing and npm is not installed; run scripts/install-deps.sh --test"
+	say "dbmate is missing; installing the version package-lock.json pins (npm ci)"
+	(cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci failed"
+	DBMATE=$(find_dbmate) || die "no runnable dbmate binary under node_modules/@dbmate after npm ci"
+fi
 GNU_TIME=/usr/bin/time
 [[ -x $GNU_TIME ]] || {
 	say "GNU time ($GNU_TIME, package time) is missing: no peak memory figures"
@@ -122,7 +146,7 @@ trap 'exit 143' TERM
 # --- PostgreSQL --------------------------------------------------------------
 
 PSQL='' PG_LOG=''
-declare -A URL=()
+declare -A URL=() DBMATE_URL=()
 
 # pg_start: the throwaway cluster, the URLs of the benchmark's databases
 # (computed once, not inside a timing) and a log that names each client.
@@ -138,8 +162,10 @@ pg_start() {
 	# Debian's /usr/bin/psql is a Perl wrapper that costs more than the work;
 	# the floor runs the real client.
 	PSQL=$MIG_PG_BINDIR/psql
-	for db in j2 j3 j4 j6; do
+	for db in j2 j3 j4 j6 j6d j7; do
 		URL[$db]=$MIG_PG_URL_BASE/$db
+		# dbmate's driver asks for TLS unless told not to, as psql's prefer does not
+		DBMATE_URL[$db]="$MIG_PG_URL_BASE/$db?sslmode=disable"
 	done
 	# Job 6 also over the unix socket, where no password is checked.
 	URL[j6_sock]="postgresql://mig@/j6?host=$MIG_PG_HOST&port=$MIG_PG_PORT"
@@ -199,7 +225,7 @@ pg_logging() {
 	fi
 }
 
-if want 2 || want 3 || want 4 || want 6; then
+if want 2 || want 3 || want 4 || want 6 || want 7 || want 8 || want 9; then
 	pg_start
 fi
 
@@ -213,6 +239,8 @@ gen() {
 gen alembic_project.py "$REPO/migrations" "$work/repo.alembic"
 gen floor_sql.py "$REPO/migrations" sqlite >"$work/floor_sqlite.sql"
 gen floor_sql.py "$REPO/migrations" postgresql >"$work/floor_pg.sql"
+gen dbmate_project.py "$REPO/migrations" sqlite "$work/repo.dbmate.sqlite"
+gen dbmate_project.py "$REPO/migrations" postgresql "$work/repo.dbmate.pg"
 if want 5; then
 	gen gen_graph.py linear "$N_CHAIN" "$work/chain"
 	gen gen_graph.py linear "$N_CHAIN_BIG" "$work/chain_big"
@@ -221,6 +249,23 @@ if want 5; then
 		gen alembic_project.py "$work/$d" "$work/$d.alembic"
 	done
 	gen floor_sql.py "$work/chain" sqlite --per-migration >"$work/floor_chain.sql"
+	gen dbmate_project.py "$work/chain" sqlite "$work/chain.dbmate.sqlite"
+fi
+if want 7; then
+	for n in $GROWTH_SIZES; do
+		gen gen_graph.py linear "$n" "$work/grow$n"
+		for d in sqlite postgresql; do
+			# mig syncs a SQLite file it creates once, at the end: the floor
+			# gets the same setting (no sync at all, its best case)
+			if [[ $d == sqlite ]]; then
+				echo 'PRAGMA synchronous = OFF;' >"$work/floor_grow${n}_$d.sql"
+			else
+				: >"$work/floor_grow${n}_$d.sql"
+			fi
+			gen floor_sql.py "$work/grow$n" "$d" --per-migration >>"$work/floor_grow${n}_$d.sql"
+			gen dbmate_project.py "$work/grow$n" "$d" "$work/grow$n.dbmate.$d"
+		done
+	done
 fi
 if want 4; then
 	gen gen_tables.py "$N_TABLES" >"$work/tables.sql"
@@ -230,6 +275,13 @@ alembic_run() {
 	local url=$1 project=$2
 	shift 2
 	MIG_ALEMBIC_URL=$url "${pre[@]}" "$PY" -m alembic -c "$project/alembic.ini" "$@"
+}
+
+# dbmate_run URL DIR ARGS...: dbmate on a project, writing no schema file.
+dbmate_run() {
+	local url=$1 dir=$2
+	shift 2
+	"${pre[@]}" "$DBMATE" --url "$url" --migrations-dir "$dir" --no-dump-schema "$@"
 }
 
 pre=()
@@ -257,6 +309,9 @@ j1_peer() {
 j1_floor() {
 	"${pre[@]}" "$SQLITE3" -bail "$work/j1.db" <"$work/floor_sqlite.sql"
 }
+j1_dbmate() {
+	dbmate_run "sqlite:$work/j1.db" "$work/repo.dbmate.sqlite" up
+}
 
 # 2. Fresh PostgreSQL install.
 j2_prep() {
@@ -270,6 +325,9 @@ j2_peer() {
 }
 j2_floor() {
 	floor_psql j2 -f "$work/floor_pg.sql"
+}
+j2_dbmate() {
+	dbmate_run "${DBMATE_URL[j2]}" "$work/repo.dbmate.pg" up
 }
 
 # 3. Stamp a legacy PostgreSQL database.
@@ -329,6 +387,9 @@ j5d_peer() {
 j5d_floor() {
 	"${pre[@]}" "$SQLITE3" -bail "$work/j5.db" <"$work/floor_chain.sql"
 }
+j5d_dbmate() {
+	dbmate_run "sqlite:$work/j5.db" "$work/chain.dbmate.sqlite" up
+}
 
 # 6. The probe on an up-to-date database.
 j6_mig() {
@@ -339,6 +400,10 @@ j6_peer() {
 }
 j6_floor() {
 	floor_psql j6 -At -c 'SELECT version_num FROM alembic_version'
+}
+# dbmate's probe: status with an exit code (1 when something is pending).
+j6_dbmate() {
+	dbmate_run "${DBMATE_URL[j6d]}" "$work/repo.dbmate.pg" status --exit-code
 }
 # The same over the unix socket, where no password is checked: over TCP the
 # SCRAM-SHA-256 exchange is most of what a probe costs the client.
@@ -353,10 +418,72 @@ j6_floor_sock() {
 		-At -c 'SELECT version_num FROM alembic_version'
 }
 
+# 7. Growth: applying N migrations, N = GROWTH_SIZES, on both dialects; the
+# sides are defined per size below (j7s100_mig, j7p1000_dbmate, ...).
+grow_prep() {
+	if [[ $1 == sqlite ]]; then
+		rm -f "$work/j7.db"
+	else
+		pg_admin postgres "DROP DATABASE IF EXISTS j7" "CREATE DATABASE j7"
+	fi
+}
+grow_mig() {
+	local url=sqlite:///$work/j7.db
+	[[ $1 == sqlite ]] || url=${URL[j7]}
+	"${pre[@]}" "$BIN/mig-upgrade" -q -m "$work/grow$2" -d "$url"
+}
+grow_dbmate() {
+	local url=sqlite:$work/j7.db
+	[[ $1 == sqlite ]] || url=${DBMATE_URL[j7]}
+	dbmate_run "$url" "$work/grow$2.dbmate.$1" up
+}
+grow_floor() {
+	if [[ $1 == sqlite ]]; then
+		"${pre[@]}" "$SQLITE3" -bail "$work/j7.db" <"$work/floor_grow${2}_sqlite.sql"
+	else
+		floor_psql j7 -f "$work/floor_grow${2}_postgresql.sql"
+	fi
+}
+for n in $GROWTH_SIZES; do
+	for d in sqlite postgresql; do
+		j=j7${d:0:1}$n
+		eval "${j}_prep() { grow_prep $d; }"
+		for side in mig dbmate floor; do
+			eval "${j}_$side() { grow_$side $d $n; }"
+		done
+	done
+done
+
+# 8. Dump the schema of the 23-table database: mig's spec, dbmate's SQL
+# (dbmate runs pg_dump), pg_dump itself.
+j8_mig() {
+	DATABASE_URL=${URL[j6]} "${pre[@]}" "$BIN/mig-check-schema" --dump
+}
+j8_dbmate() {
+	PATH=$MIG_PG_BINDIR:$PATH "${pre[@]}" "$DBMATE" --url "${DBMATE_URL[j6]}" \
+		--schema-file "$work/dbmate_schema.sql" dump
+}
+j8_floor() {
+	PGPASSWORD=$MIG_PG_PASSWORD "${pre[@]}" "$MIG_PG_BINDIR/pg_dump" --schema-only \
+		-h 127.0.0.1 -p "$MIG_PG_PORT" -U mig -d j6
+}
+
+# 9. Wait for the server, which is up: mig's --wait, dbmate wait, pg_isready.
+j9_mig() {
+	DATABASE_URL=${URL[j6]} "${pre[@]}" "$BIN/mig-status" --wait 30 -q
+}
+j9_dbmate() {
+	"${pre[@]}" "$DBMATE" --url "${DBMATE_URL[j6]}" --wait-timeout 30s wait
+}
+j9_floor() {
+	"${pre[@]}" "$MIG_PG_BINDIR/pg_isready" -q -h 127.0.0.1 -p "$MIG_PG_PORT" -d j6
+}
+
 # --- measuring ------------------------------------------------------------------
 
 declare -A MED=() LO=() HI=() CPU=() MEM=() STMTS=() IS_PG=() WITH_MEM=() ROUNDS=()
-IS_PG=([j2]=1 [j3]=1 [j4]=1 [j6]=1)
+IS_PG=([j2]=1 [j3]=1 [j4]=1 [j6]=1 [j8]=1 [j9]=1)
+for n in $GROWTH_SIZES; do IS_PG[j7p$n]=1; done
 WITH_MEM=([j4]=1 [j5a]=1 [j5b]=1 [j5c]=1 [j5d]=1)
 
 # run_side JOB SIDE: its set-up (untimed), then fail loudly unless it succeeds.
@@ -497,12 +624,16 @@ EOF
 # The set-up of jobs 3, 4 and 6: a legacy database, N_TABLES tables, an
 # up-to-date database.
 pg_databases() {
-	say "creating the databases of jobs 3, 4 and 6"
+	say "creating the databases of jobs 3, 4, 6, 8 and 9"
 	pg_admin postgres "CREATE DATABASE j3" "CREATE DATABASE j4" "CREATE DATABASE j6"
 	pg_load j3 "$work/floor_pg.sql"
 	pg_admin j3 "DROP TABLE alembic_version"
 	if want 4; then pg_load j4 "$work/tables.sql"; fi
 	DATABASE_URL=${URL[j6]} "$BIN/mig-upgrade" -q || die "mig-upgrade of the job 6 database failed"
+	# dbmate's probe reads its own table, in a database it migrated itself
+	pg_admin postgres "CREATE DATABASE j6d"
+	dbmate_run "${DBMATE_URL[j6d]}" "$work/repo.dbmate.pg" up >/dev/null ||
+		die "dbmate up of the job 6 database failed"
 }
 
 # The floor of job 4 runs the very queries mig sends, read from the statement
@@ -525,12 +656,12 @@ catalog_queries() {
 }
 
 if want 1; then
-	measure j1 "$RUNS" mig mig_spec peer floor
+	measure j1 "$RUNS" mig mig_spec peer floor dbmate
 fi
 if want 2; then
-	measure j2 "$RUNS" mig peer floor
+	measure j2 "$RUNS" mig peer floor dbmate
 fi
-if want 3 || want 4 || want 6; then
+if want 3 || want 4 || want 6 || want 8 || want 9; then
 	pg_databases
 fi
 if want 3; then
@@ -544,10 +675,22 @@ if want 5; then
 	measure j5a "$RUNS" mig peer floor
 	measure j5b "$SLOW_RUNS" mig peer floor
 	measure j5c "$RUNS" mig peer floor
-	measure j5d "$APPLY_RUNS" mig peer floor
+	measure j5d "$APPLY_RUNS" mig peer floor dbmate
 fi
 if want 6; then
-	measure j6 "$RUNS" mig peer floor mig_sock peer_sock floor_sock
+	measure j6 "$RUNS" mig peer floor dbmate mig_sock peer_sock floor_sock
+fi
+if want 7; then
+	for n in $GROWTH_SIZES; do
+		measure "j7s$n" "$APPLY_RUNS" mig dbmate floor
+		measure "j7p$n" "$APPLY_RUNS" mig dbmate floor
+	done
+fi
+if want 8; then
+	measure j8 "$RUNS" mig dbmate floor
+fi
+if want 9; then
+	measure j9 "$RUNS" mig dbmate floor
 fi
 elapsed=$(((${EPOCHREALTIME//[.,]/} - ${started//[.,]/}) / 1000000))
 
@@ -594,21 +737,39 @@ rounds() {
 	if ((n == 0)); then echo "1 (warm-up)"; else echo "$n"; fi
 }
 
-# cpu_cell MIG PEER FLOOR: median CPU times of the three sides in ms, and
-# the peer's over mig's.
+# cpu_cell MIG DBMATE PEER FLOOR: median CPU times of the sides in ms.
 cpu_cell() {
-	awk -v m="${CPU[$1]:-}" -v p="${CPU[$2]:-}" -v f="${CPU[$3]:-}" 'BEGIN {
-		printf "%.0f / %.0f / %s ms", m / 1000, p / 1000, f == "" ? "-" : sprintf("%.0f", f / 1000)
-		if (m > 0) printf " (%.1f×)", p / m }'
+	local k out=''
+	for k in "$@"; do
+		out+=$(awk -v c="${CPU[$k]:-}" 'BEGIN { printf (c == "" ? "-" : "%.0f"), c / 1000 }')" / "
+	done
+	echo "${out% / } ms"
 }
 
-# row LABEL MIG PEER FLOOR TARGETS NOTES
+# row LABEL MIG PEER FLOOR TARGETS NOTES: dbmate's figures are those of the
+# same job's side named as mig's with dbmate for mig (j6:mig -> j6:dbmate).
 row() {
 	local label=$1 m=$2 p=$3 f=$4
+	local d=${m%%:*}:dbmate${m#*:mig}
 	[[ -n ${MED[$m]:-} ]] || return 0
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(rounds "$m")" \
-		"$(cell "$m")" "$(cell "$p")" "$(cell "$f")" "$(ratio "${MED[$p]:-}" "${MED[$m]:-}")" \
-		"$(ratio "${MED[$m]:-}" "${MED[$f]:-}")" "$(cpu_cell "$m" "$p" "$f")" "$5" "$6"
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(rounds "$m")" \
+		"$(cell "$m")" "$(cell "$d")" "$(cell "$p")" "$(cell "$f")" \
+		"$(ratio "${MED[$d]:-}" "${MED[$m]:-}")" "$(ratio "${MED[$p]:-}" "${MED[$m]:-}")" \
+		"$(ratio "${MED[$m]:-}" "${MED[$f]:-}")" "$(cpu_cell "$m" "$d" "$p" "$f")" "$5" "$6"
+}
+
+# growth SIDE DIALECT: the growth exponent of SIDE between each two sizes of
+# job 7 (1.0 is linear: ten times the migrations, ten times the time).
+growth() {
+	local prev='' n out=''
+	for n in $GROWTH_SIZES; do
+		if [[ -n $prev && -n ${MED[j7$2$n:$1]:-} && -n ${MED[j7$2$prev:$1]:-} ]]; then
+			out+=$(awk -v a="${MED[j7$2$n:$1]}" -v b="${MED[j7$2$prev:$1]}" -v n="$n" -v p="$prev" \
+				'BEGIN { printf "%.2f", log(a / b) / log(n / p) }')" "
+		fi
+		prev=$n
+	done
+	echo "${out% }"
 }
 
 # Targets of issue 8: peer/mig at least X, mig/floor at most Y.
@@ -632,8 +793,8 @@ stmt_note() {
 
 table() {
 	local t
-	echo "| job | rounds | mig | peer | floor | peer/mig | mig/floor | client CPU mig / peer / floor | targets (issue 8) | notes |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| job | rounds | mig | dbmate | Alembic | floor | dbmate/mig | Alembic/mig | mig/floor | client CPU mig / dbmate / Alembic / floor | targets | notes |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	if want 1; then
 		row "1. CI job, clean SQLite: mig-verify --expect-tables --expect-table" j1:mig j1:peer j1:floor \
 			"$(speedup j1:mig j1:peer 30), $(near_floor j1:mig j1:floor 2)" \
@@ -675,6 +836,26 @@ table() {
 		row "6. probe, over the unix socket (no password)" j6:mig_sock j6:peer_sock j6:floor_sock \
 			"$(speedup j6:mig_sock j6:peer_sock 20)" "the same, without the SCRAM exchange"
 	fi
+	if want 7; then
+		local n d name
+		for d in s p; do
+			name=SQLite
+			[[ $d == s ]] || name=PostgreSQL
+			for n in $GROWTH_SIZES; do
+				row "7. apply $n migrations, $name: mig-upgrade" "j7$d$n:mig" "j7$d$n:peer" "j7$d$n:floor" \
+					"$(check "faster than dbmate" "$(at_least "${MED[j7$d$n:dbmate]}" "${MED[j7$d$n:mig]}" 1)"), $(near_floor "j7$d$n:mig" "j7$d$n:floor" 1.2)" \
+					"growth exponents ($GROWTH_SIZES): mig $(growth mig "$d"), dbmate $(growth dbmate "$d"), floor $(growth floor "$d")"
+			done
+		done
+	fi
+	if want 8; then
+		row "8. dump the schema (23 tables): mig-check-schema --dump" j8:mig j8:peer j8:floor "-" \
+			"dbmate dump and the floor run pg_dump --schema-only"
+	fi
+	if want 9; then
+		row "9. wait for a server that is up: mig-status --wait" j9:mig j9:peer j9:floor "-" \
+			"dbmate wait; floor: pg_isready"
+	fi
 }
 
 summary() {
@@ -698,6 +879,7 @@ machine() {
 		"Python $("$PY" -c 'import platform; print(platform.python_version())')," \
 		"Alembic $("$PY" -c 'import alembic; print(alembic.__version__)')," \
 		"SQLAlchemy $("$PY" -c 'import sqlalchemy; print(sqlalchemy.__version__)')," \
+		"dbmate $("$DBMATE" --version | awk '{ print $NF }')," \
 		"psycopg2 $("$PY" -c 'import psycopg2; print(psycopg2.__version__.split()[0])')"
 }
 

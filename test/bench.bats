@@ -28,7 +28,7 @@ require_bench() {
   require_bench
   run cat "$BENCH_TEST_DIR/rc"
   assert_output 0
-  run grep -c "^| job | rounds | mig | peer | floor | peer/mig | mig/floor | client CPU" "$BENCH_TEST_DIR/stdout"
+  run grep -c "^| job | rounds | mig | dbmate | Alembic | floor | dbmate/mig | Alembic/mig | mig/floor | client CPU" "$BENCH_TEST_DIR/stdout"
   assert_output 1
 }
 
@@ -38,22 +38,44 @@ require_bench() {
     "2. fresh PostgreSQL install" "3. stamp legacy PostgreSQL" "3. stamp, mig-stamp --spec" \
     "4. introspect 20 tables" "5. lint 20-revision chain" "5. lint 200-revision chain" \
     "5. lint 100 revisions, 5 merges" "5. apply 20-revision chain" \
-    "6. probe: mig-status --check" "6. probe, over the unix socket"; do
+    "6. probe: mig-status --check" "6. probe, over the unix socket" \
+    "7. apply 10 migrations, SQLite" "7. apply 100 migrations, SQLite" \
+    "7. apply 10 migrations, PostgreSQL" "7. apply 100 migrations, PostgreSQL" \
+    "8. dump the schema" "9. wait for a server that is up"; do
     grep -qF "| $label" "$BENCH_TEST_DIR/stdout" || fail "no row '$label' in the table"
   done
 }
 
-@test "every row has a time for mig and for the peer, and every target a verdict" {
+@test "every row of jobs 1 to 6 has a time for mig and for the peer, and every target a verdict" {
   require_bench
   local rows
   rows=$(grep '^| [1-6]\.' "$BENCH_TEST_DIR/stdout")
   assert_equal "$(wc -l <<<"$rows")" 12
-  while IFS="|" read -r _ _label _rounds mig peer _floor ratio _ _cpu targets _; do
+  while IFS="|" read -r _ _label _rounds mig _dbmate peer _floor _ ratio _ _cpu targets _; do
     [[ $mig =~ [0-9.]+\ (ms|s)\ \( ]] || fail "no time for mig in: $_label"
     [[ $peer =~ [0-9.]+\ (ms|s)\ \( ]] || fail "no time for the peer in: $_label"
     [[ $ratio == *×* ]] || fail "no ratio in: $_label"
     [[ $targets == *-* || $targets == *✓* || $targets == *✗* ]] || fail "no verdict in: $_label"
   done <<<"$rows"
+}
+
+@test "dbmate runs beside mig on every job it can do: apply on both dialects, status, dump and wait" {
+  require_bench
+  local rows
+  rows=$(grep -e '^| [1279]\.' -e '^| 5\. apply' -e '^| 6\. probe: ' -e '^| 8\.' "$BENCH_TEST_DIR/stdout" | grep -v 'as above')
+  assert_equal "$(wc -l <<<"$rows")" 10
+  while IFS="|" read -r _ _label _rounds mig dbmate _peer floor ratio _; do
+    [[ $mig =~ [0-9.]+\ (ms|s)\ \( ]] || fail "no time for mig in: $_label"
+    [[ $dbmate =~ [0-9.]+\ (ms|s)\ \( ]] || fail "no time for dbmate in: $_label"
+    [[ $floor =~ [0-9.]+\ (ms|s)\ \( ]] || fail "no time for the floor in: $_label"
+    [[ $ratio == *×* ]] || fail "no dbmate/mig ratio in: $_label"
+  done <<<"$rows"
+}
+
+@test "the growth rows print an exponent for mig, dbmate and the floor on both dialects" {
+  require_bench
+  run grep -c -E '^\| 7\. apply 100 migrations, (SQLite|PostgreSQL).*growth exponents \(10 100\): mig [0-9.]+, dbmate [0-9.]+, floor [0-9.]+ \|$' "$BENCH_TEST_DIR/stdout"
+  assert_output 2
 }
 
 @test "the PostgreSQL jobs report the statements each side sent" {
