@@ -121,9 +121,12 @@ static void load_file(struct mig_graph *g, int dirfd, const char *name,
 		g->revs = xrealloc(g->revs, *cap * sizeof(*g->revs));
 	}
 	struct mig_rev *rev = &g->revs[g->nrevs];
-	rc = python ? mig_rev_parse_py(rev, path, text, len, &line, &err)
-		    : mig_rev_parse_sql(rev, path, text, len, &line, &err);
-	free(text);
+	if (python) {
+		rc = mig_rev_parse_py(rev, path, text, len, &line, &err);
+		free(text);
+	} else {	/* the text becomes the revision's: held once, not copied */
+		rc = mig_rev_parse_sql_owned(rev, path, text, len, &line, &err);
+	}
 	if (rc) {
 		add_parse_finding(g, path, line, &err);
 		mig_rev_release(rev);

@@ -297,7 +297,7 @@ enum mig_rev_kind { MIG_REV_SQL, MIG_REV_ALEMBIC_PY };
 struct mig_section {
 	bool upgrade;			/* else downgrade */
 	enum mig_dialect dialect;	/* MIG_DIALECT_ANY for both */
-	char *sql;
+	char *sql;			/* points into the revision's body */
 	int line;			/* file line of the section's first SQL line */
 };
 
@@ -315,6 +315,8 @@ struct mig_rev {
 	int deps_line;
 	struct mig_section *sections;
 	size_t nsections;
+	char *body;			/* the file's text, its sections' SQL packed
+					 * in place: what every section.sql points into */
 	bool has_upgrade, has_downgrade;
 	char *doc_revises;		/* Alembic docstring "Revises:" */
 	int doc_revises_line;
@@ -340,6 +342,14 @@ bool mig_valid_label(const char *label);
  */
 int mig_rev_parse_sql(struct mig_rev *rev, const char *path, const char *text,
 		      size_t len, int *err_line, struct mig_err *err);
+/*
+ * The same for a text the caller gives away: text (len bytes and a NUL, from
+ * malloc) becomes rev->body, and the sections' SQL is packed inside it rather
+ * than copied, so a 50 MB data migration is held once.  text is owned by rev
+ * from the call on, whatever the result.
+ */
+int mig_rev_parse_sql_owned(struct mig_rev *rev, const char *path, char *text,
+			    size_t len, int *err_line, struct mig_err *err);
 int mig_rev_parse_py(struct mig_rev *rev, const char *path, const char *text,
 		     size_t len, int *err_line, struct mig_err *err);
 void mig_rev_release(struct mig_rev *rev);

@@ -283,35 +283,59 @@ static int read_header(struct reader *r, struct mig_rev *rev, bool *in_section)
 	return MIG_OK;
 }
 
+/*
+ * The sections' lines are packed towards the start of the body, each ended
+ * by a newline, each section by a NUL where its marker line was: the write
+ * position never passes the start of the line being read, since a line
+ * loses its '\r' and a marker line is dropped, so nothing unread is
+ * overwritten.  (A last line without a newline gets one: the body has a
+ * byte to spare for it, see mig_rev_parse_sql_owned.)
+ */
 static int read_sections(struct reader *r, struct mig_rev *rev)
 {
-	struct mig_buf sql = MIG_BUF_INIT;
+	char *w = rev->body + (r->p - rev->body);
+	char *start = w;
 	while (next_line(r)) {
 		bool up;
 		enum mig_dialect d;
 		int m = 0;
 		if (r->len >= 2 && r->line[0] == '-' && r->line[1] == '-')
 			m = section_marker(r, &up, &d);
-		if (m > 1) {
-			buf_release(&sql);
+		if (m > 1)
 			return m;
-		}
 		if (m == 1) {
-			rev->sections[rev->nsections - 1].sql = buf_detach(&sql);
+			*w++ = '\0';
+			rev->sections[rev->nsections - 1].sql = start;
+			start = w;
 			add_section(rev, up, d, r->lineno + 1);
 			continue;
 		}
-		buf_add(&sql, r->line, r->len);
-		buf_putc(&sql, '\n');
+		memmove(w, r->line, r->len);
+		w += r->len;
+		*w++ = '\n';
 	}
-	rev->sections[rev->nsections - 1].sql = buf_detach(&sql);
+	*w = '\0';
+	rev->sections[rev->nsections - 1].sql = start;
 	return MIG_OK;
 }
 
 int mig_rev_parse_sql(struct mig_rev *rev, const char *path, const char *text,
 		      size_t len, int *err_line, struct mig_err *err)
 {
+	char *copy = xmalloc(len + 2);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return mig_rev_parse_sql_owned(rev, path, copy, len, err_line, err);
+}
+
+int mig_rev_parse_sql_owned(struct mig_rev *rev, const char *path, char *text,
+			    size_t len, int *err_line, struct mig_err *err)
+{
 	memset(rev, 0, sizeof(*rev));
+	/* room for the newline a last line without one is given */
+	if (len && text[len - 1] != '\n')
+		text = xrealloc(text, len + 2);
+	rev->body = text;
 	rev->kind = MIG_REV_SQL;
 	rev->transactional = true;
 	rev->path = xstrdup(path);
@@ -355,8 +379,7 @@ void mig_rev_release(struct mig_rev *rev)
 	free(rev->message);
 	free(rev->create_date);
 	free(rev->path);
-	for (size_t i = 0; i < rev->nsections; i++)
-		free(rev->sections[i].sql);
+	free(rev->body);
 	free(rev->sections);
 	free(rev->doc_revises);
 	free(rev->vdown);
