@@ -13,8 +13,8 @@
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make fuzz-smoke      the same, 15 s per target (CI)
 #   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
-#   make dist            mig-VERSION.tar.gz of the tracked files, which builds
-#                        on its own with make && make install
+#   make dist            mig-VERSION.tar.gz of the tracked files (in DISTDIR=.),
+#                        which builds on its own with make && make install
 #
 # Warnings are appended after the user's CFLAGS, so they cannot be
 # switched off from the command line; WERROR=0 keeps them warnings (for
@@ -148,15 +148,16 @@ uninstall:
 	rm -f $(DESTDIR)$(MAN7DIR)/mig.7
 
 # The release tarball: every tracked file as in the work tree, under
-# mig-VERSION/.  Needs a git checkout.
+# mig-VERSION/, written to DISTDIR (default: here).  Needs a git checkout.
 DIST = mig-$(VERSION)
+DISTDIR ?= .
 
 dist:
 	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
 		{ echo "make dist: needs a git checkout (it packs the tracked files)" >&2; exit 2; }
 	git ls-files -z | LC_ALL=C sort -z | tar --null -T - --transform 's|^|$(DIST)/|' \
-		--owner=0 --group=0 --numeric-owner --mode=go-w -czf $(DIST).tar.gz
-	@echo "make dist: $(DIST).tar.gz"
+		--owner=0 --group=0 --numeric-owner --mode=go-w -czf $(DISTDIR)/$(DIST).tar.gz
+	@echo "make dist: $(DISTDIR)/$(DIST).tar.gz"
 
 clean:
 	rm -rf build $(BIN) fuzz/build
