@@ -35,7 +35,8 @@ source_key() {
 
 case ${1:-} in
 key)
-	echo "key=$(source_key)"
+	key=$(source_key)
+	echo "key=$key"
 	;;
 build)
 	: "${MIG_PREFIX:?MIG_PREFIX names the folder to install mig into}"

@@ -604,8 +604,10 @@ class Run:
         with open(os.path.join(cur, "label"), "w") as f:
             f.write("%d/%d" % (e["outer"] + 1, len(self.outer)))
         if e["kind"] == "end":
+            if self.state["scopes"][str(e["outer"])].get("skipped"):
+                return "silent"
             return "end " + self.end_action(i)
-        if scope is not None and scope["skipped"]:
+        if scope is not None and scope.get("skipped"):
             return "silent"
         if step_name(step) in self.state["skip"]:
             if e["kind"] == "start":

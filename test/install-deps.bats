@@ -77,3 +77,12 @@ setup() {
   assert [ ! -e "$root/etc/postgresql/15/main" ]
   assert [ ! -e "$root/var/lib/postgresql/15/main" ]
 }
+
+@test "the README's two commands use --build and --test, and .ci/run runs exactly the test one" {
+  run grep -E '^\./scripts/install-deps\.sh .*&& make (verify|test) ' "$REPO/README.md"
+  assert_line --index 0 --regexp '^\./scripts/install-deps\.sh --build && make verify '
+  assert_line --index 1 --regexp '^\./scripts/install-deps\.sh --test && make test '
+  readme_test=$(sed -n 's/^\(\.\/scripts\/install-deps\.sh --test && make test\) .*/\1/p' "$REPO/README.md")
+  run grep -cxF "$readme_test" "$REPO/.ci/run"
+  assert_output 1
+}
