@@ -62,7 +62,7 @@ jobs:
         uses: ./vendor/mig
         with:
           version-check: ${{ env.WANT_VERSION }}
-          run: mig-upgrade -d sqlite:///app.db
+          run: ${{ env.MIG_RUN }}
       - id: verify
         uses: ./vendor/mig/verify
         with:
@@ -76,7 +76,9 @@ jobs:
           echo "head=${{ steps.verify.outputs.head }} tables=${{ steps.verify.outputs.tables }}"
           echo "mig-verify from $(command -v mig-verify)"
 YAML
-  cache=$BATS_TEST_TMPDIR/cache
+  # Shared by the tests of this file: the build is made once (the first test
+  # makes its own, to see the cache miss and hit).
+  cache=$BATS_FILE_TMPDIR/cache
 }
 
 # consumer_job [OPTIONS...]: the consumer's job, summary in $summary.
@@ -87,7 +89,8 @@ consumer_job() {
 }
 
 @test "a consumer uses both actions by path: built from source, outputs, summary and annotation; the second run restores the cache" {
-  consumer_job --env WANT_VERSION="${version%.*}" --env VERIFY_URL=
+  cache=$BATS_TEST_TMPDIR/cache
+  consumer_job --env WANT_VERSION="${version%.*}" --env VERIFY_URL= --env MIG_RUN='mig-upgrade -d sqlite:///app.db'
   assert_success
   assert_line "==> [2/4] ./vendor/mig / Build mig"
   assert_line "mig-action: building mig from $consumer/vendor/mig"
@@ -111,7 +114,7 @@ consumer_job() {
   assert_output "2b3c4d5e6f7a"
 
   rm -f "$consumer/app.db"
-  consumer_job --env WANT_VERSION="$version" --env VERIFY_URL=
+  consumer_job --env WANT_VERSION="$version" --env VERIFY_URL= --env MIG_RUN='mig-upgrade -d sqlite:///app.db'
   assert_success
   assert_line --regexp "^==> \[2/4\] \./vendor/mig / Restore the build: restored the cache mig-Linux-X64-"
   refute_line --partial "building mig"
@@ -121,7 +124,8 @@ consumer_job() {
 @test "the verify action on PostgreSQL (database-url): outputs, and the database holds the head" {
   require_pg
   url=$(pg_new_db)
-  consumer_job --env WANT_VERSION= --env VERIFY_URL="$url"
+  consumer_job --env WANT_VERSION= --env VERIFY_URL="$url" --env MIG_RUN=
+  assert_line "==> [2/4] ./vendor/mig / Run mig: skipped (if: inputs.run != '' is false)"
   assert_success
   assert_line "head=2b3c4d5e6f7a tables=2"
   assert_line "::notice title=mig verify::migrations verified on postgresql: head 2b3c4d5e6f7a"
@@ -136,7 +140,7 @@ consumer_job() {
 @test "a broken consumer migration fails the verify action with an annotation at its file and line" {
   sed -i 's/^-- down_revision: 1a2b3c4d5e6f$/-- down_revision: 0f0f0f0f0f0f/' \
     "$consumer/migrations/versions/2b3c4d5e6f7a_invoices.sql"
-  consumer_job --env WANT_VERSION= --env VERIFY_URL=
+  consumer_job --env WANT_VERSION= --env VERIFY_URL= --env MIG_RUN=
   assert_failure 1
   assert_line --regexp "^::error file=migrations/versions/2b3c4d5e6f7a_invoices\.sql,line=2::down_revision '0f0f0f0f0f0f' of '2b3c4d5e6f7a' names no revision"
   assert_line "::error title=mig verify::mig-verify failed on a clean SQLite database (exit 1); the annotations and the job summary say why"
@@ -147,10 +151,19 @@ consumer_job() {
 }
 
 @test "version-check that the built mig does not meet fails the job before anything runs" {
-  consumer_job --env WANT_VERSION=9.9 --env VERIFY_URL=
+  consumer_job --env WANT_VERSION=9.9 --env VERIFY_URL= --env MIG_RUN='mig-upgrade -d sqlite:///app.db'
   assert_failure 1
   assert_line "::error title=mig::version-check: mig is $version here, not 9.9"
-  assert_line "==> [2/4] ./vendor/mig / Run mig: skipped (an earlier step failed)"
+  assert_line --regexp '^==> \[2/4\] \./vendor/mig / Run mig: skipped '
+  refute_line --partial "upgrading"
   assert_line "job migrations: failure (failed: ./vendor/mig)"
   assert [ ! -e "$consumer/app.db" ]
+}
+
+@test "run: refuses a command line that is not a mig program" {
+  consumer_job --env WANT_VERSION= --env VERIFY_URL= --env MIG_RUN='touch pwned'
+  assert_failure 1
+  assert_line "::error title=mig::run: 'touch' is not a mig program (mig-upgrade, mig-status, mig-verify, ...)"
+  assert_line "==> [2/4] ./vendor/mig / Run mig: failed (exit 2)"
+  assert [ ! -e "$consumer/pwned" ]
 }
