@@ -66,6 +66,7 @@ setup() {
     skip "needs a fresh Debian 12 root in MIG_DEBIAN_ROOT (debootstrap --variant=minbase bookworm DIR); it downloads about 243 MB"
   ((EUID == 0)) || skip "needs root to chroot into $MIG_DEBIAN_ROOT"
   root=$MIG_DEBIAN_ROOT
+  [[ -e $root/proc/self ]] || skip "mount /proc in $root first (mount -t proc proc $root/proc): package scripts need it"
   mkdir -p "$root/mig"
   cp "$deps" "$root/mig/install-deps.sh"
   run chroot "$root" bash /mig/install-deps.sh --test
