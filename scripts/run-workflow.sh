@@ -22,6 +22,7 @@
 #                          build when the programs are already built and on PATH
 #       --artifacts DIR    copy what actions/upload-artifact uploads to DIR/NAME
 #       --summary FILE     keep the job summary (GITHUB_STEP_SUMMARY) in FILE
+#       --cache DIR        what actions/cache restores from and saves to
 #
 # What it does: each run: step runs in bash (`shell: bash` gives
 # `bash --noprofile --norc -eo pipefail`, no shell gives `bash -e`, as on a
@@ -36,10 +37,14 @@
 # run a step differently from GitHub. if: conditions, continue-on-error,
 # timeout-minutes, working-directory, step outputs, GITHUB_ENV and GITHUB_PATH
 # work as on GitHub. Secret values, and values a step registers with
-# ::add-mask::, are printed as ***. Actions (uses:) do not run: checkout is the
-# workspace itself, upload-artifact checks and copies its paths, others are
-# skipped with a note. Service containers are not started: point the job at a
-# server with --env.
+# ::add-mask::, are printed as ***. Local composite actions (uses: ./PATH) run
+# their steps, shown as "STEP / ACTION STEP": inputs (defaults, with:),
+# outputs, ${{ }} in their steps, github.action_path and GITHUB_ACTION_PATH,
+# the calling step's env; --skip names a step of either. Other actions do not
+# run: checkout is the workspace itself, upload-artifact checks and copies its
+# paths, actions/cache restores from and saves to --cache DIR (keyed by key:),
+# others are skipped with a note. Service containers are not started: point
+# the job at a server with --env.
 #
 # The YAML reader is Python's PyYAML (Debian: python3-yaml), run with
 # /usr/bin/python3 when it has it, else with python3 from PATH
@@ -60,9 +65,9 @@ die() {
 usage() {
 	local status=${1:-2}
 	if ((status == 0)); then
-		sed -n '5,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	else
-		sed -n '5,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+		sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	fi
 	exit "$status"
 }
@@ -80,7 +85,7 @@ find_python() {
 }
 
 read -r -d '' PY <<'PYEOF' || true
-import json, math, os, re, sys
+import json, math, os, re, shutil, sys
 import yaml
 
 class WfError(Exception):
@@ -423,6 +428,48 @@ def parse_file_commands(path):
             raise WfError("%s: cannot read the line '%s'" % (path, line))
     return out
 
+def local_action(workspace, uses):
+    """(folder, metadata) of the composite action that uses: ./PATH names."""
+    folder = os.path.normpath(os.path.join(workspace, uses))
+    for name in ("action.yml", "action.yaml"):
+        f = os.path.join(folder, name)
+        if os.path.isfile(f):
+            break
+    else:
+        raise WfError("uses: %s: no action.yml in %s" % (uses, folder))
+    try:
+        with open(f) as fh:
+            action = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError) as e:
+        raise WfError("%s: %s" % (f, e))
+    runs = action.get("runs") if isinstance(action, dict) else None
+    if not isinstance(runs, dict) or runs.get("using") != "composite":
+        raise WfError("uses: %s: only composite actions run here (runs.using is %s)"
+                      % (uses, to_str((runs or {}).get("using"))))
+    return folder, action
+
+def expand(steps, workspace, skip):
+    """The job's steps, each local composite action (uses: ./PATH) replaced by
+    a start entry, the action's own steps and an end entry. A step skipped
+    with --skip is not expanded (its action need not exist)."""
+    flat = []
+    for k, step in enumerate(steps):
+        uses = to_str(step.get("uses", "")) if isinstance(step, dict) else ""
+        if not uses.startswith("./") or step_name(step) in skip:
+            flat.append({"kind": "step", "outer": k})
+            continue
+        folder, action = local_action(workspace, uses)
+        inner = action["runs"].get("steps") or []
+        flat.append({"kind": "start", "outer": k, "path": folder})
+        for j, st in enumerate(inner):
+            if not isinstance(st, dict):
+                raise WfError("uses: %s: step %d is not a mapping" % (uses, j + 1))
+            if to_str(st.get("uses", "")).startswith("./"):
+                raise WfError("uses: %s: a local action inside an action is not supported here" % uses)
+            flat.append({"kind": "inner", "outer": k, "inner": j, "path": folder})
+        flat.append({"kind": "end", "outer": k, "path": folder})
+    return flat
+
 class Run:
     def __init__(self, state_dir):
         self.dir = state_dir
@@ -430,30 +477,57 @@ class Run:
         s = self.state
         self.wf = load(s["workflow"])
         self.job = job_of(self.wf, s["workflow"], s["job"])
-        self.steps = self.job.get("steps") or []
+        self.outer = self.job.get("steps") or []
+        self.flat = expand(self.outer, s["workspace"], s["skip"])
+        self.actions = {}
+
+    def action(self, e):
+        """The metadata of the action of flat entry e."""
+        if e["path"] not in self.actions:
+            self.actions[e["path"]] = local_action(self.state["workspace"], e["path"])[1]
+        return self.actions[e["path"]]
+
+    def step_of(self, i):
+        e = self.flat[i]
+        if e["kind"] == "inner":
+            return self.action(e)["runs"]["steps"][e["inner"]]
+        return self.outer[e["outer"]]
+
+    def scope_of(self, i):
+        """The action scope (its inputs, steps, status) step i runs in, or None."""
+        e = self.flat[i]
+        return self.state["scopes"].get(str(e["outer"])) if e["kind"] == "inner" else None
 
     def save(self):
         with open(os.path.join(self.dir, "state.json"), "w") as f:
             json.dump(self.state, f)
 
-    def contexts(self, env):
+    def contexts(self, env, scope=None):
         s = self.state
         github = dict(s["github"])
         github["event"] = {"inputs": s["inputs"]}
-        return {
+        ctx = {
             "github": github, "env": env, "secrets": s["secrets"], "inputs": s["inputs"],
             "vars": s["vars"], "steps": s["steps"], "matrix": {}, "strategy": {}, "needs": {},
             "job": {"status": s["status"], "services": services(self.job), "container": {}},
             "runner": {"os": "Linux", "arch": "X64", "name": "local", "temp": s["runner_temp"],
                        "tool_cache": s["runner_temp"]},
         }
+        if scope is not None:
+            # Inside a composite action: its inputs and its own steps.
+            ctx["inputs"], ctx["steps"] = scope["inputs"], scope["steps"]
+            github["action_path"] = scope["path"]
+        return ctx
 
-    def evaluator(self, env):
-        return Evaluator(self.contexts(env), self.state["status"])
+    def evaluator(self, env, scope=None):
+        status = scope["status"] if scope is not None else self.state["status"]
+        return Evaluator(self.contexts(env, scope), status)
 
     def step_env(self, i):
-        """The environment of step i: runner, GITHUB_ENV, workflow, job, step, --env."""
-        s, step = self.state, self.steps[i]
+        """The environment of step i: runner, GITHUB_ENV, workflow, job, step,
+        --env; in an action, the calling step's env and then the action step's."""
+        s, e = self.state, self.flat[i]
+        step, scope = self.outer[e["outer"]], self.scope_of(i)
         env = {k: v for k, v in s["base_env"].items()}
         env.update(s["runner_env"])
         env["GITHUB_OUTPUT"] = os.path.join(self.dir, "files", "output.%d" % i)
@@ -467,32 +541,108 @@ class Run:
             ev = self.evaluator({k: v for k, v in env.items()})
             for k, v in (level or {}).items():
                 env[str(k)] = template(v, ev)
+        if e["kind"] == "inner":
+            env["GITHUB_ACTION_PATH"] = e["path"]
+            ev = self.evaluator({k: v for k, v in env.items()}, scope)
+            for k, v in (self.step_of(i).get("env") or {}).items():
+                env[str(k)] = template(v, ev)
         env.update(s["overrides"])
         return env
 
+    def start_action(self, i, env):
+        """The inputs of the action that flat entry i starts: its defaults, then with:."""
+        e, step = self.flat[i], self.outer[self.flat[i]["outer"]]
+        ev = self.evaluator(env)
+        declared = self.action(e).get("inputs") or {}
+        inputs = {}
+        for name, spec in declared.items():
+            inputs[str(name)] = template((spec or {}).get("default", ""), ev)
+        for name, value in (step.get("with") or {}).items():
+            key = next((k for k in declared if str(k).lower() == str(name).lower()), None)
+            if key is None:
+                # GitHub warns and goes on.
+                print("::warning::Unexpected input '%s' of %s; valid inputs are %s"
+                      % (name, to_str(step["uses"]), ", ".join(map(str, declared)) or "none"),
+                      file=sys.stderr)
+                continue
+            inputs[str(key)] = template(value, ev)
+        coe = step.get("continue-on-error", False)
+        if not isinstance(coe, bool):
+            coe = template(coe, ev).strip().lower() == "true"
+        self.state["scopes"][str(e["outer"])] = {
+            "inputs": inputs, "steps": {}, "status": "success", "path": e["path"],
+            "skipped": False, "continue": coe}
+
+    def end_action(self, i):
+        """The action of flat entry i has run: its outputs and outcome become
+        the calling step's. Returns the outcome."""
+        e, s = self.flat[i], self.state
+        step, scope = self.outer[e["outer"]], s["scopes"][str(e["outer"])]
+        ev = self.evaluator(self.step_env(i), scope)
+        outputs = {}
+        for name, spec in (self.action(e).get("outputs") or {}).items():
+            outputs[str(name)] = template((spec or {}).get("value", ""), ev)
+        result = scope["status"]
+        conclusion = "success" if result == "failure" and scope["continue"] else result
+        if conclusion == "failure":
+            s["status"] = "failure"
+            s["failed"].append(step_name(step))
+        if step.get("id"):
+            s["steps"][step["id"]] = {"outcome": result, "conclusion": conclusion, "outputs": outputs}
+        self.save()
+        return result
+
     def prepare(self, i):
         """Write cur/ for step i; return the action for the shell."""
-        step, cur = self.steps[i], os.path.join(self.dir, "cur")
+        e, step, cur = self.flat[i], self.step_of(i), os.path.join(self.dir, "cur")
+        scope = self.scope_of(i)
         name = step_name(step)
+        if e["kind"] == "inner":
+            name = "%s / %s" % (step_name(self.outer[e["outer"]]), name)
         with open(os.path.join(cur, "name"), "w") as f:
             f.write(name.replace("\n", " "))
-        if name in self.state["skip"]:
+        with open(os.path.join(cur, "label"), "w") as f:
+            f.write("%d/%d" % (e["outer"] + 1, len(self.outer)))
+        if e["kind"] == "end":
+            if self.state["scopes"][str(e["outer"])].get("skipped"):
+                return "silent"
+            return "end " + self.end_action(i)
+        if scope is not None and scope.get("skipped"):
+            return "silent"
+        if step_name(step) in self.state["skip"]:
+            if e["kind"] == "start":
+                self.state["scopes"][str(e["outer"])] = {"skipped": True}
+                self.save()
             return "skip --skip"
         env = self.step_env(i)
-        ev = self.evaluator(env)
+        ev = self.evaluator(env, scope)
+        status = scope["status"] if scope is not None else self.state["status"]
+        skip = None
         if "if" in step and not condition(step["if"], ev):
-            return "skip if: %s is false" % to_str(step["if"]).strip()
-        if "if" not in step and self.state["status"] != "success":
-            return "skip an earlier step failed"
+            skip = "skip if: %s is false" % to_str(step["if"]).strip()
+        elif "if" not in step and status != "success":
+            skip = "skip an earlier step failed"
+        if e["kind"] == "start":
+            if skip:
+                self.state["scopes"][str(e["outer"])] = {"skipped": True}
+                self.save()
+                return skip
+            self.start_action(i, env)
+            self.save()
+            return "start action %s" % to_str(step["uses"])
+        if skip:
+            return skip
         coe = step.get("continue-on-error", False)
         if not isinstance(coe, bool):
             coe = template(coe, ev).strip().lower() == "true"
         self.state["cur"] = {"id": step.get("id"), "continue": coe}
         self.save()
         if "uses" in step:
-            return self.prepare_uses(step, ev, cur)
+            return self.prepare_uses(i, step, ev, cur)
         if "run" not in step:
             raise WfError("step '%s' has neither run nor uses" % name)
+        if scope is not None and not step.get("shell"):
+            raise WfError("step '%s': a run: step of a composite action needs shell:" % name)
         shell = step.get("shell") or ((self.job.get("defaults") or {}).get("run") or {}).get("shell") \
             or ((self.wf.get("defaults") or {}).get("run") or {}).get("shell")
         script = os.path.join(cur, "script")
@@ -520,11 +670,13 @@ class Run:
             f.write("%s\n%d\n" % (wd, int(timeout * 60) if timeout > 0 else 0))
         return "run"
 
-    def prepare_uses(self, step, ev, cur):
+    def prepare_uses(self, i, step, ev, cur):
         uses = to_str(step["uses"])
         action = uses.split("@")[0].lower()
         if action == "actions/checkout":
             return "note an action: the workspace is the checkout"
+        if action == "actions/cache":
+            return self.cache_restore(i, step, ev)
         if action != "actions/upload-artifact":
             return "note an action that does not run here"
         w = step.get("with") or {}
@@ -534,9 +686,57 @@ class Run:
                                                  template(w.get("if-no-files-found", "warn"), ev)] + paths))
         return "upload"
 
+    def cache_restore(self, i, step, ev):
+        """actions/cache: with --cache DIR, restore path from DIR/KEY, or on a
+        miss save it there after a successful job (as the action's post step)."""
+        w = step.get("with") or {}
+        paths = [p.strip() for p in template(w.get("path", ""), ev).splitlines() if p.strip()]
+        key = template(w.get("key", ""), ev)
+        if len(paths) != 1 or not key:
+            raise WfError("actions/cache: one path and a key are needed here")
+        path = os.path.join(self.state["workspace"], paths[0])
+        store = self.state["cache_dir"]
+        out = os.path.join(self.dir, "files", "output.%d" % i)
+        if not store:
+            return "note actions/cache: no --cache folder, so nothing is restored"
+        entry = os.path.join(store, re.sub(r"[^A-Za-z0-9._-]", "_", key))
+        if os.path.isdir(entry):
+            shutil.rmtree(path, ignore_errors=True)
+            shutil.copytree(entry, path, symlinks=True)
+            with open(out, "w") as f:
+                f.write("cache-hit=true\n")
+            return "done restored the cache %s" % key
+        with open(out, "w") as f:
+            f.write("cache-hit=false\n")
+        self.state["caches"].append({"path": path, "entry": entry, "key": key})
+        self.save()
+        return "done no cache %s yet; saved after a successful job" % key
+
+    def post(self):
+        """The post steps: actions/cache saves what it did not find."""
+        if self.state["status"] != "success":
+            return
+        for c in self.state["caches"]:
+            if os.path.isdir(c["entry"]) or not os.path.isdir(c["path"]):
+                continue
+            tmp = c["entry"] + ".tmp%d" % os.getpid()
+            shutil.copytree(c["path"], tmp, symlinks=True)
+            try:
+                os.rename(tmp, c["entry"])
+                print("post: actions/cache saved %s" % c["key"])
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+
     def finish(self, i, result):
         """Record step i's outcome (success, failure or skipped) and its file commands."""
-        s, step = self.state, self.steps[i]
+        s, step, e = self.state, self.step_of(i), self.flat[i]
+        scope = self.scope_of(i)
+        if e["kind"] == "start":
+            # Only a skipped action is recorded here; one that ran, at its end.
+            if result == "skipped" and step.get("id"):
+                s["steps"][step["id"]] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
+            self.save()
+            return
         cur = s.pop("cur", None) or {"id": step.get("id"), "continue": False}
         files = os.path.join(self.dir, "files")
         outputs = parse_file_commands(os.path.join(files, "output.%d" % i))
@@ -547,22 +747,25 @@ class Run:
         conclusion = result
         if result == "failure" and cur["continue"]:
             conclusion = "success"
+        record = s if scope is None else scope
         if conclusion == "failure":
-            s["status"] = "failure"
-            s["failed"].append(step_name(step))
+            record["status"] = "failure"
+            if scope is None:
+                s["failed"].append(step_name(step))
         if cur.get("id"):
-            s["steps"][cur["id"]] = {"outcome": result, "conclusion": conclusion, "outputs": outputs}
+            record["steps"][cur["id"]] = {"outcome": result, "conclusion": conclusion, "outputs": outputs}
         self.save()
 
 def init(state_dir, workflow, job_name, cfg_path):
     wf = load(workflow)
     job = job_of(wf, workflow, job_name)
-    cfg = {"env": {}, "secret": {}, "input": {}, "skip": [], "event": None}
+    cfg = {"env": {}, "secret": {}, "input": {}, "skip": [], "event": None, "cache": ""}
     recs = read_records(cfg_path)
     for k in range(0, len(recs), 3):
         kind, name, value = recs[k:k + 3]
         if kind == "skip": cfg["skip"].append(name)
         elif kind == "event": cfg["event"] = name
+        elif kind == "cache": cfg["cache"] = name
         else: cfg[kind][name] = value
     trig = triggers(wf)
     event = cfg["event"] or ("workflow_dispatch" if cfg["input"] else
@@ -574,11 +777,16 @@ def init(state_dir, workflow, job_name, cfg_path):
     if event == "push" and isinstance(push, dict) and push.get("branches"):
         branch = to_str(push["branches"][0])
     steps = job.get("steps") or []
+    ws = os.path.abspath(os.environ["RW_WORKSPACE"])
+    flat = expand(steps, ws, cfg["skip"])
     names = [step_name(s) for s in steps]
+    for e in flat:
+        if e["kind"] == "inner":
+            folder, action = local_action(ws, e["path"])
+            names.append(step_name(action["runs"]["steps"][e["inner"]]))
     for sk in cfg["skip"]:
         if sk not in names:
             raise WfError("job '%s' has no step named '%s' (steps: %s)" % (job_name, sk, "; ".join(names)))
-    ws = os.path.abspath(os.environ["RW_WORKSPACE"])
     temp = os.path.join(state_dir, "runner-temp")
     github = {"event_name": event, "ref": "refs/heads/" + branch, "ref_name": branch,
               "sha": "0" * 40, "repository": "local/mig", "repository_owner": "local",
@@ -599,7 +807,8 @@ def init(state_dir, workflow, job_name, cfg_path):
         "secrets": cfg["secret"], "vars": {}, "overrides": cfg["env"], "skip": cfg["skip"],
         "base_env": {k: os.environ[k] for k in ENV_KEEP if k in os.environ},
         "runner_env": runner_env, "file_env": {}, "path": [], "steps": {},
-        "status": "success", "failed": [],
+        "status": "success", "failed": [], "scopes": {}, "caches": [],
+        "cache_dir": os.path.abspath(cfg["cache"]) if cfg["cache"] else "",
     }
     os.makedirs(temp)
     os.makedirs(os.path.join(state_dir, "files"))
@@ -610,7 +819,7 @@ def init(state_dir, workflow, job_name, cfg_path):
         for v in cfg["secret"].values():
             for line in v.splitlines():
                 if line.strip(): f.write(line + "\n")
-    print(len(steps))
+    print("%d %d" % (len(flat), len(steps)))
     print("event %s, ref %s" % (event, github["ref"]))
     for name, svc in (job.get("services") or {}).items():
         print("service %s (%s) is not started here; --env points the job at a server"
@@ -628,10 +837,15 @@ def extract(out_dir, workflows):
     n = 0
     with open(os.path.join(out_dir, "index"), "w") as index:
         for wfpath in workflows:
-            load(wfpath)
             root = yaml.compose(open(wfpath))
-            jobs = next(v for k, v in root.value if k.value == "jobs")
-            for jk, job in jobs.value:
+            keys = {k.value: v for k, v in root.value}
+            if "runs" in keys:
+                # An action's metadata: its steps, under the name "action".
+                jobs = [(yaml.ScalarNode("tag:yaml.org,2002:str", "action"), keys["runs"])]
+            else:
+                load(wfpath)
+                jobs = keys["jobs"].value
+            for jk, job in jobs:
                 steps = next((v for k, v in job.value if k.value == "steps"), None)
                 for step in (steps.value if steps is not None else []):
                     kv = {k.value: v for k, v in step.value}
@@ -656,6 +870,7 @@ def main(argv):
         elif mode == "extract": extract(argv[2], argv[3:])
         elif mode == "prepare": print(Run(argv[2]).prepare(int(argv[3])))
         elif mode == "finish": Run(argv[2]).finish(int(argv[3]), argv[4])
+        elif mode == "post": Run(argv[2]).post()
         elif mode == "status":
             s = Run(argv[2]).state
             print(s["status"]); print("; ".join(s["failed"]))
@@ -752,7 +967,7 @@ upload_step() {
 }
 
 cmd_run() {
-	local workflow=$1 job=$2 n i action name rc info
+	local workflow=$1 job=$2 n nouter i action name label rc info
 	[[ -f $workflow ]] || die "no such workflow: $workflow"
 	[[ -d $workspace ]] || die "no such workspace: $workspace"
 	state=$(mktemp -d "${TMPDIR:-/tmp}/run-workflow.XXXXXX")
@@ -760,34 +975,47 @@ cmd_run() {
 	RW_WORKSPACE=$workspace RW_SUMMARY=${summary:-$state/summary.md} \
 		"$python" -c "$PY" init "$state" "$workflow" "$job" "$cfg" >"$state/init" || exit 2
 	: >"${summary:-$state/summary.md}"
-	n=$(head -n 1 "$state/init")
-	echo "$prog: $workflow, job $job: $n steps"
+	read -r n nouter <"$state/init"
+	echo "$prog: $workflow, job $job: $nouter steps"
 	tail -n +2 "$state/init" | sed "s/^/$prog: /"
 	for ((i = 0; i < n; i++)); do
 		action=$("$python" -c "$PY" prepare "$state" "$i") || exit 2
 		name=$(<"$state/cur/name")
+		label=$(<"$state/cur/label")
 		case $action in
 		run | upload)
-			echo "==> [$((i + 1))/$n] $name"
+			echo "==> [$label] $name"
 			rc=0
 			if [[ $action == run ]]; then run_step || rc=$?; else upload_step || rc=$?; fi
 			if ((rc == 0)); then
 				"$python" -c "$PY" finish "$state" "$i" success || exit 2
 			else
-				echo "==> [$((i + 1))/$n] $name: failed (exit $rc)"
+				echo "==> [$label] $name: failed (exit $rc)"
 				"$python" -c "$PY" finish "$state" "$i" failure || exit 2
 			fi
 			;;
 		note*)
-			echo "==> [$((i + 1))/$n] $name: not run (${action#note })"
+			echo "==> [$label] $name: not run (${action#note })"
+			"$python" -c "$PY" finish "$state" "$i" success || exit 2
+			;;
+		done*)
+			echo "==> [$label] $name: ${action#done }"
+			"$python" -c "$PY" finish "$state" "$i" success || exit 2
+			;;
+		start*)
+			# A composite action: its steps follow as "NAME / STEP".
+			echo "==> [$label] $name (${action#start })"
 			"$python" -c "$PY" finish "$state" "$i" success || exit 2
 			;;
 		skip*)
-			echo "==> [$((i + 1))/$n] $name: skipped (${action#skip })"
+			echo "==> [$label] $name: skipped (${action#skip })"
 			"$python" -c "$PY" finish "$state" "$i" skipped || exit 2
 			;;
+		"end failure") echo "==> [$label] $name: failed (a step of the action failed)" ;;
+		end* | silent) ;;
 		esac
 	done
+	"$python" -c "$PY" post "$state" || exit 2
 	if [[ -z $summary && -s $state/summary.md ]]; then
 		echo "==> job summary"
 		mask_output "$state/masks" <"$state/summary.md"
@@ -838,6 +1066,7 @@ while (($# > 0)); do
 	--skip) (($# >= 2)) || usage; record skip "$2" ""; shift 2 ;;
 	--artifacts) (($# >= 2)) || usage; artifacts=$2; shift 2 ;;
 	--summary) (($# >= 2)) || usage; summary=$2; shift 2 ;;
+	--cache) (($# >= 2)) || usage; mkdir -p "$2"; record cache "$2" ""; shift 2 ;;
 	--list) mode=list; shift ;;
 	--extract-scripts) (($# >= 2)) || usage; mode=extract; extract_dir=$2; shift 2 ;;
 	-h | --help) usage 0 ;;

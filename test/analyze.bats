@@ -8,7 +8,7 @@ load test_helper/common
 setup_file() {
 	for tool in cppcheck clang-tidy; do
 		command -v "$tool" >/dev/null ||
-			skip "$tool is not installed (scripts/install-deps.sh installs it)"
+			skip "$tool is not installed (scripts/install-deps.sh --test installs it)"
 	done
 }
 

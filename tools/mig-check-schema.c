@@ -32,7 +32,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print server notices\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 the schema matches, 1 differences found, 2 bad usage or spec,\n"
 	"3 database error.\n";

@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print graph warnings and what it chained to\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 written (or no difference to write), 2 bad usage, migration files\n"
 	"or spec, 4 refused (several heads without --merge, the file exists, or\n"

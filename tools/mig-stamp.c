@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print only errors\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 stamped (or already at REV), 2 bad usage or migration files,\n"
 	"3 database error, 4 refused (nothing changed).\n";

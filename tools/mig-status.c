@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 done (with --check: at head), 1 with --check: not at head,\n"
 	"2 bad usage or migration files, 3 database unreachable.\n";

@@ -33,7 +33,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print only errors\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
 	"failing migration is rolled back), 4 refused (legacy or unknown state).\n";

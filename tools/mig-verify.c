@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print only the findings\n"
 	"  -v, --verbose           print server notices\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 all good, 1 findings or failed checks, 2 bad input, 3 database\n"
 	"error, 4 the database given with -d is not empty.\n";

@@ -147,7 +147,8 @@ int mig_common_need_url(struct mig_common *c, struct mig_err *err)
 
 void mig_print_version(void)
 {
-	printf("%s (mig) %s\n", mig_progname, MIG_VERSION);
+	printf("%s (mig) %s\nLicense: MIT <https://opensource.org/license/mit>\n", mig_progname,
+	       MIG_VERSION);
 }
 
 /* "prog: message" on stderr. */

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The one place the version is kept: the Makefile, make dist, the Debian
+ * package and the action read it from here. */
 #define MIG_VERSION "0.1.0"
 #define MIG_DEFAULT_VERSION_TABLE "alembic_version"
 #define MIG_REVISION_MAX 32	/* alembic_version.version_num is VARCHAR(32) */

@@ -15,8 +15,11 @@
 
 #include <libpq-fe.h>
 
-/* The soname loaded: libpq's ABI since PostgreSQL 8.2 (package libpq5). */
+/* The library loaded: libpq's ABI since PostgreSQL 8.2 (package libpq5).
+ * Other systems name it differently (macOS libpq.5.dylib): make LIBPQ=... */
+#ifndef MIG_LIBPQ
 #define MIG_LIBPQ "libpq.so.5"
+#endif
 
 struct mig_pq {
 	PGconn *(*PQconnectdbParams)(const char *const *keywords,
