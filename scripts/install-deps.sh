@@ -23,6 +23,9 @@ packages=(
 	curl man-db groff-base ca-certificates procps util-linux jq
 	# the workflow tests: PyYAML reads the workflows, time measures the benchmarks
 	python3-yaml time
+	# poolers and failovers: a real PgBouncer (test/pgbouncer.bats) and
+	# pg_auto_failover (test/failover.bats) in front of and around the sandbox
+	pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
 )
 
 # Needed as commands, whoever provides them: a machine may have Node.js from
