@@ -147,3 +147,17 @@ advisory_locks() {
 	[[ $stderr != *pooler* ]] || fail "$stderr"
 	assert_equal "$(version_rows "$url")" "p00000000002"
 }
+
+@test "mig-verify -d through PgBouncer applies everything with the per-transaction lock, and -q keeps it quiet" {
+	url=$(pg_new_db)
+	m=$BATS_TEST_TMPDIR/m
+	chain "$m" 3
+	run --separate-stderr mig-verify -d "$(pgbouncer_url "$url")" -m "$m"
+	assert_success
+	[[ $stderr == *"a connection pooler answers at"* ]] || fail "$stderr"
+	url=$(pg_new_db)
+	run --separate-stderr mig-verify -q -d "$(pgbouncer_url "$url")" -m "$m"
+	assert_success
+	[[ $stderr != *pooler* ]] || fail "$stderr"
+	assert_equal "$(advisory_locks "$url")" 0
+}
