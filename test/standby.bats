@@ -70,6 +70,14 @@ refused_as_standby() {
 	assert_equal "$(jq -c '.current' <<<"$output")" '["s00000000001"]'
 }
 
+@test "mig-check-schema reads a standby: --dump writes the primary's schema" {
+	primary_at_one
+	run --separate-stderr mig-check-schema -d "$sb" --dump
+	assert_success
+	assert_output --partial "t1:"
+	assert_equal "$output" "$(mig-check-schema -d "$url" --dump)"
+}
+
 @test "mig-upgrade on a standby is refused before printing any plan: exit 4, the primary unchanged" {
 	primary_at_one
 	run --separate-stderr mig-upgrade -d "$sb" -m "$m"
