@@ -161,3 +161,49 @@ advisory_locks() {
 	[[ $stderr != *pooler* ]] || fail "$stderr"
 	assert_equal "$(advisory_locks "$url")" 0
 }
+
+@test "through PgBouncer the per-transaction lock excludes a second run: --lock-timeout gives up with exit 4, and the first finishes" {
+	url=$(pg_new_db)
+	pgb=$(pgbouncer_url "$url")
+	mkdir -p "$BATS_TEST_TMPDIR/slow/versions"
+	# The migration waits (60 s at most) until the test opens the gate: a
+	# sequence, read outside transactions.
+	pg_sql "$url" "CREATE SEQUENCE gate"
+	cat >"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql" <<-'SQL'
+		-- revision: aaaaaaaaaaaa
+		-- down_revision: none
+
+		-- +upgrade
+		DO $$
+		BEGIN
+			FOR i IN 1..1200 LOOP
+				EXIT WHEN (SELECT is_called FROM gate);
+				PERFORM pg_sleep(0.05);
+			END LOOP;
+		END $$;
+		CREATE TABLE slow (id integer);
+
+		-- +downgrade
+		DROP TABLE slow;
+	SQL
+	mig-upgrade -q -d "$pgb" -m "$BATS_TEST_TMPDIR/slow" &
+	first=$!
+	for _ in $(seq 600); do
+		[[ $(advisory_locks "$url") == 1 ]] && break
+		sleep 0.1
+	done
+	assert_equal "$(advisory_locks "$url")" 1
+	run --separate-stderr mig-upgrade -d "$pgb" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
+	pg_sql "$url" "SELECT nextval('gate')" >/dev/null
+	assert_failure 4
+	[[ $stderr == *"timed out after 0.5 s waiting for the migration lock"* ]] || fail "$stderr"
+	wait "$first"
+	assert_equal "$(version_rows "$url")" aaaaaaaaaaaa
+	assert_equal "$(advisory_locks "$url")" 0
+	# the timeout stayed in the transaction that set it: the pooled server
+	# connections that the next clients get do not keep it
+	for _ in 1 2 3 4 5; do
+		assert_equal "$("$MIG_PG_BINDIR/psql" -X -At -h "$MIG_PGB_DIR" -p "$MIG_PGB_PORT" -U "$MIG_PG_USER" \
+			-d "$(_mig_pg_dbname "$url")" -c 'SHOW lock_timeout')" 0
+	done
+}
