@@ -54,6 +54,9 @@ test_packages=(
 	python3-yaml time
 	# the package test (test/package.bats) builds the .deb: dpkg-buildpackage, dh
 	dpkg-dev debhelper fakeroot
+	# poolers and failovers: a real PgBouncer (test/pgbouncer.bats) and
+	# pg_auto_failover (test/failover.bats) in front of and around the sandbox
+	pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
 )
 
 usage() {

@@ -14,7 +14,7 @@
 static const char usage_text[] =
 	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
 	"                     [--format text|json] [--wait SECONDS] [--lock-timeout SECONDS]\n"
-	"                     [--lock-mode MODE]\n"
+	"                     [--lock-mode MODE] [--no-lock]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Revert migrations of DIR/versions (default: migrations), newest first.\n"
@@ -28,8 +28,13 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
-	"      --lock-mode MODE    session (default) or transaction: take the lock in\n"
-	"                          each migration's transaction (behind PgBouncer)\n"
+	"      --lock-mode MODE    how the PostgreSQL lock is taken: session (for the\n"
+	"                          whole run) or transaction (in each migration's\n"
+	"                          transaction); default: session, or transaction\n"
+	"                          when a connection pooler such as PgBouncer answers\n"
+	"      --no-lock           DANGEROUS: take no lock, so two deploys at once can\n"
+	"                          apply a migration twice (for CockroachDB, whose\n"
+	"                          advisory locks lock nothing)\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"
@@ -38,7 +43,9 @@ static const char usage_text[] =
 	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
-	"failing downgrade is rolled back), 4 refused (unknown revision recorded).\n";
+	"failing downgrade is rolled back), 4 refused (unknown revision recorded,\n"
+	"a read-only standby, a session lock behind a pooler, CockroachDB without\n"
+	"--no-lock).\n";
 
 enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL };
 

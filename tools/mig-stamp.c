@@ -15,8 +15,8 @@
 static const char usage_text[] =
 	"usage: mig-stamp REV [-d URL] [-m DIR] [--spec FILE | --no-verify] [--force]\n"
 	"                 [--dry-run] [--format text|json] [--wait SECONDS]\n"
-	"                 [--lock-timeout SECONDS] [--version-table NAME]\n"
-	"                 [--version-schema NAME] [-q | -v]\n"
+	"                 [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
+	"                 [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Record that the database is at REV (an id, a unique prefix, head, heads,\n"
 	"or base to remove the record) without running migrations.\n"
@@ -31,6 +31,13 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for a running migration (exit 4)\n"
+	"      --lock-mode MODE    how the PostgreSQL lock is taken: session (for the\n"
+	"                          whole run) or transaction (in each migration's\n"
+	"                          transaction); default: session, or transaction\n"
+	"                          when a connection pooler such as PgBouncer answers\n"
+	"      --no-lock           DANGEROUS: take no lock, so two deploys at once can\n"
+	"                          apply a migration twice (for CockroachDB, whose\n"
+	"                          advisory locks lock nothing)\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"
@@ -39,7 +46,8 @@ static const char usage_text[] =
 	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 stamped (or already at REV), 2 bad usage or migration files,\n"
-	"3 database error, 4 refused (nothing changed).\n";
+	"3 database error, 4 refused (nothing changed; also on a read-only standby,\n"
+	"for a session lock behind a pooler, and on CockroachDB without --no-lock).\n";
 
 enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_NO_VERIFY, OPT_FORCE, OPT_DRY_RUN };
 

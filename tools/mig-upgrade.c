@@ -13,7 +13,7 @@
 
 static const char usage_text[] =
 	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--format text|json]\n"
-	"                   [--wait SECONDS] [--lock-timeout SECONDS] [--lock-mode MODE]\n"
+	"                   [--wait SECONDS] [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                   [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Apply pending migrations from DIR/versions (default: migrations).\n"
@@ -26,8 +26,13 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
-	"      --lock-mode MODE    session (default) or transaction: take the lock in\n"
-	"                          each migration's transaction (behind PgBouncer)\n"
+	"      --lock-mode MODE    how the PostgreSQL lock is taken: session (for the\n"
+	"                          whole run) or transaction (in each migration's\n"
+	"                          transaction); default: session, or transaction\n"
+	"                          when a connection pooler such as PgBouncer answers\n"
+	"      --no-lock           DANGEROUS: take no lock, so two deploys at once can\n"
+	"                          apply a migration twice (for CockroachDB, whose\n"
+	"                          advisory locks lock nothing)\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"
@@ -36,7 +41,9 @@ static const char usage_text[] =
 	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
-	"failing migration is rolled back), 4 refused (legacy or unknown state).\n";
+	"failing migration is rolled back), 4 refused (legacy or unknown state, a\n"
+	"read-only standby, a session lock behind a pooler, CockroachDB without\n"
+	"--no-lock).\n";
 
 enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL };
 

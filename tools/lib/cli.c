@@ -66,6 +66,12 @@ static int check_identifier(const char *flag, const char *arg, struct mig_err *e
 	return MIG_OK;
 }
 
+static int lock_flags_clash(struct mig_err *err)
+{
+	return mig_err_set(err, MIG_EINPUT, "--no-lock and --lock-mode contradict "
+			   "each other; pass one");
+}
+
 int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		      struct mig_err *err)
 {
@@ -115,7 +121,15 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		if (strcmp(arg, "session") != 0 && strcmp(arg, "transaction") != 0)
 			return mig_err_set(err, MIG_EINPUT, "--lock-mode: '%s' is not "
 					   "session or transaction", arg);
-		c->xact_lock = !strcmp(arg, "transaction");
+		if (c->lock_mode == MIG_LOCK_NONE)
+			return lock_flags_clash(err);
+		c->lock_mode = !strcmp(arg, "transaction") ? MIG_LOCK_TRANSACTION
+							    : MIG_LOCK_SESSION;
+		return 1;
+	case MIG_OPT_NO_LOCK:
+		if (c->lock_mode != MIG_LOCK_AUTO && c->lock_mode != MIG_LOCK_NONE)
+			return lock_flags_clash(err);
+		c->lock_mode = MIG_LOCK_NONE;
 		return 1;
 	case MIG_OPT_VERSION_TABLE:
 		rc = check_identifier("--version-table", arg, err);

@@ -25,7 +25,8 @@ struct mig_driver {
 		     struct mig_err *err);
 	/* BEGIN (SQLite: BEGIN IMMEDIATE, so the write lock is taken now). */
 	int (*begin)(struct mig_db *db, struct mig_err *err);
-	/* Session-long migration lock; MIG_ESAFETY when the wait times out. */
+	/* The migration lock for the run; MIG_ESAFETY when the wait times out
+	 * or the server is no place to migrate (a standby, no real locks). */
 	int (*lock)(struct mig_db *db, const char *key, struct mig_err *err);
 	void (*unlock)(struct mig_db *db, const char *key);
 	/* Tables (not views) of a schema, sorted by name. */
@@ -51,6 +52,7 @@ struct mig_db {
 	void *handle;		/* sqlite3 * or PGconn * */
 	bool in_tx;
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
+	bool session_locked;	/* PostgreSQL: the session advisory lock is held */
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
 };
 

@@ -249,16 +249,114 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 	return rc;
 }
 
-/* Session mode takes the lock once for the whole run; transaction mode
- * (behind PgBouncer, where session locks leak) remembers the key and each
- * transaction takes it in pg_begin. */
+/*
+ * What answers at the other end of the connection, read in one query that
+ * the lock path makes once per run (mig-status, which takes no lock, makes
+ * none).  A connection pooler (PgBouncer, pgcat, Odyssey, Supavisor) sends
+ * the client a cancel key of its own when it connects, so the pid libpq got
+ * then is not the pid of the server backend that runs our statements; on a
+ * direct connection they are the same number.  This tells a pooler apart
+ * at once, where watching pg_backend_pid() change between transactions does
+ * not: an idle pooler keeps handing one client the same server connection.
+ */
+struct server_facts {
+	long backend_pid;	/* pg_backend_pid() */
+	bool pooled;		/* a pooler's cancel key, not the backend's */
+	bool standby;		/* pg_is_in_recovery() */
+	bool cockroach;		/* CockroachDB: advisory locks that lock nothing */
+};
+
+static int read_server_facts(struct mig_db *db, struct server_facts *f,
+			     struct mig_err *err)
+{
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT pg_catalog.pg_backend_pid(), "
+			  "pg_catalog.pg_is_in_recovery(), "
+			  "pg_catalog.version() LIKE 'CockroachDB%'", 0, NULL, &r, err);
+	if (!rc && r.nrows == 1 && r.ncols == 3) {
+		const char *pid = mig_rows_cell(&r, 0, 0);
+		const char *standby = mig_rows_cell(&r, 0, 1);
+		const char *cockroach = mig_rows_cell(&r, 0, 2);
+		f->backend_pid = pid ? strtol(pid, NULL, 10) : 0;
+		f->pooled = f->backend_pid != (long)pq->PQbackendPID(H(db));
+		f->standby = standby && !strcmp(standby, "t");
+		f->cockroach = cockroach && !strcmp(cockroach, "t");
+	} else if (!rc) {
+		rc = mig_err_set(err, MIG_EDB, "%s answered the server check with "
+				 "%zu rows of %zu columns, not one of three",
+				 db->url.display, r.nrows, r.ncols);
+	}
+	mig_rows_release(&r);
+	return rc;
+}
+
+/* Refuses a server that is no place to migrate; MIG_OK when it is one. */
+static int refuse_server(struct mig_db *db, const struct server_facts *f,
+			 struct mig_err *err)
+{
+	enum mig_lock_mode mode = db->opts.lock_mode;
+	if (f->standby) {
+		mig_err_set(err, MIG_ESAFETY, "%s: read-only standby; connect to the "
+			    "primary (target_session_attrs=read-write)", db->url.display);
+		return mig_err_hint(err, "list every node in the URL, as in postgresql://"
+				    "h1,h2/db?target_session_attrs=read-write, and libpq "
+				    "finds the primary; nothing was changed");
+	}
+	if (f->cockroach && mode != MIG_LOCK_NONE) {
+		mig_err_set(err, MIG_ESAFETY, "%s is CockroachDB, whose advisory locks "
+			    "lock nothing, so two deploys at once could both apply "
+			    "a migration", db->url.display);
+		return mig_err_hint(err, "make sure one deploy runs at a time, then "
+				    "pass --no-lock; nothing was changed");
+	}
+	if (f->pooled && mode == MIG_LOCK_SESSION) {
+		mig_err_set(err, MIG_ESAFETY, "--lock-mode session: a connection pooler "
+			    "answers at %s (its connection pid %d is not server "
+			    "backend %ld), and a session lock taken through a "
+			    "transaction pooler stays on a pooled server connection "
+			    "after this run, where it blocks every later deploy",
+			    db->url.display, pq->PQbackendPID(H(db)), f->backend_pid);
+		return mig_err_hint(err, "drop --lock-mode (mig then locks in each "
+				    "migration's transaction), or connect to the server "
+				    "directly; nothing was changed");
+	}
+	return MIG_OK;
+}
+
+/*
+ * The migration lock.  By default a session lock held for the whole run;
+ * in transaction mode, and by default behind a pooler (where a session
+ * lock leaks to whichever client gets the server connection next), this
+ * only remembers the key and each transaction takes it in pg_begin.
+ */
 static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 {
-	if (!db->opts.xact_lock)
-		return advisory_lock(db, key, false, err);
-	free(db->lock_key);
-	db->lock_key = xstrdup(key);
-	return MIG_OK;
+	struct server_facts f = { 0, false, false, false };
+	int rc = read_server_facts(db, &f, err);
+	if (!rc)
+		rc = refuse_server(db, &f, err);
+	if (rc)
+		return rc;
+	enum mig_lock_mode mode = db->opts.lock_mode;
+	if (mode == MIG_LOCK_NONE) {
+		if (!db->opts.quiet)
+			fprintf(stderr, "%s: --no-lock: running without the migration "
+				"lock; a deploy started meanwhile could apply a "
+				"migration twice\n", mig_progname);
+		return MIG_OK;
+	}
+	if (mode == MIG_LOCK_AUTO && f.pooled && !db->opts.quiet)
+		fprintf(stderr, "%s: a connection pooler answers at %s; taking the "
+			"migration lock in each migration's transaction "
+			"(--lock-mode transaction)\n", mig_progname, db->url.display);
+	if (mode == MIG_LOCK_TRANSACTION || (mode == MIG_LOCK_AUTO && f.pooled)) {
+		free(db->lock_key);
+		db->lock_key = xstrdup(key);
+		return MIG_OK;
+	}
+	rc = advisory_lock(db, key, false, err);
+	db->session_locked = !rc;
+	return rc;
 }
 
 static int pg_begin(struct mig_db *db, struct mig_err *err)
@@ -273,11 +371,11 @@ static int pg_begin(struct mig_db *db, struct mig_err *err)
 
 static void pg_unlock(struct mig_db *db, const char *key)
 {
-	if (db->lock_key) {	/* transaction locks end with their transaction */
-		free(db->lock_key);
-		db->lock_key = NULL;
+	free(db->lock_key);	/* transaction locks end with their transaction */
+	db->lock_key = NULL;
+	if (!db->session_locked)
 		return;
-	}
+	db->session_locked = false;
 	struct mig_err ignored = MIG_ERR_INIT;
 	struct mig_rows scratch = MIG_ROWS_INIT;
 	char *k = lock_key(key);
@@ -379,7 +477,8 @@ const struct mig_driver mig_driver_pg = {
 	.exec_script = pg_exec_script,	/* one simple query; file:line on error */
 	.query       = pg_query,	/* PQexecParams, text parameters */
 	.begin       = pg_begin,
-	.lock        = pg_lock,		/* session advisory lock, lock_timeout */
+	.lock        = pg_lock,		/* refuses standbys; session or per-transaction
+					 * advisory lock, lock_timeout */
 	.unlock      = pg_unlock,
 	.list_tables = pg_list_tables,
 	.introspect  = pg_introspect,	/* three pg_catalog queries */

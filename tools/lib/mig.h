@@ -104,6 +104,16 @@ void mig_err_release(struct mig_err *err);
 
 enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON };
 
+/* How the PostgreSQL migration lock is taken (SQLite has one way: each
+ * migration's BEGIN IMMEDIATE). */
+enum mig_lock_mode {
+	MIG_LOCK_AUTO,		/* a session lock, or a lock in each transaction
+				 * when a connection pooler answers */
+	MIG_LOCK_SESSION,	/* --lock-mode session: refused behind a pooler */
+	MIG_LOCK_TRANSACTION,	/* --lock-mode transaction */
+	MIG_LOCK_NONE,		/* --no-lock: no advisory lock at all */
+};
+
 /* Flags every program shares (DESIGN.md "Common flags"). */
 struct mig_common {
 	const char *database_url;	/* -d, else $DATABASE_URL */
@@ -114,7 +124,7 @@ struct mig_common {
 	enum mig_format format;		/* --format */
 	double wait_seconds;		/* --wait: retry connecting this long */
 	double lock_timeout;		/* --lock-timeout; < 0 waits forever */
-	bool xact_lock;			/* --lock-mode transaction */
+	enum mig_lock_mode lock_mode;	/* --lock-mode, --no-lock */
 	int verbosity;			/* -q: -1, -v: +1 */
 };
 
@@ -127,6 +137,7 @@ enum mig_common_opt {
 	MIG_OPT_LOCK_TIMEOUT,
 	MIG_OPT_VERSION,
 	MIG_OPT_LOCK_MODE,
+	MIG_OPT_NO_LOCK,
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
@@ -142,6 +153,7 @@ enum mig_common_opt {
 	{ "version-schema", required_argument, NULL, MIG_OPT_VERSION_SCHEMA }, \
 	{ "lock-timeout", required_argument, NULL, MIG_OPT_LOCK_TIMEOUT }, \
 	{ "lock-mode", required_argument, NULL, MIG_OPT_LOCK_MODE }, \
+	{ "no-lock", no_argument, NULL, MIG_OPT_NO_LOCK }, \
 	{ "version", no_argument, NULL, MIG_OPT_VERSION }
 
 extern const char *mig_progname;
@@ -245,8 +257,8 @@ struct mig_connect_opts {
 	double lock_timeout;	/* < 0: wait forever for the migration lock */
 	bool verbose;		/* pass server notices to stderr */
 	bool scratch;		/* SQLite: a throwaway file, no need to sync */
-	bool xact_lock;		/* PostgreSQL: lock in each transaction, not the
-				 * session (for PgBouncer's transaction mode) */
+	enum mig_lock_mode lock_mode;	/* PostgreSQL: how the lock is taken */
+	bool quiet;		/* -q: no note that a pooler was detected */
 };
 
 /*

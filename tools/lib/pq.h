@@ -50,6 +50,7 @@ struct mig_pq {
 	PQconninfoOption *(*PQconninfoParse)(const char *conninfo, char **errmsg);
 	void (*PQconninfoFree)(PQconninfoOption *connOptions);
 	void (*PQfreemem)(void *ptr);
+	int (*PQbackendPID)(const PGconn *conn);
 };
 
 /*

@@ -35,7 +35,8 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 			.wait_seconds = c->wait_seconds,
 			.lock_timeout = c->lock_timeout,
 			.verbose = c->verbosity > 0,
-			.xact_lock = c->xact_lock,
+			.lock_mode = c->lock_mode,
+			.quiet = c->verbosity < 0,
 		};
 		rc = mig_db_open(&s->db, c->database_url, &o, err);
 	}

@@ -55,7 +55,9 @@ static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 	struct mig_connect_opts co = { .create = true, .wait_seconds = o->common->wait_seconds,
 				       .lock_timeout = o->common->lock_timeout,
 				       .verbose = o->common->verbosity > 0,
-				       .scratch = !o->common->database_url };
+				       .scratch = !o->common->database_url,
+				       .lock_mode = o->common->lock_mode,
+				       .quiet = o->common->verbosity < 0 };
 	rc = mig_db_open(db, url ? url : o->common->database_url, &co, err);
 	free(url);
 	if (rc)
