@@ -23,6 +23,8 @@ packages=(
 	curl man-db groff-base ca-certificates procps util-linux jq
 	# the workflow tests: PyYAML reads the workflows, time measures the benchmarks
 	python3-yaml time
+	# SHA-256 for mig.sum and the mig_history table (nettle, what apt itself uses)
+	nettle-dev
 )
 
 # Needed as commands, whoever provides them: a machine may have Node.js from

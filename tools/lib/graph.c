@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE	/* scandir, openat */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "sum.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -123,6 +124,7 @@ static void load_file(struct mig_graph *g, int dirfd, const char *name,
 	struct mig_rev *rev = &g->revs[g->nrevs];
 	rc = python ? mig_rev_parse_py(rev, path, text, len, &line, &err)
 		    : mig_rev_parse_sql(rev, path, text, len, &line, &err);
+	mig_sha256_hex(text, len, rev->sha256);	/* what runs is what is recorded */
 	free(text);
 	if (rc) {
 		add_parse_finding(g, path, line, &err);

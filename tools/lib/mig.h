@@ -310,6 +310,7 @@ struct mig_rev {
 	bool transactional;
 	enum mig_rev_kind kind;
 	char *path;			/* the file, as found under DIR/versions */
+	char sha256[65];		/* SHA-256 of the file read, hex (sum.h) */
 	int line;			/* line of "revision:" */
 	int down_line;			/* line of "down_revision:" */
 	int deps_line;
