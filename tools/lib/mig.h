@@ -114,6 +114,7 @@ struct mig_common {
 	double lock_timeout;		/* --lock-timeout; < 0 waits forever */
 	bool xact_lock;			/* --lock-mode transaction */
 	int verbosity;			/* -q: -1, -v: +1 */
+	bool no_history;		/* --no-history (history.h) */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -414,6 +415,7 @@ int mig_graph_require_usable(const struct mig_graph *g, struct mig_err *err);
 struct mig_vt {
 	const char *schema;	/* NULL: the connection's default */
 	const char *table;
+	bool no_history;	/* --no-history: write no mig_history rows */
 };
 /* exists is false and heads empty when the table is missing. */
 int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
