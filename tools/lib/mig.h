@@ -762,6 +762,7 @@ struct mig_stamp_opts {
 	bool no_verify;		/* stamp without checking the schema */
 	bool force;		/* overwrite another or an unknown revision */
 	bool dry_run;		/* check and say, change nothing */
+	bool no_history;	/* --no-history: no mig_history row */
 };
 
 struct mig_stamp {
