@@ -73,11 +73,18 @@ static void started_at(double t0, char out[32])
 
 static char *os_user(void)
 {
-	const struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name)
-		return xstrdup(pw->pw_name);
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t n = size > 0 ? (size_t)size : 16384;
+	char *buf = xmalloc(n);
+	struct passwd pw, *found = NULL;
+	char *name = NULL;
+	if (getpwuid_r(geteuid(), &pw, buf, n, &found) == 0 && found && found->pw_name)
+		name = xstrdup(found->pw_name);
+	free(buf);
 	const char *u = getenv("USER");
-	return u && *u ? xstrdup(u) : NULL;
+	if (!name && u && *u)	/* a uid without a passwd entry (a container) */
+		name = xstrdup(u);
+	return name;
 }
 
 static char *host_name(void)

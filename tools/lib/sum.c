@@ -426,7 +426,7 @@ static bool read_sum(const char *path, const char *text, size_t len,
 	}
 	char total[MIG_SHA256_HEX];
 	mig_sha256_hex(body, (size_t)(end - body), total);
-	if (ok && strncmp(total, text + strlen(SUM_MAGIC), 64) != 0)
+	if (ok && memcmp(total, text + strlen(SUM_MAGIC), 64) != 0)	/* line 1 was checked */
 		mig_findings_add(f, MIG_SEV_ERROR, "sum-mismatch", path, 1, conflict_hint,
 				 "mig.sum does not match its own sum: its lines were "
 				 "edited by hand or merged from two branches");
@@ -548,7 +548,7 @@ int mig_sum_add(const char *dir, const char *file, struct mig_err *err)
 	if (!rc && !d)
 		rc = mig_err_set(err, MIG_EINPUT, "%s is not a migration file of %s/versions",
 				 file, dir);
-	if (!rc) {
+	if (!rc && d) {
 		struct sum_entry *e = find(&sum, name);
 		if (!e)
 			e = list_add(&sum, xstrdup(name));
