@@ -223,3 +223,15 @@ lint() {
 	assert_equal "$(jq -r '.findings[] | select(.code == "sum-changed") | .file' <<<"$output")" "$base_file"
 	assert_equal "$(jq -r .ok <<<"$output")" false
 }
+
+@test "mig-new refuses (exit 2) to write a migration while mig.sum cannot be trusted, and writes nothing" {
+	sed -i '2s/ [0-9a-f]\{64\} / 0000000000000000000000000000000000000000000000000000000000000000 /' "$m/mig.sum"
+	cp "$m/mig.sum" "$BATS_TEST_TMPDIR/sum.before"
+	ls "$m/versions" >"$BATS_TEST_TMPDIR/files.before"
+	run --separate-stderr mig-new -m "$m" --message "more"
+	assert_failure 2
+	[[ $stderr == *"$m/mig.sum: mig.sum does not match its own sum"* ]] || fail "$stderr"
+	[[ $stderr == *"then run mig-verify --update-sum"* ]] || fail "$stderr"
+	assert_equal "$(ls "$m/versions")" "$(cat "$BATS_TEST_TMPDIR/files.before")"
+	cmp "$m/mig.sum" "$BATS_TEST_TMPDIR/sum.before"
+}

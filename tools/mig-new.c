@@ -188,7 +188,10 @@ static int new_revision(struct new_opts *o, struct mig_err *err)
 	if (rc)
 		return rc;
 	struct mig_newrev nr;
-	rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
+	memset(&nr, 0, sizeof(nr));
+	rc = mig_sum_ready(o->common.migrations_dir, err);	/* before any file is written */
+	if (!rc)
+		rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
 	if (!rc)
 		rc = add_to_sum(o, &nr, err);
 	if (!rc)
@@ -218,6 +221,8 @@ static int autogen_revision(struct new_opts *o, struct mig_err *err)
 	struct mig_autogen ag;
 	memset(&ag, 0, sizeof(ag));
 	rc = mig_newrev_check(&o->rev, &s.graph, err);
+	if (!rc && !o->sql)
+		rc = mig_sum_ready(o->common.migrations_dir, err);
 	if (!rc)
 		rc = mig_autogen_run(&ag, &o->gen, &s.graph, err);
 	for (size_t i = 0; rc == MIG_ESAFETY && i < ag.destructive.n; i++)

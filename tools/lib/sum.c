@@ -467,8 +467,9 @@ static void compare(const char *dir, const char *sum_path, struct sum_list *sum,
 					 "databases that already applied this migration will "
 					 "never run it again, so they and fresh databases would "
 					 "differ: undo the edit and write a new migration "
-					 "(mig-new). Only if it was never applied anywhere, "
-					 "run mig-verify --update-sum",
+					 "(mig-new). If it was never applied anywhere (a "
+					 "migration you are still writing), run mig-verify "
+					 "--update-sum",
 					 "changed since %s was written: its code changed, not "
 					 "only comments or white space", sum_path);
 		if (s)
@@ -520,25 +521,47 @@ static int cmp_entries(const void *a, const void *b)
 	return strcmp(((const struct sum_entry *)a)->name, ((const struct sum_entry *)b)->name);
 }
 
-int mig_sum_add(const char *dir, const char *file, struct mig_err *err)
+/* Reads DIR/mig.sum into *sum when it exists (*exists) and can be trusted:
+ * well-formed and matching its own first line. */
+static int load_sum(const char *dir, bool *exists, struct sum_list *sum,
+		    struct mig_err *err)
 {
 	char *path = xasprintf("%s/%s", dir, MIG_SUM_FILE);
-	if (access(path, F_OK) != 0 && errno == ENOENT) {	/* the first sum */
-		free(path);
-		size_t n;
-		bool changed;
-		return mig_sum_write(dir, &n, &changed, err);
-	}
-	struct sum_list disk = { NULL, 0 }, sum = { NULL, 0 };
+	*exists = !(access(path, F_OK) != 0 && errno == ENOENT);
 	struct mig_findings f = MIG_FINDINGS_INIT;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = mig_read_file(path, &text, &len, err);
-	if (!rc && (!read_sum(path, text, len, &sum, &f) || f.n)) {
+	int rc = *exists ? mig_read_file(path, &text, &len, err) : MIG_OK;
+	if (!rc && *exists && (!read_sum(path, text, len, sum, &f) || f.n)) {
 		mig_err_set(err, MIG_EINPUT, "%s: %s", path, f.n ? f.v[0].msg :
 			    "cannot be read as a sum file");
 		rc = mig_err_hint(err, "check the migrations with mig-verify, then run "
 				  "mig-verify --update-sum");
+	}
+	free(text);
+	free(path);
+	mig_findings_release(&f);
+	return rc;
+}
+
+int mig_sum_ready(const char *dir, struct mig_err *err)
+{
+	struct sum_list sum = { NULL, 0 };
+	bool exists;
+	int rc = load_sum(dir, &exists, &sum, err);
+	list_release(&sum);
+	return rc;
+}
+
+int mig_sum_add(const char *dir, const char *file, struct mig_err *err)
+{
+	struct sum_list disk = { NULL, 0 }, sum = { NULL, 0 };
+	bool exists;
+	int rc = load_sum(dir, &exists, &sum, err);
+	if (!rc && !exists) {	/* the first sum */
+		size_t n;
+		bool changed;
+		return mig_sum_write(dir, &n, &changed, err);
 	}
 	if (!rc)
 		rc = list_files(dir, &disk, err);
@@ -561,9 +584,6 @@ int mig_sum_add(const char *dir, const char *file, struct mig_err *err)
 		free(out);
 	}
 	free(name);
-	free(text);
-	free(path);
-	mig_findings_release(&f);
 	list_release(&sum);
 	list_release(&disk);
 	return rc;

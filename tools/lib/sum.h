@@ -63,5 +63,8 @@ int mig_sum_write(const char *dir, size_t *nfiles, bool *changed,
  * does not match its own sum, or a file cannot be read or written.
  */
 int mig_sum_add(const char *dir, const char *file, struct mig_err *err);
+/* MIG_OK when mig_sum_add could keep DIR/mig.sum (it is absent, or sound);
+ * else MIG_EINPUT with the reason, for a caller to stop before writing. */
+int mig_sum_ready(const char *dir, struct mig_err *err);
 
 #endif
