@@ -400,3 +400,22 @@ alembic_ignores_history() {
 	assert_success
 	assert_equal "${#lines[@]}" 2
 }
+
+@test "a reader allowed only the version table still gets the status, with a warning; --history-log fails with exit 3" {
+	require_pg
+	db=$(new_db postgresql)
+	run mig-upgrade -d "$db" -m "$m"
+	assert_success
+	role=ro_$RANDOM$RANDOM
+	pg_sql "$db" "CREATE ROLE $role LOGIN PASSWORD 'ro-pw'; GRANT SELECT ON alembic_version TO $role" >/dev/null
+	ro_url=$(sed -E "s#^(postgresql://)[^@]*@#\1$role:ro-pw@#" <<<"$db")
+	run --separate-stderr mig-status -d "$ro_url" -m "$m" --check
+	assert_success
+	assert_line "state:    current (at head)"
+	[[ $stderr == *"permission denied"*"the check of applied files against it is skipped"* ]] || fail "$stderr"
+	[[ $stderr != *ro-pw* ]] || fail "the password was printed: $stderr"
+	run --separate-stderr mig-status -d "$ro_url" -m "$m" --history-log
+	assert_failure 3
+	[[ $stderr == *"permission denied"* ]] || fail "$stderr"
+	pg_sql "$db" "DROP OWNED BY $role; DROP ROLE $role" >/dev/null
+}
