@@ -71,29 +71,59 @@ static void started_at(double t0, char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms - (double)secs * 1000.0) % 1000);
 }
 
-static char *os_user(void)
+/* Who and where, looked up once per process (a run records many steps;
+ * the passwd lookup reads /etc/passwd each time).  Names longer than the
+ * buffers are cut, never overflowed: Linux allows 32-byte user names and
+ * 64-byte host names. */
+static const char *os_user(void)
 {
+	static char user[256];
+	static bool looked;
+	if (looked)
+		return *user ? user : NULL;
+	looked = true;
 	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
 	size_t n = size > 0 ? (size_t)size : 16384;
 	char *buf = xmalloc(n);
 	struct passwd pw, *found = NULL;
-	char *name = NULL;
+	const char *env = getenv("USER");
 	if (getpwuid_r(geteuid(), &pw, buf, n, &found) == 0 && found && found->pw_name)
-		name = xstrdup(found->pw_name);
+		snprintf(user, sizeof(user), "%s", found->pw_name);
+	else if (env)	/* a uid without a passwd entry (a container) */
+		snprintf(user, sizeof(user), "%s", env);
 	free(buf);
-	const char *u = getenv("USER");
-	if (!name && u && *u)	/* a uid without a passwd entry (a container) */
-		name = xstrdup(u);
-	return name;
+	return *user ? user : NULL;
 }
 
-static char *host_name(void)
+static const char *host_name(void)
 {
-	char name[256];	/* HOST_NAME_MAX is 64 on Linux; gethostname truncates */
-	if (gethostname(name, sizeof(name)) != 0)
-		return NULL;
-	name[sizeof(name) - 1] = '\0';
-	return xstrdup(name);
+	static char host[256];
+	static bool looked;
+	if (!looked && gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	looked = true;
+	host[sizeof(host) - 1] = '\0';
+	return *host ? host : NULL;
+}
+
+/* One catalog lookup of one name: listing the schema's tables at every
+ * step would cost a run of N steps on N tables N*N. */
+static int table_exists(struct mig_db *db, const struct mig_vt *vt, bool *exists,
+			struct mig_err *err)
+{
+	const char *p[2] = { vt->schema, MIG_HISTORY_TABLE };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = mig_db_dialect(db) == MIG_POSTGRESQL
+		? mig_db_query(db, "SELECT 1 FROM pg_catalog.pg_class c "
+			       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			       "WHERE c.relkind IN ('r', 'p') AND c.relname = $2 "
+			       "AND n.nspname = COALESCE($1::text, current_schema())",
+			       2, p, &r, err)
+		: mig_db_query(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+			       "AND name = $1", 1, p + 1, &r, err);
+	*exists = !rc && r.nrows > 0;
+	mig_rows_release(&r);
+	return rc;
 }
 
 static const char *github(const char *name)
@@ -110,7 +140,7 @@ int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 	if (!mig_history_enabled(vt))
 		return MIG_OK;
 	bool exists = false;
-	int rc = mig_db_table_exists(db, vt->schema, MIG_HISTORY_TABLE, &exists, err);
+	int rc = table_exists(db, vt, &exists, err);
 	if (!rc && !exists)
 		rc = create_table(db, vt, err);
 	if (rc)
@@ -118,9 +148,8 @@ int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 	char when[32];
 	started_at(t0, when);
 	char *ms = xasprintf("%.0f", mig_now_ms() - t0);
-	char *user = os_user(), *host = host_name();
 	const char *p[] = { rev ? rev->id : NULL, dirs[dir], rev ? rev->sha256 : NULL, when,
-			    ms, user, host, MIG_VERSION, github("GITHUB_RUN_ID"),
+			    ms, os_user(), host_name(), MIG_VERSION, github("GITHUB_RUN_ID"),
 			    github("GITHUB_SHA") };
 	char *t = table_name(vt);
 	bool pg = mig_db_dialect(db) == MIG_POSTGRESQL;
@@ -136,8 +165,6 @@ int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 			     "back; --no-history (or MIG_NO_HISTORY=1) runs without it", t);
 	free(sql);
 	free(t);
-	free(host);
-	free(user);
 	free(ms);
 	return rc;
 }
@@ -156,7 +183,7 @@ int mig_history_read(struct mig_db *db, const struct mig_vt *vt,
 		     struct mig_history *h, struct mig_err *err)
 {
 	memset(h, 0, sizeof(*h));
-	int rc = mig_db_table_exists(db, vt->schema, MIG_HISTORY_TABLE, &h->exists, err);
+	int rc = table_exists(db, vt, &h->exists, err);
 	if (rc || !h->exists)
 		return rc;
 	struct mig_buf sql = MIG_BUF_INIT;
