@@ -26,7 +26,7 @@ lint() {
 @test "the repository's own migrations/mig.sum is committed and matches the files" {
 	run git -C "$REPO" ls-files --error-unmatch migrations/mig.sum
 	assert_success
-	run --separate-stderr mig-verify --lint-only -m "$REPO/migrations"
+	run --separate-stderr mig-verify --lint-only --require-sum -m "$REPO/migrations"
 	assert_success
 	refute_output --partial "mig.sum"
 	assert_equal "$stderr" ""
@@ -112,12 +112,17 @@ lint() {
 	assert_output --partial "restore it"
 }
 
-@test "no mig.sum is a warning that says how to start, not a failure" {
+@test "a folder without mig.sum is not checked, unless --require-sum: then that is the error" {
 	rm "$m/mig.sum"
 	lint
 	assert_success
-	assert_output --partial "$m/mig.sum: warning: no mig.sum"
+	refute_output --partial "mig.sum"
+	lint --require-sum
+	assert_failure 1
+	assert_output --partial "$m/mig.sum: error: no mig.sum: edits of applied migrations would go unnoticed"
 	assert_output --partial "mig-verify --update-sum writes it"
+	run mig-verify --update-sum --require-sum -m "$m"
+	assert_failure 2
 }
 
 @test "mig-new adds its file to mig.sum and keeps the other lines, so it never hides an edit of an old file" {
@@ -141,9 +146,9 @@ lint() {
 	rm "$m/mig.sum"
 	run mig-new -m "$m" --message "first with a sum"
 	assert_success
-	lint
+	lint --require-sum
 	assert_success
-	refute_output --partial "warning"
+	assert_equal "$(sed 1d "$m/mig.sum" | wc -l)" 3
 }
 
 @test "--update-sum says when nothing changed, and writes JSON with --format json" {

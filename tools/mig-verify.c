@@ -17,8 +17,8 @@ static const char usage_text[] =
 	"usage: mig-verify [-m DIR] [-d URL | --keep PATH] [--lint-only]\n"
 	"                  [--allow-multiple-heads] [--expect-tables N]\n"
 	"                  [--expect-table NAME]... [--spec FILE [--strict]]\n"
-	"                  [--roundtrip] [--update-sum] [--format text|json]\n"
-	"                  [--wait SECONDS]\n"
+	"                  [--roundtrip] [--require-sum | --update-sum]\n"
+	"                  [--format text|json] [--wait SECONDS]\n"
 	"                  [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Lint the migrations of DIR/versions, check them against DIR/mig.sum, and\n"
@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"      --strict            with --spec: report what the spec does not name\n"
 	"      --roundtrip         per revision: upgrade, downgrade, upgrade again,\n"
 	"                          and check the downgrade restores the schema\n"
+	"      --require-sum       a missing DIR/mig.sum is an error (without it,\n"
+	"                          a folder that has none is not checked)\n"
 	"      --update-sum        rewrite DIR/mig.sum from the files as they are\n"
 	"                          now, and do nothing else\n"
 	"      --format FMT        text (default) or json\n"
@@ -53,12 +55,13 @@ static const char usage_text[] =
 
 enum {
 	OPT_LINT_ONLY = MIG_OPT_FIRST_OWN, OPT_ALLOW_HEADS, OPT_KEEP, OPT_TABLES,
-	OPT_TABLE, OPT_SPEC, OPT_STRICT, OPT_ROUNDTRIP, OPT_UPDATE_SUM,
+	OPT_TABLE, OPT_SPEC, OPT_STRICT, OPT_ROUNDTRIP, OPT_UPDATE_SUM, OPT_REQUIRE_SUM,
 };
 
 struct verify_cmd {
 	struct mig_verify_opts o;
 	bool update_sum;
+	bool require_sum;
 };
 
 static bool text_mode(const struct mig_common *c)
@@ -243,7 +246,8 @@ static bool has_bad_file(const struct mig_findings *f, struct mig_err *err)
 	return false;
 }
 
-static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_err *err)
+static int verify(struct mig_verify_opts *o, struct mig_common *c, bool require_sum,
+		  struct mig_err *err)
 {
 	if (!c->database_url || !*c->database_url)
 		c->database_url = NULL;	/* not $DATABASE_URL: never a production URL */
@@ -262,7 +266,7 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 		fflush(stdout);
 	rc = mig_verify_run(&v, o, &g, err);
 	if (!rc)	/* offline, so --lint-only checks it too */
-		rc = mig_sum_check(c->migrations_dir, &v.findings, err);
+		rc = mig_sum_check(c->migrations_dir, require_sum, &v.findings, err);
 	if (!rc || rc == MIG_EDB) {
 		double ms = mig_now_ms() - t0;
 		if (c->format == MIG_FORMAT_JSON)
@@ -334,6 +338,9 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_UPDATE_SUM:
 		cmd->update_sum = true;
 		return MIG_OK;
+	case OPT_REQUIRE_SUM:
+		cmd->require_sum = true;
+		return MIG_OK;
 	}
 	return MIG_OK;
 }
@@ -350,6 +357,7 @@ int main(int argc, char **argv)
 		{ "roundtrip", no_argument, NULL, OPT_ROUNDTRIP },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "require-sum", no_argument, NULL, OPT_REQUIRE_SUM },
 		{ "update-sum", no_argument, NULL, OPT_UPDATE_SUM },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -363,10 +371,12 @@ int main(int argc, char **argv)
 	if (!rc && o->keep && common.database_url)
 		rc = mig_err_set(&err, MIG_EINPUT, "--keep builds a SQLite file; it does "
 				 "not go with -d");
+	if (!rc && cmd.update_sum && cmd.require_sum)
+		mig_usage_error(usage_text, "--update-sum and --require-sum do not go together");
 	if (!rc && cmd.update_sum)
 		rc = update_sum(&common, &err);
 	else if (!rc)
-		rc = verify(o, &common, &err);
+		rc = verify(o, &common, cmd.require_sum, &err);
 	if (rc > MIG_EFOUND && err.msg)
 		mig_report_error(&err);
 	strv_release(&o->expect_table);

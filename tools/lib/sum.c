@@ -486,7 +486,8 @@ static void compare(const char *dir, const char *sum_path, struct sum_list *sum,
 					 sum->v[i].name, dir);
 }
 
-int mig_sum_check(const char *dir, struct mig_findings *out, struct mig_err *err)
+int mig_sum_check(const char *dir, bool required, struct mig_findings *out,
+		  struct mig_err *err)
 {
 	struct sum_list disk = { NULL, 0 }, sum = { NULL, 0 };
 	int rc = list_files(dir, &disk, err);
@@ -497,14 +498,17 @@ int mig_sum_check(const char *dir, struct mig_findings *out, struct mig_err *err
 	size_t len = 0;
 	struct mig_err rerr = MIG_ERR_INIT;
 	if (mig_read_file(path, &text, &len, &rerr)) {
-		if (access(path, F_OK) != 0 && errno == ENOENT)
-			mig_findings_add(out, MIG_SEV_WARNING, "sum-absent", path, 0,
-					 "mig-verify --update-sum writes it; commit it, and "
-					 "edits of released migrations are caught from then on",
-					 "no mig.sum: edits of applied migrations go unnoticed");
-		else
+		if (access(path, F_OK) != 0 && errno == ENOENT) {
+			if (required)
+				mig_findings_add(out, MIG_SEV_ERROR, "sum-absent", path, 0,
+						 "mig-verify --update-sum writes it; commit it, "
+						 "and edits of released migrations are caught "
+						 "from then on", "no mig.sum: edits of applied "
+						 "migrations would go unnoticed");
+		} else {
 			mig_findings_add(out, MIG_SEV_ERROR, "sum-unreadable", path, 0,
 					 NULL, "%s", rerr.msg);
+		}
 	} else if (read_sum(path, text, len, &sum, out)) {
 		compare(dir, path, &sum, &disk, out);
 	}

@@ -41,10 +41,12 @@ void mig_code_sha256(const char *name, const char *text, size_t len,
  * code changed or only comments and white space), a file missing from the
  * sum, a sum line for a missing file, a sum file whose own sum does not
  * match (edited by hand, or a merge of two branches), git conflict
- * markers, malformed lines.  A missing mig.sum is one warning.  Returns
- * MIG_EINPUT only when DIR/versions cannot be read.
+ * markers, malformed lines.  A folder without mig.sum is not checked
+ * (mig-new writes the first one), unless required: then that is the one
+ * error.  Returns MIG_EINPUT only when DIR/versions cannot be read.
  */
-int mig_sum_check(const char *dir, struct mig_findings *out, struct mig_err *err);
+int mig_sum_check(const char *dir, bool required, struct mig_findings *out,
+		  struct mig_err *err);
 /*
  * Writes DIR/mig.sum for the files of DIR/versions now (a temporary file
  * renamed over the old one, so a reader never sees half a sum).  *nfiles
