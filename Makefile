@@ -34,8 +34,9 @@ CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 # libpq is loaded when a PostgreSQL URL is first used (tools/lib/pq.c), so
 # its headers are needed to build but it is not linked.
-PKGS = libpq sqlite3 yaml-0.1
-LINK_PKGS = sqlite3 yaml-0.1
+# nettle: SHA-256 of migration files (mig.sum, mig_history)
+PKGS = libpq sqlite3 yaml-0.1 nettle
+LINK_PKGS = sqlite3 yaml-0.1 nettle
 
 BUILD ?= build/default
 BIN ?= bin

@@ -32,10 +32,13 @@ runtime_packages=(
 	# the libraries the programs link (SQLite, libyaml) and load when a
 	# PostgreSQL URL is used (libpq, through dlopen)
 	libsqlite3-0 libyaml-0-2 libpq5
+	# SHA-256 for mig.sum and mig_history (nettle: apt itself needs it, so a
+	# Debian system always has it)
+	libnettle8
 )
 build_packages=(
 	# compiler, make, pkg-config and the headers of those libraries
-	gcc libc6-dev make pkg-config libpq-dev libsqlite3-dev libyaml-dev
+	gcc libc6-dev make pkg-config libpq-dev libsqlite3-dev libyaml-dev nettle-dev
 )
 test_packages=(
 	# databases the tests run against: sqlite3 CLI, PostgreSQL server binaries to sandbox

@@ -44,7 +44,8 @@ pg_holds_advisory_lock() {
 }
 
 # eight_at_once URL DB [FLAGS...]: start eight upgrades together; all must
-# exit 0 and every migration must be logged once.
+# exit 0 and every migration must be logged once, in applied_log and in
+# mig_history.
 eight_at_once() {
 	local url=$1 db=$2 i fails=0
 	shift 2
@@ -63,6 +64,8 @@ eight_at_once() {
 		assert_equal "$(sqlite_sql "$db" "$sql")" "12 12"
 	fi
 	assert_equal "$(version_rows "$db")" "c00000000012"
+	# mig_history: one 'up' row per applied step, in order, no duplicates.
+	assert_equal "$(history_rows "$db")" "$(for i in $(seq 1 12); do printf 'up c%011d\n' "$i"; done)"
 }
 
 # A generous connect_timeout (mig's default is 10 s): eight programs under

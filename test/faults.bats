@@ -31,9 +31,11 @@ nap() {
 }
 
 # check_at_one_revision DB URL CACHE WHAT: the database is at one revision
-# of the chain, its tables hold that revision's rows (KILL_EXPECTED), and
-# its schema dump is the one of a fresh database upgraded --to that
-# revision.  Sets IDX to the revision's step number.
+# of the chain, its tables hold that revision's rows (KILL_EXPECTED), its
+# schema dump is the one of a fresh database upgraded --to that revision,
+# and mig_history holds one 'up' row for each applied step, no more and no
+# fewer (the row commits with its step).  Sets IDX to the revision's step
+# number.
 check_at_one_revision() {
 	local db=$1 url=$2 cache=$3 what=$4
 	kill_state "$db"
@@ -46,6 +48,11 @@ check_at_one_revision() {
 		fail "$what: at '${KILL_ROWS:-base}' the schema is not that revision's:
 $(diff "$cache/$IDX.yaml" "$BATS_TEST_TMPDIR/got.yaml" | head -40)"
 	fi
+	local i want='' got
+	for ((i = 1; i <= IDX; i++)); do want+="${want:+$'\n'}up $(kill_rev "$i")"; done
+	got=$(history_rows "$db")
+	[[ $got == "$want" ]] ||
+		fail "$what: at '${KILL_ROWS:-base}' mig_history holds '$(tr '\n' ' ' <<<"$got")', not one 'up' row for each of the $IDX applied steps"
 }
 
 # kill_runs DIALECT: KILL_RUNS upgrades of the chain, each on a fresh
@@ -220,7 +227,7 @@ stop_chain() {
 	own_pg_restart
 	assert_equal "$(own_pg_sql stopped "SELECT string_agg(version_num, ' ') FROM alembic_version")" "s1"
 	assert_equal "$(own_pg_sql stopped "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" \
-		"a alembic_version"
+		"a alembic_version mig_history"
 	own_pg_sql stopped "DROP SCHEMA slow_please"
 	run --separate-stderr mig-upgrade -q -d "$url" -m "$m"
 	assert_success
@@ -316,7 +323,8 @@ small_tmpfs() {
 	stderr_has "s2_b.sql:6: database or disk is full" "the database is still at s1"
 	assert_equal "$(sqlite_sql "$db" "PRAGMA integrity_check")" "ok"
 	assert_equal "$(version_rows "$db")" "s1"
-	assert_equal "$(sqlite_tables "$db")" "$(printf 'a\nalembic_version')"
+	assert_equal "$(sqlite_tables "$db")" "$(printf 'a\nalembic_version\nmig_history')"
+	assert_equal "$(history_rows "$db")" "up s1"
 	assert_equal "$(sqlite_sql "$db" "SELECT count(*) FROM a")" 1
 	# With room again, the same command finishes.
 	mount -o remount,size=20m "$BATS_TEST_TMPDIR/full"

@@ -154,6 +154,13 @@ walkthrough() {
 	f=$(mig-new -m "$m" --message "add feature flags")
 	id=$(header "$f" revision)
 	add_feature_flags "$f"
+	# The SQL now written, the file's line in mig.sum is renewed (as after
+	# "atlas migrate new", an edit needs "atlas migrate hash").
+	run --separate-stderr mig-verify -m "$m" --lint-only
+	assert_failure 1
+	assert_line --partial "$f: error: changed since $m/mig.sum was written"
+	run mig-verify --update-sum -m "$m"
+	assert_success
 	run --separate-stderr mig-verify -m "$m" -d "$verify_url" --expect-tables 24 --roundtrip
 	assert_success
 	assert_line --partial "round trip: 2 revisions"

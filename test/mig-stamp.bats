@@ -189,6 +189,8 @@ refused() {
 	assert_equal "$(pg_sql "$url" "SELECT count(*) FROM alembic_version")" 1
 	assert_equal "$(cat "$BATS_TEST_TMPDIR"/out.* | grep -c '^alembic_version: b07a366647c3$')" 8
 	assert_equal "$(cat "$BATS_TEST_TMPDIR"/out.* | grep -c '^already at b07a366647c3')" 7
+	# and one history row: the seven that found it done recorded nothing
+	assert_equal "$(history_rows "$url")" "stamp b07a366647c3"
 }
 
 @test "a stamp racing an upgrade never leaves a version row the schema does not match" {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
+	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql] [--no-history]\n"
 	"                     [--format text|json] [--wait SECONDS] [--lock-timeout SECONDS]\n"
 	"                     [--lock-mode MODE] [--no-lock]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"                          or a branch label); base reverts everything;\n"
 	"                          -N reverts the N most recent revisions\n"
 	"      --sql               print the SQL that would run; change nothing\n"
+	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
@@ -47,7 +48,7 @@ static const char usage_text[] =
 	"a read-only standby, a session lock behind a pooler, CockroachDB without\n"
 	"--no-lock).\n";
 
-enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL };
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY };
 
 struct downgrade_opts {
 	struct mig_common common;
@@ -91,6 +92,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->sql = true;
 	else if (opt == OPT_TO)
 		o->to = arg;
+	else if (opt == OPT_NO_HISTORY)
+		o->common.no_history = true;
 	return MIG_OK;
 }
 
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "sql", no_argument, NULL, OPT_SQL },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ NULL, 0, NULL, 0 },

@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "sum.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -166,6 +167,20 @@ static void report(const struct new_opts *o, const struct mig_newrev *nr,
 	}
 }
 
+/* The new file's line goes into mig.sum at once, so the sum check passes
+ * on the commit that adds it; the other lines stay as they were, so an
+ * edit of an old migration is still caught.  The file stays if the sum
+ * cannot be written. */
+static int add_to_sum(const struct new_opts *o, const struct mig_newrev *nr,
+		      struct mig_err *err)
+{
+	int rc = mig_sum_add(o->common.migrations_dir, nr->path, err);
+	if (rc)
+		mig_err_hint(err, "%s was written; once the problem is fixed, run "
+			     "mig-verify --update-sum", nr->path);
+	return rc;
+}
+
 static int new_revision(struct new_opts *o, struct mig_err *err)
 {
 	struct mig_session s;
@@ -173,7 +188,12 @@ static int new_revision(struct new_opts *o, struct mig_err *err)
 	if (rc)
 		return rc;
 	struct mig_newrev nr;
-	rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
+	memset(&nr, 0, sizeof(nr));
+	rc = mig_sum_ready(o->common.migrations_dir, err);	/* before any file is written */
+	if (!rc)
+		rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
+	if (!rc)
+		rc = add_to_sum(o, &nr, err);
 	if (!rc)
 		report(o, &nr, NULL);
 	mig_newrev_release(&nr);
@@ -201,6 +221,8 @@ static int autogen_revision(struct new_opts *o, struct mig_err *err)
 	struct mig_autogen ag;
 	memset(&ag, 0, sizeof(ag));
 	rc = mig_newrev_check(&o->rev, &s.graph, err);
+	if (!rc && !o->sql)
+		rc = mig_sum_ready(o->common.migrations_dir, err);
 	if (!rc)
 		rc = mig_autogen_run(&ag, &o->gen, &s.graph, err);
 	for (size_t i = 0; rc == MIG_ESAFETY && i < ag.destructive.n; i++)
@@ -213,6 +235,8 @@ static int autogen_revision(struct new_opts *o, struct mig_err *err)
 		o->rev.sections = ag.sections;
 		o->rev.print_only = o->sql;
 		rc = mig_newrev_create(&nr, &o->rev, &s.graph, err);
+		if (!rc && !o->sql)
+			rc = add_to_sum(o, &nr, err);
 		if (!rc)
 			report(o, &nr, &ag);
 		mig_newrev_release(&nr);

@@ -14,7 +14,7 @@
 
 static const char usage_text[] =
 	"usage: mig-stamp REV [-d URL] [-m DIR] [--spec FILE | --no-verify] [--force]\n"
-	"                 [--dry-run] [--format text|json] [--wait SECONDS]\n"
+	"                 [--dry-run] [--no-history] [--format text|json] [--wait SECONDS]\n"
 	"                 [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                 [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"      --no-verify         do not check the schema at all\n"
 	"      --force             overwrite another or an unknown recorded revision\n"
 	"      --dry-run           run the checks, say what would be done, change nothing\n"
+	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for a running migration (exit 4)\n"
@@ -49,7 +50,8 @@ static const char usage_text[] =
 	"3 database error, 4 refused (nothing changed; also on a read-only standby,\n"
 	"for a session lock behind a pooler, and on CockroachDB without --no-lock).\n";
 
-enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_NO_VERIFY, OPT_FORCE, OPT_DRY_RUN };
+enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_NO_VERIFY, OPT_FORCE, OPT_DRY_RUN,
+       OPT_NO_HISTORY };
 
 static const char *what_checked(const struct mig_stamp *st)
 {
@@ -180,6 +182,9 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_SPEC:
 		o->spec = arg;
 		break;
+	case OPT_NO_HISTORY:
+		o->no_history = true;
+		break;
 	}
 	return MIG_OK;
 }
@@ -190,6 +195,7 @@ int main(int argc, char **argv)
 		MIG_COMMON_LONGOPTS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ NULL, 0, NULL, 0 },
@@ -205,6 +211,7 @@ int main(int argc, char **argv)
 				: "one revision only");
 	if (!rc && o.spec && o.no_verify)
 		mig_usage_error(usage_text, "--spec and --no-verify contradict each other");
+	common.no_history = o.no_history;
 	if (!rc)
 		rc = stamp(&common, &o, argv[operand], &err);
 	if (rc)

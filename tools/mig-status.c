@@ -2,10 +2,13 @@
  * mig-status: where a database stands: its current revision(s), the heads
  * of the migrations folder, what is pending, and the states that need a
  * person (empty, legacy, a recorded revision the folder no longer has).
- * With --check it is a readiness probe: exit 0 only at head.  The
- * replacement for "alembic current / heads / history".
+ * With --check it is a readiness probe: exit 0 only at head, and with no
+ * applied migration file changed since mig_history recorded it.
+ * --history-log prints mig_history.  The replacement for "alembic
+ * current / heads / history".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "history.h"
 #include "mig.h"
 
 #include <getopt.h>
@@ -13,7 +16,8 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: mig-status [-d URL] [-m DIR] [--check] [--format text|json]\n"
+	"usage: mig-status [-d URL] [-m DIR] [--check | --history-log]\n"
+	"                  [--format text|json]\n"
 	"                  [--wait SECONDS] [--version-table NAME]\n"
 	"                  [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -21,7 +25,9 @@ static const char usage_text[] =
 	"\n"
 	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
-	"      --check             readiness probe: exit 0 at head, 1 otherwise\n"
+	"      --check             readiness probe: exit 0 at head, 1 otherwise (also\n"
+	"                          when an applied migration's file changed since)\n"
+	"      --history-log       print the applied history (mig_history), oldest first\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --version-table NAME    default alembic_version\n"
@@ -31,14 +37,23 @@ static const char usage_text[] =
 	"  -h, --help              show this help\n"
 	"      --version           show the version and the licence\n"
 	"\n"
-	"Exit: 0 done (with --check: at head), 1 with --check: not at head,\n"
+	"Exit: 0 done (with --check: at head), 1 with --check: not at head or an\n"
+	"applied file changed,\n"
 	"2 bad usage or migration files, 3 database unreachable.\n";
 
-enum { OPT_CHECK = MIG_OPT_FIRST_OWN };
+enum { OPT_CHECK = MIG_OPT_FIRST_OWN, OPT_HISTORY_LOG };
 
 struct status_opts {
 	struct mig_common common;
 	bool check;
+	bool history_log;
+};
+
+struct mig_status_ctx {
+	struct status_opts *o;
+	struct mig_session *s;
+	struct mig_history h;
+	struct mig_history_audit audit;
 };
 
 static char *heads_of(const struct mig_graph *g)
@@ -76,7 +91,8 @@ static char *state_line(const struct mig_status *st, const struct mig_graph *g)
 	return xstrdup("?");
 }
 
-static void print_text(const struct mig_session *s, const struct mig_status *st)
+static void print_text(const struct mig_session *s, const struct mig_status *st,
+		       const struct mig_history *h, const struct mig_history_audit *a)
 {
 	const struct mig_graph *g = &s->graph;
 	char *cur = strv_join(&st->current, ", ");
@@ -91,12 +107,21 @@ static void print_text(const struct mig_session *s, const struct mig_status *st)
 		printf("%s  %s  %s\n", i ? "         " : "pending: ", rev->id,
 		       rev->message ? rev->message : "");
 	}
+	if (a->recorded || a->unrecorded.n)
+		printf("history:  %zu applied revision%s recorded in %s%s\n", a->recorded,
+		       a->recorded == 1 ? "" : "s", MIG_HISTORY_TABLE,
+		       h->exists ? "" : " (no such table yet)");
+	for (size_t i = 0; i < a->unrecorded.n; i++)
+		printf("%s  %s  applied without a history row (by Alembic, or before "
+		       "%s existed)\n", i ? "         " : "unrecorded:", a->unrecorded.v[i],
+		       MIG_HISTORY_TABLE);
 	free(state);
 	free(heads);
 	free(cur);
 }
 
-static void print_json(const struct mig_session *s, const struct mig_status *st)
+static void print_json(const struct mig_session *s, const struct mig_status *st,
+		       const struct mig_history *h, const struct mig_history_audit *a)
 {
 	const struct mig_graph *g = &s->graph;
 	struct mig_buf b = MIG_BUF_INIT;
@@ -123,10 +148,123 @@ static void print_json(const struct mig_session *s, const struct mig_status *st)
 		json_str(&b, rev->message);
 		buf_putc(&b, '}');
 	}
-	buf_puts(&b, "]}\n");
+	buf_printf(&b, "],\"history\":{\"table\":%s,\"recorded\":%zu,\"unrecorded\":",
+		   h->exists ? "true" : "false", a->recorded);
+	json_strv(&b, &a->unrecorded);
+	buf_puts(&b, ",\"changed\":");
+	mig_findings_json(&b, &a->changed);
+	buf_puts(&b, "}}\n");
 	fputs(buf_str(&b), stdout);
 	buf_release(&b);
 	strv_release(&heads);
+}
+
+/* A JSON number as the database wrote it (SQLite would store any text). */
+static bool is_integer(const char *v)
+{
+	if (!v || !*v || strlen(v) > 19)
+		return false;
+	for (const char *p = v + (*v == '-'); *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return v[*v == '-'] != '\0';
+}
+
+/* --history-log: the rows of mig_history, oldest first. */
+static void print_log(const struct mig_status_ctx *x)
+{
+	const struct mig_rows *r = &x->h.rows;
+	if (x->o->common.format == MIG_FORMAT_JSON) {
+		struct mig_buf b = MIG_BUF_INIT;
+		buf_printf(&b, "{\"database\":");
+		json_str(&b, mig_db_url(x->s->db)->display);
+		buf_printf(&b, ",\"table\":%s,\"history\":[", x->h.exists ? "true" : "false");
+		for (size_t i = 0; i < r->nrows; i++) {
+			buf_puts(&b, i ? ",{" : "{");
+			for (int c = 0; c < MIG_HC_COUNT; c++) {
+				buf_printf(&b, "%s\"%s\":", c ? "," : "", mig_history_column_names[c]);
+				const char *v = mig_rows_cell(r, i, (size_t)c);
+				if ((c == MIG_HC_ID || c == MIG_HC_DURATION_MS) && is_integer(v))
+					buf_puts(&b, v);
+				else
+					json_str(&b, v);
+			}
+			buf_putc(&b, '}');
+		}
+		buf_puts(&b, "]}\n");
+		fputs(buf_str(&b), stdout);
+		buf_release(&b);
+		return;
+	}
+	if (x->o->common.verbosity < 0)
+		return;
+	if (!x->h.exists) {
+		printf("no history: %s does not exist (mig writes it from the first "
+		       "upgrade, downgrade or stamp on)\n", MIG_HISTORY_TABLE);
+		return;
+	}
+	for (size_t i = 0; i < r->nrows; i++) {
+		const char *rev = mig_rows_cell(r, i, MIG_HC_REVISION);
+		const char *user = mig_rows_cell(r, i, MIG_HC_DB_USER);
+		const char *os = mig_rows_cell(r, i, MIG_HC_OS_USER);
+		const char *host = mig_rows_cell(r, i, MIG_HC_HOST);
+		const char *app = mig_rows_cell(r, i, MIG_HC_APPLICATION_NAME);
+		const char *run = mig_rows_cell(r, i, MIG_HC_GITHUB_RUN_ID);
+		const char *sha = mig_rows_cell(r, i, MIG_HC_SHA256);
+		printf("%s  %-5s  %-12s  %6s ms  %s@%s", mig_rows_cell(r, i, MIG_HC_STARTED_AT),
+		       mig_rows_cell(r, i, MIG_HC_DIRECTION), rev ? rev : "base",
+		       mig_rows_cell(r, i, MIG_HC_DURATION_MS), user ? user : os ? os : "?",
+		       host ? host : "?");
+		if (app && *app)
+			printf("  app=%s", app);
+		printf("  mig %s", mig_rows_cell(r, i, MIG_HC_MIG_VERSION));
+		if (run)
+			printf("  run=%s", run);
+		if (sha)
+			printf("  sha256=%.12s", sha);
+		putchar('\n');
+	}
+}
+
+/* The history is mig's audit trail: a status reader that may not read it
+ * (a monitoring role granted only the version table) still gets the
+ * status, with a warning; --history-log needs it. */
+static int read_history(struct mig_status_ctx *x, struct mig_err *err)
+{
+	int rc = mig_history_read(x->s->db, &x->s->vt, &x->h, err);
+	if (rc != MIG_EDB || x->o->history_log)
+		return rc;
+	mig_warn("%s; the check of applied files against it is skipped", err->msg);
+	mig_history_release(&x->h);
+	mig_err_release(err);
+	return MIG_OK;
+}
+
+static int report(struct mig_status_ctx *x, struct mig_status *st)
+{
+	struct status_opts *o = x->o;
+	struct mig_session *s = x->s;
+	mig_history_audit(&x->h, &s->graph, &st->current, &x->audit);
+	for (size_t i = 0; !o->check && i < x->audit.changed.n; i++)	/* a gate's error */
+		x->audit.changed.v[i].severity = MIG_SEV_WARNING;
+	if (o->common.format == MIG_FORMAT_JSON)
+		print_json(s, st, &x->h, &x->audit);
+	else if (o->common.verbosity >= 0)
+		print_text(s, st, &x->h, &x->audit);
+	fflush(stdout);
+	if (o->common.verbosity >= 0 || o->check)	/* a deploy gate says why it stops */
+		mig_findings_print(stderr, &x->audit.changed, true);
+	mig_findings_annotate(&x->audit.changed);
+	char *cur = strv_join(&st->current, ", ");
+	gh_output("revision", st->current.n ? cur : "base");
+	gh_output("state", mig_db_state_name(st->state));
+	char *heads = heads_of(&s->graph);
+	gh_output("heads", heads);
+	free(heads);
+	free(cur);
+	if (o->check && (st->state != MIG_STATE_CURRENT || x->audit.changed.n))
+		return MIG_EFOUND;
+	return MIG_OK;
 }
 
 static int status(struct status_opts *o, struct mig_err *err)
@@ -135,26 +273,24 @@ static int status(struct status_opts *o, struct mig_err *err)
 	int rc = mig_session_open(&s, &o->common, MIG_NEED_DB | MIG_DB_READONLY, err);
 	if (rc)
 		return rc;
+	struct mig_status_ctx x;
+	memset(&x, 0, sizeof(x));
+	x.o = o;
+	x.s = &s;
 	struct mig_status st;
 	rc = mig_graph_require_usable(&s.graph, err);
 	if (!rc)
+		rc = read_history(&x, err);
+	if (!rc && o->history_log) {
+		print_log(&x);
+	} else if (!rc) {
 		rc = mig_status_read(s.db, &s.graph, &s.vt, &st, err);
-	if (!rc) {
-		if (o->common.format == MIG_FORMAT_JSON)
-			print_json(&s, &st);
-		else if (o->common.verbosity >= 0)
-			print_text(&s, &st);
-		char *cur = strv_join(&st.current, ", ");
-		gh_output("revision", st.current.n ? cur : "base");
-		gh_output("state", mig_db_state_name(st.state));
-		char *heads = heads_of(&s.graph);
-		gh_output("heads", heads);
-		free(heads);
-		free(cur);
-		if (o->check && st.state != MIG_STATE_CURRENT)
-			rc = MIG_EFOUND;
-		mig_status_release(&st);
+		if (!rc)
+			rc = report(&x, &st);
+		mig_status_release(&st);	/* mig_status_read clears it first */
 	}
+	mig_history_audit_release(&x.audit);
+	mig_history_release(&x.h);
 	mig_session_close(&s);
 	return rc;
 }
@@ -166,6 +302,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	(void)err;
 	if (opt == OPT_CHECK)
 		o->check = true;
+	else if (opt == OPT_HISTORY_LOG)
+		o->history_log = true;
 	return MIG_OK;
 }
 
@@ -174,6 +312,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "history-log", no_argument, NULL, OPT_HISTORY_LOG },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct status_opts o = { .check = false };
@@ -181,6 +320,8 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
+	if (!rc && o.check && o.history_log)
+		mig_usage_error(usage_text, "--check and --history-log do not go together");
 	if (!rc)
 		rc = status(&o, &err);
 	if (rc && err.msg)

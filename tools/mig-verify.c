@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "sum.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,10 +17,12 @@ static const char usage_text[] =
 	"usage: mig-verify [-m DIR] [-d URL | --keep PATH] [--lint-only]\n"
 	"                  [--allow-multiple-heads] [--expect-tables N]\n"
 	"                  [--expect-table NAME]... [--spec FILE [--strict]]\n"
-	"                  [--roundtrip] [--format text|json] [--wait SECONDS]\n"
+	"                  [--roundtrip] [--require-sum | --update-sum]\n"
+	"                  [--format text|json] [--wait SECONDS]\n"
 	"                  [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
-	"Lint the migrations of DIR/versions and apply them to a clean database.\n"
+	"Lint the migrations of DIR/versions, check them against DIR/mig.sum, and\n"
+	"apply them to a clean database.\n"
 	"\n"
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
 	"  -d, --database-url URL  an EMPTY database to apply to (default: a\n"
@@ -34,6 +37,10 @@ static const char usage_text[] =
 	"      --strict            with --spec: report what the spec does not name\n"
 	"      --roundtrip         per revision: upgrade, downgrade, upgrade again,\n"
 	"                          and check the downgrade restores the schema\n"
+	"      --require-sum       a missing DIR/mig.sum is an error (without it,\n"
+	"                          a folder that has none is not checked)\n"
+	"      --update-sum        rewrite DIR/mig.sum from the files as they are\n"
+	"                          now, and do nothing else\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --version-table NAME    default alembic_version\n"
@@ -48,7 +55,13 @@ static const char usage_text[] =
 
 enum {
 	OPT_LINT_ONLY = MIG_OPT_FIRST_OWN, OPT_ALLOW_HEADS, OPT_KEEP, OPT_TABLES,
-	OPT_TABLE, OPT_SPEC, OPT_STRICT, OPT_ROUNDTRIP,
+	OPT_TABLE, OPT_SPEC, OPT_STRICT, OPT_ROUNDTRIP, OPT_UPDATE_SUM, OPT_REQUIRE_SUM,
+};
+
+struct verify_cmd {
+	struct mig_verify_opts o;
+	bool update_sum;
+	bool require_sum;
 };
 
 static bool text_mode(const struct mig_common *c)
@@ -233,7 +246,8 @@ static bool has_bad_file(const struct mig_findings *f, struct mig_err *err)
 	return false;
 }
 
-static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_err *err)
+static int verify(struct mig_verify_opts *o, struct mig_common *c, bool require_sum,
+		  struct mig_err *err)
 {
 	if (!c->database_url || !*c->database_url)
 		c->database_url = NULL;	/* not $DATABASE_URL: never a production URL */
@@ -251,6 +265,8 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 	if (text_mode(c) && !o->lint_only)
 		fflush(stdout);
 	rc = mig_verify_run(&v, o, &g, err);
+	if (!rc)	/* offline, so --lint-only checks it too */
+		rc = mig_sum_check(c->migrations_dir, require_sum, &v.findings, err);
 	if (!rc || rc == MIG_EDB) {
 		double ms = mig_now_ms() - t0;
 		if (c->format == MIG_FORMAT_JSON)
@@ -266,9 +282,35 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 	return rc;
 }
 
+/* --update-sum: the sum of the files as they are, written on purpose. */
+static int update_sum(const struct mig_common *c, struct mig_err *err)
+{
+	size_t n;
+	bool changed;
+	int rc = mig_sum_write(c->migrations_dir, &n, &changed, err);
+	if (rc)
+		return rc;
+	char *path = xasprintf("%s/%s", c->migrations_dir, MIG_SUM_FILE);
+	if (c->format == MIG_FORMAT_JSON) {
+		struct mig_buf b = MIG_BUF_INIT;
+		buf_puts(&b, "{\"ok\":true,\"sum_file\":");
+		json_str(&b, path);
+		buf_printf(&b, ",\"files\":%zu,\"changed\":%s}\n", n,
+			   changed ? "true" : "false");
+		fputs(buf_str(&b), stdout);
+		buf_release(&b);
+	} else if (c->verbosity >= 0) {
+		printf("%s: %s (%zu file%s)\n", path, changed ? "written" : "up to date",
+		       n, n == 1 ? "" : "s");
+	}
+	free(path);
+	return MIG_OK;
+}
+
 static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 {
-	struct mig_verify_opts *o = opts;
+	struct verify_cmd *cmd = opts;
+	struct mig_verify_opts *o = &cmd->o;
 	switch (opt) {
 	case OPT_LINT_ONLY:
 		o->lint_only = true;
@@ -293,6 +335,12 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_ROUNDTRIP:
 		o->roundtrip = true;
 		return MIG_OK;
+	case OPT_UPDATE_SUM:
+		cmd->update_sum = true;
+		return MIG_OK;
+	case OPT_REQUIRE_SUM:
+		cmd->require_sum = true;
+		return MIG_OK;
 	}
 	return MIG_OK;
 }
@@ -309,22 +357,29 @@ int main(int argc, char **argv)
 		{ "roundtrip", no_argument, NULL, OPT_ROUNDTRIP },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "require-sum", no_argument, NULL, OPT_REQUIRE_SUM },
+		{ "update-sum", no_argument, NULL, OPT_UPDATE_SUM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mig_common common;
-	struct mig_verify_opts o = { .common = &common, .expect_tables = -1 };
-	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
+	struct verify_cmd cmd = { .o = { .common = &common, .expect_tables = -1 } };
+	struct mig_verify_opts *o = &cmd.o;
+	const struct mig_command_line cl = { usage_text, longopts, own_option, &cmd, 0, NULL };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &common, argc, argv, &operand, &err);
-	if (!rc && o.keep && common.database_url)
+	if (!rc && o->keep && common.database_url)
 		rc = mig_err_set(&err, MIG_EINPUT, "--keep builds a SQLite file; it does "
 				 "not go with -d");
-	if (!rc)
-		rc = verify(&o, &common, &err);
+	if (!rc && cmd.update_sum && cmd.require_sum)
+		mig_usage_error(usage_text, "--update-sum and --require-sum do not go together");
+	if (!rc && cmd.update_sum)
+		rc = update_sum(&common, &err);
+	else if (!rc)
+		rc = verify(o, &common, cmd.require_sum, &err);
 	if (rc > MIG_EFOUND && err.msg)
 		mig_report_error(&err);
-	strv_release(&o.expect_table);
+	strv_release(&o->expect_table);
 	mig_err_release(&err);
 	return mig_close_stdout(rc);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # verify.sh: the mig-verify step of verify/action.yml, its inputs in the
-# environment (MIGRATIONS, SPEC, EXPECT_TABLES, VERIFY_URL, ROUNDTRIP, STRICT).
+# environment (MIGRATIONS, SPEC, EXPECT_TABLES, VERIFY_URL, ROUNDTRIP, STRICT,
+# REQUIRE_SUM).
 # The database URL goes to mig-verify from the environment, and mig-verify
 # prints it with the password masked.
 set -euo pipefail
@@ -17,7 +18,9 @@ flag() {
 
 flag roundtrip "$ROUNDTRIP"
 flag strict "$STRICT"
+flag require-sum "${REQUIRE_SUM:-false}"
 args=(-m "$MIGRATIONS")
+[[ ${REQUIRE_SUM:-false} == false ]] || args+=(--require-sum)
 where="a clean SQLite database"
 if [[ -n $VERIFY_URL ]]; then
 	args+=(-d "$VERIFY_URL" --wait 30)

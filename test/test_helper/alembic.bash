@@ -106,7 +106,7 @@ alembic_project() {
 }
 
 # db_tables FILE_OR_URL: the user tables of a database (no alembic_version,
-# no sqlite_*), sorted, on one line separated by spaces.
+# no mig_history, no sqlite_*), sorted, on one line separated by spaces.
 db_tables() {
 	local all
 	if _mig_is_pg "$1"; then
@@ -114,7 +114,7 @@ db_tables() {
 	else
 		all=$(sqlite_tables "$1") || return
 	fi
-	grep -v -e '^alembic_version$' -e '^sqlite_' <<<"$all" | paste -sd ' ' -
+	grep -v -e '^alembic_version$' -e '^mig_history$' -e '^sqlite_' <<<"$all" | paste -sd ' ' -
 }
 
 # --- internals -------------------------------------------------------------

@@ -78,14 +78,34 @@ pg_tables() {
 		WHERE $_mig_pg_user_tables) s ORDER BY t COLLATE \"C\""
 }
 
-# count_tables FILE_OR_URL: number of tables, not counting alembic_version or sqlite_*.
+# count_tables FILE_OR_URL: number of tables, not counting mig's bookkeeping
+# (alembic_version, mig_history) or sqlite_*.
 count_tables() {
 	if _mig_is_pg "$1"; then
 		pg_sql "$1" "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE $_mig_pg_user_tables AND c.relname <> 'alembic_version'"
+			WHERE $_mig_pg_user_tables AND c.relname NOT IN ('alembic_version', 'mig_history')"
 	else
 		sqlite_sql "$1" "SELECT count(*) FROM sqlite_schema WHERE type = 'table'
-			AND name <> 'alembic_version' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+			AND name NOT IN ('alembic_version', 'mig_history')
+			AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+	fi
+}
+
+# history_rows FILE_OR_URL: mig_history as "direction revision" lines, oldest
+# first (a stamp to base shows revision "base"); nothing if there is no table.
+history_rows() {
+	local q="SELECT direction || ' ' || coalesce(revision, 'base') FROM mig_history ORDER BY id"
+	if _mig_is_pg "$1"; then
+		pg_sql "$1" "SELECT to_regclass('mig_history') IS NOT NULL AS has_table \\gset
+\\if :has_table
+$q;
+\\endif"
+	else
+		local db
+		db=$(_mig_sqlite_path "$1")
+		if [[ -n $(sqlite_sql "$db" "SELECT 1 FROM sqlite_schema WHERE name = 'mig_history'") ]]; then
+			sqlite_sql "$db" "$q"
+		fi
 	fi
 }
 

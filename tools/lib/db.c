@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "history.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,18 @@ int mig_db_list_tables(struct mig_db *db, const char *schema,
 	return redact(db, db->drv->list_tables(db, schema, out, err), err);
 }
 
+/* mig_history is mig's bookkeeping, like the version table: never part of
+ * the schema a check compares or a dump writes. */
+static void drop_history_table(struct mig_schema *s)
+{
+	for (size_t i = 0; i < s->ntables; i++) {
+		if (strcmp(s->tables[i].name, MIG_HISTORY_TABLE) == 0) {
+			mig_schema_remove_table(s, i);
+			return;
+		}
+	}
+}
+
 int mig_db_introspect(struct mig_db *db, const char *schema,
 		      const char *skip_table, struct mig_schema *out,
 		      struct mig_err *err)
@@ -142,6 +155,8 @@ int mig_db_introspect(struct mig_db *db, const char *schema,
 	if (rc)
 		mig_schema_release(out);
 	else
+		drop_history_table(out);
+	if (!rc)
 		mig_schema_sort(out);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE	/* scandir, openat */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "sum.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -121,12 +122,17 @@ static void load_file(struct mig_graph *g, int dirfd, const char *name,
 		g->revs = xrealloc(g->revs, *cap * sizeof(*g->revs));
 	}
 	struct mig_rev *rev = &g->revs[g->nrevs];
+	/* what runs is what is recorded: summed before the SQL parser packs the
+	 * text in place */
+	char sha256[sizeof(rev->sha256)];
+	mig_sha256_hex(text, len, sha256);
 	if (python) {
 		rc = mig_rev_parse_py(rev, path, text, len, &line, &err);
 		free(text);
 	} else {	/* the text becomes the revision's: held once, not copied */
 		rc = mig_rev_parse_sql_owned(rev, path, text, len, &line, &err);
 	}
+	memcpy(rev->sha256, sha256, sizeof(sha256));
 	if (rc) {
 		add_parse_finding(g, path, line, &err);
 		mig_rev_release(rev);

@@ -126,6 +126,7 @@ struct mig_common {
 	double lock_timeout;		/* --lock-timeout; < 0 waits forever */
 	enum mig_lock_mode lock_mode;	/* --lock-mode, --no-lock */
 	int verbosity;			/* -q: -1, -v: +1 */
+	bool no_history;		/* --no-history (history.h) */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -324,6 +325,7 @@ struct mig_rev {
 	bool transactional;
 	enum mig_rev_kind kind;
 	char *path;			/* the file, as found under DIR/versions */
+	char sha256[65];		/* SHA-256 of the file read, hex (sum.h) */
 	int line;			/* line of "revision:" */
 	int down_line;			/* line of "down_revision:" */
 	int deps_line;
@@ -437,6 +439,7 @@ int mig_graph_require_usable(const struct mig_graph *g, struct mig_err *err);
 struct mig_vt {
 	const char *schema;	/* NULL: the connection's default */
 	const char *table;
+	bool no_history;	/* --no-history: write no mig_history rows */
 };
 /* exists is false and heads empty when the table is missing. */
 int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
@@ -645,6 +648,8 @@ struct mig_schema {
 char *mig_type_normalize(const char *type);
 struct mig_table *mig_schema_add_table(struct mig_schema *s, const char *name);
 struct mig_table *mig_schema_find(const struct mig_schema *s, const char *name);
+/* Removes and releases the table at position i; the others keep their order. */
+void mig_schema_remove_table(struct mig_schema *s, size_t i);
 struct mig_column *mig_table_add_column(struct mig_table *t, const char *name);
 struct mig_column *mig_table_find_column(const struct mig_table *t,
 					 const char *name);
@@ -799,6 +804,7 @@ struct mig_stamp_opts {
 	bool no_verify;		/* stamp without checking the schema */
 	bool force;		/* overwrite another or an unknown revision */
 	bool dry_run;		/* check and say, change nothing */
+	bool no_history;	/* --no-history: no mig_history row */
 };
 
 struct mig_stamp {

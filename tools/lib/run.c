@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "history.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,7 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 		    struct mig_err *err)
 {
 	const struct mig_rev *rev = &g->revs[step->rev];
+	double t0 = mig_now_ms();
 	int rc = vt_exists ? MIG_OK : mig_vt_create(db, vt, err);
 	bool outside = !rev->transactional && mig_db_dialect(db) == MIG_POSTGRESQL;
 	if (!rc && outside) {
@@ -106,6 +108,9 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	mig_step_vt_change(g, heads, step, &change);
 	if (!rc)
 		rc = apply_vt_change(db, vt, &change, err);
+	if (!rc)	/* in the same transaction: a row exactly when the step happened */
+		rc = mig_history_record(db, vt, rev, step->upgrade ? MIG_HISTORY_UP
+					: MIG_HISTORY_DOWN, t0, err);
 	if (!rc)
 		rc = mig_db_commit(db, err);
 	if (!rc)

@@ -197,6 +197,16 @@ struct mig_table *mig_schema_find(const struct mig_schema *s, const char *name)
 	return NULL;
 }
 
+void mig_schema_remove_table(struct mig_schema *s, size_t i)
+{
+	struct mig_schema one = { .tables = xmalloc(sizeof(*s->tables)), .ntables = 1 };
+	one.tables[0] = s->tables[i];
+	memmove(&s->tables[i], &s->tables[i + 1], (s->ntables - i - 1) * sizeof(*s->tables));
+	s->ntables--;
+	mig_schema_release(&one);
+	index_rebuild(s, s->nslots);
+}
+
 struct mig_column *mig_table_add_column(struct mig_table *t, const char *name)
 {
 	t->columns = grow(t->columns, t->ncolumns, sizeof(*t->columns));

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "history.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
 	struct mig_db *mem = NULL;
 	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&mem, "sqlite://", &o, err);
-	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE };
+	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE, true };	/* thrown away: no history */
 	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
 	if (!rc)
 		rc = mig_run(mem, g, &vt, &goal, NULL, err);
@@ -208,6 +209,7 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 			struct mig_err *err)
 {
 	struct mig_status s;
+	double t0 = mig_now_ms();
 	int rc = mig_status_read(db, g, vt, &s, err);
 	if (rc)
 		return rc;
@@ -220,6 +222,8 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		rc = check_if_asked(st, o, db, g, vt, target, n, err);
 	if (!rc && !st->already && !o->dry_run)
 		rc = write_rows(db, vt, s.version_table, &s.current, &st->target, err);
+	if (!rc && !st->already && !o->dry_run)	/* in the stamp's transaction */
+		rc = mig_history_record_stamp(db, vt, g, target, n, t0, err);
 	mig_status_release(&s);
 	return rc;
 }

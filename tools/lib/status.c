@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "history.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,10 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 	struct mig_strv all = MIG_STRV_INIT;
 	int rc = mig_db_list_tables(db, vt->schema, &all, err);
 	for (size_t i = 0; !rc && i < all.n; i++)
-		if (strcmp(all.v[i], vt->table) != 0)
-			strv_push(&st->tables, all.v[i]);
-		else
+		if (!strcmp(all.v[i], vt->table))
 			st->version_table = true;
+		else if (strcmp(all.v[i], MIG_HISTORY_TABLE) != 0)	/* mig's own */
+			strv_push(&st->tables, all.v[i]);
 	strv_release(&all);
 	if (!rc && st->version_table)	/* one catalog query less than mig_vt_read */
 		rc = mig_vt_read_rows(db, vt, &st->current, err);
