@@ -101,8 +101,8 @@ if ! "$PY" -c 'import alembic, sqlalchemy, psycopg2' 2>/dev/null; then
 	"$PY" -c 'import alembic, sqlalchemy, psycopg2' ||
 		die "cannot import alembic, sqlalchemy and psycopg2 with $PY"
 fi
-# dbmate: the static binary of the npm package's platform part, run directly
-# (its cli.js wrapper would add a Node.js start-up to every run).
+# dbmate: the static binary of its x86-64 Linux npm package (package.json),
+# run directly.
 find_dbmate() {
 	local f
 	for f in "$REPO"/node_modules/@dbmate/*/bin/dbmate; do
@@ -117,7 +117,8 @@ if ! DBMATE=$(find_dbmate); then
 	command -v npm >/dev/null 2>&1 || die "dbmate is missing and npm is not installed; run scripts/install-deps.sh --test"
 	say "dbmate is missing; installing the version package-lock.json pins (npm ci)"
 	(cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci failed"
-	DBMATE=$(find_dbmate) || die "no runnable dbmate binary under node_modules/@dbmate after npm ci"
+	DBMATE=$(find_dbmate) ||
+		die "no runnable dbmate under node_modules/@dbmate after npm ci: package.json pins only @dbmate/linux-x64, and this is $(uname -sm)"
 fi
 GNU_TIME=/usr/bin/time
 [[ -x $GNU_TIME ]] || {
