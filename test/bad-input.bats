@@ -368,7 +368,7 @@ with_entry() {
 
 @test "48: a SQLite URL with a host is refused: exit 2" {
 	rejected 2 "$db" mig-upgrade -d "sqlite://localhost/$db" -m "$m"
-	stderr_has "a SQLite URL has no host part" "sqlite:////absolute/path.db"
+	stderr_has "a SQLite URL has no host, user or password part" "sqlite:////absolute/path.db"
 }
 
 @test "49: SQLite URL query parameters are refused: exit 2" {

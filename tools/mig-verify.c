@@ -242,6 +242,14 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 	int rc = mig_graph_load(&g, c->migrations_dir, err);
 	if (rc)
 		return rc;
+	/* a CI job pointed at the wrong folder must not pass green */
+	if (!g.nrevs) {
+		mig_err_set(err, MIG_EINPUT, "%s/versions holds no migrations",
+			    c->migrations_dir);
+		mig_graph_release(&g);
+		return mig_err_hint(err, "check -m DIR (scripts are read from "
+				    "DIR/versions); mig-new writes the first one");
+	}
 	if (text_mode(c))
 		print_graph(&g);
 	struct mig_verify v;

@@ -72,6 +72,12 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 	int rc;
 	switch (opt) {
 	case 'd':
+		/* "-d $STAGING_URL" with the variable unset must not fall back
+		 * to $DATABASE_URL, which in a workflow is production. */
+		if (!*arg)
+			return mig_err_set(err, MIG_EINPUT, "-d/--database-url: the URL "
+					   "is empty (an unset variable?); no database "
+					   "is used in its place");
 		/* Which of two databases a deploy meant is not ours to guess;
 		 * the URLs themselves may hold passwords, so neither is shown. */
 		if (c->database_url && strcmp(c->database_url, arg) != 0)
@@ -132,12 +138,14 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 
 int mig_common_need_url(struct mig_common *c, struct mig_err *err)
 {
-	if (!c->database_url || !*c->database_url) {
+	if (!c->database_url) {
 		const char *env = getenv("DATABASE_URL");
-		if (env && *env)
-			c->database_url = env;
+		if (env && !*env)
+			return mig_err_set(err, MIG_EINPUT, "DATABASE_URL is set but "
+					   "empty; pass -d URL or set it to a URL");
+		c->database_url = env;
 	}
-	if (!c->database_url || !*c->database_url) {
+	if (!c->database_url) {
 		mig_err_set(err, MIG_EINPUT, "no database given");
 		return mig_err_hint(err, "pass -d URL or set DATABASE_URL "
 				    "(e.g. sqlite:///app.db or postgresql://user@host/db)");

@@ -214,9 +214,16 @@ struct mig_url {
 	char *display;		/* the URL with any password as "***" */
 	char *password;		/* as written in the URL (maybe percent-encoded) */
 	char *password_decoded;	/* the password libpq will send */
-	char *other_secret;	/* e.g. sslpassword; all three are redacted */
+	char *other_secret;	/* e.g. sslpassword */
+	char *sent_password;	/* PQpass() after connecting: from the URL,
+				 * PGPASSWORD or a pgpass file; all four are
+				 * redacted from every message */
 };
-#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL, NULL }
+#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+/* Registers a secret with the GitHub Actions runner (gh_mask), whole: a
+ * secret shorter than 4 characters is not registered, since the runner
+ * would hide that text everywhere; mig never prints one either way. */
+void mig_url_mask_secrets(const struct mig_url *url);
 int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err);
 void mig_url_release(struct mig_url *url);
 /* Replaces every occurrence of the URL's password in s; returns a new string. */

@@ -47,6 +47,7 @@ struct mig_pq {
 	PQconninfoOption *(*PQconninfoParse)(const char *conninfo, char **errmsg);
 	void (*PQconninfoFree)(PQconninfoOption *connOptions);
 	void (*PQfreemem)(void *ptr);
+	char *(*PQpass)(const PGconn *conn);
 };
 
 /*
