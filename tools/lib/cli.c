@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@ void mig_init(const char *argv0, struct mig_common *c)
 {
 	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
 	mig_progname = slash ? slash + 1 : (argv0 ? argv0 : "mig");
+	/* "mig-upgrade | head -1" must not be killed between two migrations:
+	 * a write to a closed pipe fails with EPIPE instead, the run goes on,
+	 * and mig_close_report() says what was lost. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(c, 0, sizeof(*c));
 	c->migrations_dir = "migrations";
 	c->version_table = MIG_DEFAULT_VERSION_TABLE;
@@ -257,17 +262,28 @@ int mig_report_error(const struct mig_err *err)
 	return err->code;
 }
 
-int mig_close_stdout(int rc)
+int mig_close_report(int rc, bool database_written)
 {
+	errno = 0;
 	bool bad = ferror(stdout);
 	if (fclose(stdout) != 0)
 		bad = true;
-	if (bad) {
-		fprintf(stderr, "%s: cannot write the output: %s\n", mig_progname,
+	if (!bad)
+		return rc;
+	if (database_written) {
+		fprintf(stderr, "%s: the report was not fully written (%s); the exit "
+			"status is the database's\n", mig_progname,
 			errno ? strerror(errno) : "write error");
-		return rc ? rc : MIG_EINPUT;
+		return rc;
 	}
-	return rc;
+	fprintf(stderr, "%s: cannot write the output: %s\n", mig_progname,
+		errno ? strerror(errno) : "write error");
+	return rc ? rc : MIG_EINPUT;
+}
+
+int mig_close_stdout(int rc)
+{
+	return mig_close_report(rc, false);
 }
 
 void mig_warn(const char *fmt, ...)

@@ -196,6 +196,14 @@ void mig_print_version(void);
 int mig_report_error(const struct mig_err *err);
 /* Closes stdout, reporting a write error (full disk) as MIG_EINPUT... */
 int mig_close_stdout(int rc);
+/*
+ * The same for a run that may have changed the database (mig-upgrade,
+ * mig-downgrade, mig-stamp, not --sql or --dry-run): when database_written,
+ * a report that could not be written (a closed pipe, a full disk) is said
+ * on stderr and rc is returned unchanged, so the exit status always says
+ * what happened to the database.
+ */
+int mig_close_report(int rc, bool database_written);
 
 /* Diagnostics on stderr, prefixed with the program name. */
 void mig_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
