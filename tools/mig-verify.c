@@ -242,13 +242,17 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, struct mig_er
 	int rc = mig_graph_load(&g, c->migrations_dir, err);
 	if (rc)
 		return rc;
-	/* a CI job pointed at the wrong folder must not pass green */
+	/* a CI job pointed at the wrong folder must not pass green; a folder
+	 * whose only files are bad says which file is bad */
 	if (!g.nrevs) {
-		mig_err_set(err, MIG_EINPUT, "%s/versions holds no migrations",
-			    c->migrations_dir);
+		if (!has_bad_file(&g.findings, err)) {
+			mig_err_set(err, MIG_EINPUT, "%s/versions holds no migrations",
+				    c->migrations_dir);
+			mig_err_hint(err, "check -m DIR (scripts are read from "
+				     "DIR/versions); mig-new writes the first one");
+		}
 		mig_graph_release(&g);
-		return mig_err_hint(err, "check -m DIR (scripts are read from "
-				    "DIR/versions); mig-new writes the first one");
+		return MIG_EINPUT;
 	}
 	if (text_mode(c))
 		print_graph(&g);
