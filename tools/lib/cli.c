@@ -24,6 +24,7 @@ void mig_init(const char *argv0, struct mig_common *c)
 	 * a write to a closed pipe fails with EPIPE instead, the run goes on,
 	 * and mig_close_report() says what was lost. */
 	signal(SIGPIPE, SIG_IGN);
+	mig_gate_open();
 	memset(c, 0, sizeof(*c));
 	c->migrations_dir = "migrations";
 	c->version_table = MIG_DEFAULT_VERSION_TABLE;

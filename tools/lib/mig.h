@@ -805,6 +805,10 @@ void json_str(struct mig_buf *b, const char *s);
 void json_strv(struct mig_buf *b, const struct mig_strv *sv);
 /* True when GITHUB_ACTIONS=true. */
 bool gh_active(void);
+/* Under GitHub Actions, puts stdout and stderr behind the output gate
+ * (out.c), so that no text from outside can forge a workflow command.
+ * mig_init() calls it first thing. */
+void mig_gate_open(void);
 /* Registers a secret with ::add-mask:: so the runner hides it in logs. */
 void gh_mask(const char *secret);
 /* ::error file=F,line=L::msg (escaped as GitHub requires). */
