@@ -733,8 +733,9 @@ pending_folder() {
 			"$value" >"$py/versions/r1_x.py"
 		rejected 2 "$db" mig-upgrade -d "$url" -m "$py"
 		stderr_has "r1_x.py:2: down_revision:"
-		rejected 2 "$db" mig-verify -m "$py"
+		REJECTED_FINDINGS=1 rejected 2 "$db" mig-verify -m "$py"
 		stderr_has "r1_x.py:2: down_revision:"
+		assert_output --partial "r1_x.py:2: error: down_revision:"
 	done
 	# a literal with a comment after it is read
 	printf 'revision = "r1"  # the id\ndown_revision = None\n\ndef upgrade():\n    pass\n' >"$py/versions/r1_x.py"
