@@ -368,7 +368,7 @@ with_entry() {
 
 @test "48: a SQLite URL with a host is refused: exit 2" {
 	rejected 2 "$db" mig-upgrade -d "sqlite://localhost/$db" -m "$m"
-	stderr_has "a SQLite URL has no host part" "sqlite:////absolute/path.db"
+	stderr_has "a SQLite URL has no host, user or password part" "sqlite:////absolute/path.db"
 }
 
 @test "49: SQLite URL query parameters are refused: exit 2" {
@@ -640,4 +640,125 @@ INJ="x'; DROP TABLE users;--"
 	stderr_lacks "$enc" "p@ss" "w:rd"
 	[[ ! -e $summary ]] || ! grep -qF -e "$enc" -e "p@ss" "$summary" || fail "the summary shows the password"
 	[[ ! -e $outputs ]] || ! grep -qF -e "$enc" -e "p@ss" "$outputs" || fail "GITHUB_OUTPUT shows the password"
+}
+
+# ---- input hygiene (issue 16) ------------------------------------------------------
+
+# m2: the seeded folder plus a pending migration, so a run that fell back to
+# another database, or went on, would change something.
+pending_folder() {
+	m2=$BATS_TEST_TMPDIR/m2
+	one_migration "$m2"
+	printf -- '-- revision: b2\n-- down_revision: a1b2c3d4e5f6\n\n-- +upgrade\nDROP TABLE users;\n\n-- +downgrade\nSELECT 1;\n' >"$m2/versions/b2_drop.sql"
+}
+
+@test "77: -d \"\" (an unset variable) is refused, not replaced by \$DATABASE_URL: exit 2" {
+	pending_folder
+	rejected 2 "$db" env DATABASE_URL="$url" mig-upgrade -d "" -m "$m2"
+	stderr_has "-d/--database-url: the URL is empty (an unset variable?); no database is used in its place"
+	rejected 2 "$db" env DATABASE_URL="$url" mig-status -d "" -m "$m2"
+}
+
+@test "78: an empty DATABASE_URL is refused: exit 2" {
+	pending_folder
+	rejected 2 "$db" env DATABASE_URL= mig-upgrade -m "$m2"
+	stderr_has "DATABASE_URL is set but empty"
+}
+
+@test "79: a URL with a trailing newline (a pasted secret) is refused, and no 'app.db\\n' is made: exit 2" {
+	pending_folder
+	rejected 2 "$db" env DATABASE_URL="$url"$'\n' mig-upgrade -m "$m2"
+	stderr_has "the database URL ends with a newline (character" "store the URL without it"
+	stderr_lacks "$db"
+	[[ ! -e $db$'\n' ]] || fail "a file named app.db\\n was made"
+	rejected 2 "$db" mig-upgrade -d "$url"$'\r\n' -m "$m2"
+	stderr_has "the database URL holds a carriage return at character"
+	rejected 2 "$db" mig-upgrade -d "$url"$'\t' -m "$m2"
+	stderr_has "ends with a tab"
+}
+
+@test "80: a URL with surrounding spaces is refused, the URL not printed: exit 2" {
+	pending_folder
+	rejected 2 "$db" mig-upgrade -d " $url" -m "$m2"
+	stderr_has "the database URL starts with a space"
+	rejected 2 "$db" mig-upgrade -d "$url " -m "$m2"
+	stderr_has "the database URL ends with a space"
+	stderr_lacks "$db"
+}
+
+@test "81: PostgreSQL: a DATABASE_URL with a trailing newline is refused, the database untouched: exit 2" {
+	require_pg
+	pending_folder
+	local u
+	u=$(pg_new_db)
+	seeded_pg "$u"
+	rejected 2 "$u" env DATABASE_URL="$u"$'\n' mig-upgrade -m "$m2"
+	stderr_has "the database URL ends with a newline"
+}
+
+@test "82: a password with an unencoded @ is refused with its encoding, no piece printed: exit 2" {
+	rejected 2 "$db" mig-upgrade -d "postgresql://app:Hunter@Secret2024@db.invalid/app" -m "$m"
+	stderr_has "the password in the database URL holds an unencoded '@'" "write each '@' in the password as %40"
+	stderr_lacks "Hunter" "Secret2024" "db.invalid"
+}
+
+@test "83: 'postgresql://app:PASSWORD' without a host does not quote the password as a port: exit 2" {
+	rejected 2 "$db" mig-upgrade -d "postgresql://app:Hunter2Secret83" -m "$m"
+	stderr_has "the port is not a number from 1 to 65535" "without an '@'"
+	stderr_lacks "Hunter2Secret83"
+}
+
+@test "84: a SQLite URL with user:password@ or ?password= is refused without echoing it: exit 2" {
+	rejected 2 "$db" mig-upgrade -d "sqlite://app:Secret-84@/$db" -m "$m"
+	stderr_has "a SQLite URL has no host, user or password part"
+	stderr_lacks "Secret-84"
+	rejected 2 "$db" mig-upgrade -d "$url?password=Secret-84" -m "$m"
+	stderr_has "query parameters are not supported in SQLite URLs"
+	stderr_lacks "Secret-84"
+}
+
+@test "85: mig-verify on a versions folder with no migrations: exit 2, not 'ok'" {
+	mkdir -p "$BATS_TEST_TMPDIR/empty/versions"
+	rejected 2 "$db" mig-verify -m "$BATS_TEST_TMPDIR/empty"
+	stderr_has "empty/versions holds no migrations"
+	rejected 2 "$db" mig-verify --lint-only -m "$BATS_TEST_TMPDIR/empty"
+}
+
+@test "86: computed .py values (+, a method call, a name, an f-string, a subscript, a conditional) are refused with file:line: exit 2" {
+	local py=$BATS_TEST_TMPDIR/py value
+	for value in '"abc" + "def"' "'abc'.upper()" 'REV' 'f"abc"' '("abc", "def")[0]' '"abc" if True else "def"'; do
+		rm -rf "$py"
+		mkdir -p "$py/versions"
+		printf 'revision = "r1"\ndown_revision = %s\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n' \
+			"$value" >"$py/versions/r1_x.py"
+		rejected 2 "$db" mig-upgrade -d "$url" -m "$py"
+		stderr_has "r1_x.py:2: down_revision:"
+		REJECTED_FINDINGS=1 rejected 2 "$db" mig-verify -m "$py"
+		stderr_has "r1_x.py:2: down_revision:"
+		assert_output --partial "r1_x.py:2: error: down_revision:"
+	done
+	# a literal with a comment after it is read
+	printf 'revision = "r1"  # the id\ndown_revision = None\n\ndef upgrade():\n    pass\n' >"$py/versions/r1_x.py"
+	run --separate-stderr mig-verify --lint-only -m "$py"
+	assert_success
+}
+
+@test "87: PostgreSQL: a 63-character --version-table is refused before anything is made (its _pkc name would not fit): exit 2" {
+	require_pg
+	pending_folder
+	local u name63 name59
+	u=$(pg_new_db)
+	seeded_pg "$u"
+	name63=$(printf 'v%.0s' {1..63})
+	name59=$(printf 'v%.0s' {1..59})
+	rejected 2 "$u" mig-upgrade --version-table "$name63" -d "$u" -m "$m2"
+	stderr_has "--version-table: 63 bytes; with its primary key constraint '<table>_pkc' it must fit this server's 63-byte names" "at most 59 bytes"
+	rejected 2 "$u" mig-stamp --version-table "$name63" -d "$u" -m "$m2" a1b2c3d4e5f6
+	# 59 fits: the table and its constraint are made
+	run --separate-stderr mig-stamp --version-table "$name59" -d "$u" -m "$m2" a1b2c3d4e5f6
+	assert_success
+	assert_equal "$(pg_sql "$u" "SELECT conname FROM pg_constraint WHERE conname = '${name59}_pkc'")" "${name59}_pkc"
+	# SQLite has no such limit: 63 characters work there
+	run --separate-stderr mig-stamp --version-table "$name63" -d "$url" -m "$m2" a1b2c3d4e5f6
+	assert_success
 }

@@ -217,5 +217,5 @@ int main(int argc, char **argv)
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);
-	return mig_close_stdout(rc);
+	return mig_close_report(rc, !o.dry_run);
 }

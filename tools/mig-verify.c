@@ -256,6 +256,15 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, bool require_
 	int rc = mig_graph_load(&g, c->migrations_dir, err);
 	if (rc)
 		return rc;
+	/* a CI job pointed at the wrong folder must not pass green (a folder
+	 * whose files are all bad goes on, to report them as findings) */
+	if (!g.nrevs && !mig_findings_count(&g.findings, MIG_SEV_ERROR)) {
+		mig_err_set(err, MIG_EINPUT, "%s/versions holds no migrations",
+			    c->migrations_dir);
+		mig_graph_release(&g);
+		return mig_err_hint(err, "check -m DIR (scripts are read from "
+				    "DIR/versions); mig-new writes the first one");
+	}
 	if (text_mode(c))
 		print_graph(&g);
 	struct mig_verify v;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@ void mig_init(const char *argv0, struct mig_common *c)
 {
 	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
 	mig_progname = slash ? slash + 1 : (argv0 ? argv0 : "mig");
+	/* "mig-upgrade | head -1" must not be killed between two migrations:
+	 * a write to a closed pipe fails with EPIPE instead, the run goes on,
+	 * and mig_close_report() says what was lost. */
+	signal(SIGPIPE, SIG_IGN);
+	mig_gate_open();
 	memset(c, 0, sizeof(*c));
 	c->migrations_dir = "migrations";
 	c->version_table = MIG_DEFAULT_VERSION_TABLE;
@@ -78,6 +84,12 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 	int rc;
 	switch (opt) {
 	case 'd':
+		/* "-d $STAGING_URL" with the variable unset must not fall back
+		 * to $DATABASE_URL, which in a workflow is production. */
+		if (!*arg)
+			return mig_err_set(err, MIG_EINPUT, "-d/--database-url: the URL "
+					   "is empty (an unset variable?); no database "
+					   "is used in its place");
 		/* Which of two databases a deploy meant is not ours to guess;
 		 * the URLs themselves may hold passwords, so neither is shown. */
 		if (c->database_url && strcmp(c->database_url, arg) != 0)
@@ -146,12 +158,14 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 
 int mig_common_need_url(struct mig_common *c, struct mig_err *err)
 {
-	if (!c->database_url || !*c->database_url) {
+	if (!c->database_url) {
 		const char *env = getenv("DATABASE_URL");
-		if (env && *env)
-			c->database_url = env;
+		if (env && !*env)
+			return mig_err_set(err, MIG_EINPUT, "DATABASE_URL is set but "
+					   "empty; pass -d URL or set it to a URL");
+		c->database_url = env;
 	}
-	if (!c->database_url || !*c->database_url) {
+	if (!c->database_url) {
 		mig_err_set(err, MIG_EINPUT, "no database given");
 		return mig_err_hint(err, "pass -d URL or set DATABASE_URL "
 				    "(e.g. sqlite:///app.db or postgresql://user@host/db)");
@@ -264,17 +278,28 @@ int mig_report_error(const struct mig_err *err)
 	return err->code;
 }
 
-int mig_close_stdout(int rc)
+int mig_close_report(int rc, bool database_written)
 {
+	errno = 0;
 	bool bad = ferror(stdout);
 	if (fclose(stdout) != 0)
 		bad = true;
-	if (bad) {
-		fprintf(stderr, "%s: cannot write the output: %s\n", mig_progname,
+	if (!bad)
+		return rc;
+	if (database_written) {
+		fprintf(stderr, "%s: the report was not fully written (%s); the exit "
+			"status is the database's\n", mig_progname,
 			errno ? strerror(errno) : "write error");
-		return rc ? rc : MIG_EINPUT;
+		return rc;
 	}
-	return rc;
+	fprintf(stderr, "%s: cannot write the output: %s\n", mig_progname,
+		errno ? strerror(errno) : "write error");
+	return rc ? rc : MIG_EINPUT;
+}
+
+int mig_close_stdout(int rc)
+{
+	return mig_close_report(rc, false);
 }
 
 void mig_warn(const char *fmt, ...)

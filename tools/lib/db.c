@@ -36,11 +36,7 @@ int mig_db_open(struct mig_db **out, const char *url_text,
 		return rc;
 	}
 	/* before anything else is printed, so the runner hides it everywhere */
-	gh_mask(db->url.password);
-	if (db->url.password_decoded && (!db->url.password ||
-					 strcmp(db->url.password, db->url.password_decoded) != 0))
-		gh_mask(db->url.password_decoded);
-	gh_mask(db->url.other_secret);
+	mig_url_mask_secrets(&db->url);
 	db->opts = *opts;
 	db->drv = db->url.dialect == MIG_SQLITE ? &mig_driver_sqlite : &mig_driver_pg;
 	rc = redact(db, db->drv->connect(db, err), err);

@@ -62,6 +62,20 @@ static void wait_for_server(const char *const *kw, const char *const *val,
 	}
 }
 
+/* The password libpq really sent may come from PGPASSWORD or a pgpass
+ * file, not the URL: it is redacted from every message too, and masked
+ * under GitHub Actions before the first server message is printed. */
+static void remember_sent_password(struct mig_db *db, const PGconn *h)
+{
+	const char *sent = h ? pq->PQpass(h) : NULL;
+	if (!sent || !*sent || db->url.sent_password)
+		return;
+	db->url.sent_password = xstrdup(sent);
+	if (strlen(sent) >= 4 && (!db->url.password_decoded ||
+				  strcmp(sent, db->url.password_decoded) != 0))
+		gh_mask(sent);
+}
+
 static int pg_connect(struct mig_db *db, struct mig_err *err)
 {
 	/* Keywords before dbname are defaults the URL may override. */
@@ -73,6 +87,7 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	if (db->opts.wait_seconds > 0)
 		wait_for_server(kw, val, db->opts.wait_seconds);
 	PGconn *h = pq->PQconnectdbParams(kw, val, 1);
+	remember_sent_password(db, h);
 	if (!h || pq->PQstatus(h) != CONNECTION_OK) {
 		char *m = xstrdup(h ? pq->PQerrorMessage(h) : "out of memory");
 		trim(m);

@@ -211,6 +211,14 @@ void mig_print_version(void);
 int mig_report_error(const struct mig_err *err);
 /* Closes stdout, reporting a write error (full disk) as MIG_EINPUT... */
 int mig_close_stdout(int rc);
+/*
+ * The same for a run that may have changed the database (mig-upgrade,
+ * mig-downgrade, mig-stamp, not --sql or --dry-run): when database_written,
+ * a report that could not be written (a closed pipe, a full disk) is said
+ * on stderr and rc is returned unchanged, so the exit status always says
+ * what happened to the database.
+ */
+int mig_close_report(int rc, bool database_written);
 
 /* Diagnostics on stderr, prefixed with the program name. */
 void mig_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -229,9 +237,16 @@ struct mig_url {
 	char *display;		/* the URL with any password as "***" */
 	char *password;		/* as written in the URL (maybe percent-encoded) */
 	char *password_decoded;	/* the password libpq will send */
-	char *other_secret;	/* e.g. sslpassword; all three are redacted */
+	char *other_secret;	/* e.g. sslpassword */
+	char *sent_password;	/* PQpass() after connecting: from the URL,
+				 * PGPASSWORD or a pgpass file; all four are
+				 * redacted from every message */
 };
-#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL, NULL }
+#define MIG_URL_INIT { MIG_DIALECT_ANY, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+/* Registers a secret with the GitHub Actions runner (gh_mask), whole: a
+ * secret shorter than 4 characters is not registered, since the runner
+ * would hide that text everywhere; mig never prints one either way. */
+void mig_url_mask_secrets(const struct mig_url *url);
 int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err);
 void mig_url_release(struct mig_url *url);
 /* Replaces every occurrence of the URL's password in s; returns a new string. */
@@ -836,6 +851,10 @@ void json_str(struct mig_buf *b, const char *s);
 void json_strv(struct mig_buf *b, const struct mig_strv *sv);
 /* True when GITHUB_ACTIONS=true. */
 bool gh_active(void);
+/* Under GitHub Actions, puts stdout and stderr behind the output gate
+ * (out.c), so that no text from outside can forge a workflow command.
+ * mig_init() calls it first thing. */
+void mig_gate_open(void);
 /* Registers a secret with ::add-mask:: so the runner hides it in logs. */
 void gh_mask(const char *secret);
 /* ::error file=F,line=L::msg (escaped as GitHub requires). */

@@ -3,12 +3,14 @@
  * and JSON, and GitHub Actions annotations, step outputs and summaries
  * (DESIGN.md "Output").
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE	/* fopencookie: the output gate */
 #include "mig.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
@@ -119,18 +121,236 @@ static void gh_escape(FILE *fp, const char *s, bool property)
 	}
 }
 
+/*
+ * The output gate.  Under GitHub Actions the runner obeys any line of a
+ * step's output that starts, after leading whitespace, with "::" (and any
+ * line holding "##[", the old form): a server message quoting a row, a
+ * migration's SQL or a file's contents could forge "::add-mask::",
+ * "::warning::" or "::stop-commands::".  So stdout and stderr are replaced
+ * by streams that write every byte through, but put "| " before a "::"
+ * that starts a line (the runner splits lines at '\r' as well as '\n') and
+ * write "##[" as "# #[", except for mig's own commands, which gh_annotate()
+ * and gh_mask() write in raw mode.  Every message, whoever prints it and
+ * however it was built, passes this one gate; ::stop-commands:: is never
+ * needed.  A stdout that is a regular file (mig-upgrade --sql > plan.sql)
+ * is not read by the runner and is left exact.
+ */
+enum gate_state { GATE_LEAD, GATE_COLON, GATE_MID };
+
+struct gate {
+	FILE *under;		/* the original stream */
+	enum gate_state state;
+	int hashes;		/* '#' held back, 0 to 2 */
+	unsigned char utf8[4];	/* a multibyte character held back in LEAD */
+	size_t nutf8;
+};
+
+static struct gate gate_out, gate_err;
+static bool gate_raw;
+
+/* The runner trims what .NET calls white space before looking for "::":
+ * all of it and more (controls, NBSP, BOM) counts here. */
+static bool gate_blank(unsigned long cp)
+{
+	return cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200f) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
+static void gate_put(struct gate *g, const void *p, size_t n)
+{
+	fwrite(p, 1, n, g->under);
+}
+
+static void gate_release_held(struct gate *g)
+{
+	if (!g->under)
+		return;
+	if (g->state == GATE_COLON)
+		gate_put(g, ":", 1);
+	gate_put(g, "##", (size_t)g->hashes);
+	gate_put(g, g->utf8, g->nutf8);
+	g->hashes = 0;
+	g->nutf8 = 0;
+	if (g->state == GATE_COLON)
+		g->state = GATE_MID;
+}
+
+static void gate_byte(struct gate *g, unsigned char c)
+{
+	if (gate_raw) {
+		gate_put(g, &c, 1);
+		g->state = c == '\n' ? GATE_LEAD : GATE_MID;
+		return;
+	}
+	if (g->nutf8) {		/* completing a character at the line's start */
+		g->utf8[g->nutf8++] = c;
+		size_t need = g->utf8[0] >= 0xf0 ? 4 : g->utf8[0] >= 0xe0 ? 3 : 2;
+		if ((c & 0xc0) != 0x80) {	/* broken: not white space */
+			gate_put(g, g->utf8, g->nutf8);
+			g->nutf8 = 0;
+			g->state = c == '\n' || c == '\r' ? GATE_LEAD : GATE_MID;
+			return;
+		}
+		if (g->nutf8 < need)
+			return;
+		unsigned long cp = g->utf8[0] & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
+		for (size_t i = 1; i < need; i++)
+			cp = cp << 6 | (g->utf8[i] & 0x3f);
+		gate_put(g, g->utf8, g->nutf8);
+		g->nutf8 = 0;
+		g->state = gate_blank(cp) ? GATE_LEAD : GATE_MID;
+		return;
+	}
+	if (c == '#') {
+		if (g->state == GATE_COLON) {
+			gate_put(g, ":", 1);
+			g->state = GATE_MID;
+		}
+		if (g->hashes < 2) {
+			g->hashes++;
+			return;
+		}
+		gate_put(g, "#", 1);	/* "###": the first one goes */
+		g->state = GATE_MID;
+		return;
+	}
+	if (g->hashes) {
+		bool command = g->hashes == 2 && c == '[';
+		gate_put(g, command ? "# #" : "##", (size_t)(command ? 3 : g->hashes));
+		g->hashes = 0;
+		g->state = GATE_MID;
+	}
+	if (c == '\n' || c == '\r') {
+		if (g->state == GATE_COLON)
+			gate_put(g, ":", 1);
+		gate_put(g, &c, 1);
+		g->state = GATE_LEAD;
+		return;
+	}
+	switch (g->state) {
+	case GATE_LEAD:
+		if (c == ':') {
+			g->state = GATE_COLON;
+			return;
+		}
+		if (c >= 0xc0) {
+			g->utf8[g->nutf8++] = c;
+			return;
+		}
+		gate_put(g, &c, 1);
+		if (!gate_blank(c))
+			g->state = GATE_MID;
+		return;
+	case GATE_COLON:
+		gate_put(g, c == ':' ? "| ::" : ":", c == ':' ? 4 : 1);
+		g->state = GATE_MID;
+		if (c != ':')
+			gate_put(g, &c, 1);
+		return;
+	case GATE_MID:
+		gate_put(g, &c, 1);
+		return;
+	}
+}
+
+static ssize_t gate_write(void *cookie, const char *buf, size_t n)
+{
+	struct gate *g = cookie;
+	for (size_t i = 0; i < n; i++)
+		gate_byte(g, (unsigned char)buf[i]);
+	if (fflush(g->under) != 0 || ferror(g->under)) {
+		clearerr(g->under);
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+static int gate_close(void *cookie)
+{
+	struct gate *g = cookie;
+	gate_release_held(g);
+	FILE *under = g->under;
+	g->under = NULL;
+	return fclose(under);
+}
+
+/* What a gate holds back (a ':' or '#' that may start a command) is
+ * written when the program exits; a gate closed already has written it. */
+static void gate_flush_at_exit(void)
+{
+	if (gate_out.under) {
+		fflush(stdout);
+		gate_release_held(&gate_out);
+		fflush(gate_out.under);
+	}
+	if (gate_err.under) {
+		fflush(stderr);
+		gate_release_held(&gate_err);
+		fflush(gate_err.under);
+	}
+}
+
+static FILE *gate_open(struct gate *g, FILE *under, int mode)
+{
+	cookie_io_functions_t io = { NULL, gate_write, NULL, gate_close };
+	FILE *fp = fopencookie(g, "w", io);
+	if (!fp)
+		return under;
+	memset(g, 0, sizeof(*g));
+	g->under = under;
+	setvbuf(fp, NULL, mode, 0);
+	return fp;
+}
+
+void mig_gate_open(void)
+{
+	static bool open;
+	if (open || !gh_active())
+		return;
+	open = true;
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+		stdout = gate_open(&gate_out, stdout, _IOFBF);
+	stderr = gate_open(&gate_err, stderr, _IONBF);
+	atexit(gate_flush_at_exit);
+}
+
+/* mig's own workflow commands pass the gate as they are, on a line of
+ * their own. */
+static void gate_raw_begin(FILE *fp)
+{
+	fflush(fp);
+	struct gate *g = fp == stderr ? &gate_err : fp == stdout ? &gate_out : NULL;
+	if (g && g->under) {
+		gate_release_held(g);
+		if (g->state != GATE_LEAD)
+			gate_put(g, "\n", 1);
+	}
+	gate_raw = true;
+}
+
+static void gate_raw_end(FILE *fp)
+{
+	fflush(fp);
+	gate_raw = false;
+}
+
 void gh_mask(const char *secret)
 {
 	if (!gh_active() || !secret || !*secret)
 		return;
+	gate_raw_begin(stderr);
 	fputs("::add-mask::", stderr);
 	gh_escape(stderr, secret, false);
 	fputc('\n', stderr);
+	gate_raw_end(stderr);
 }
 
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 		 const char *msg)
 {
+	gate_raw_begin(fp);
 	fputs(sev == MIG_SEV_ERROR ? "::error" : "::warning", fp);
 	if (file) {
 		fputs(" file=", fp);
@@ -141,6 +361,7 @@ void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 	fputs("::", fp);
 	gh_escape(fp, msg, false);
 	fputc('\n', fp);
+	gate_raw_end(fp);
 }
 
 static int gh_append(const char *var, const char *text)

@@ -51,6 +51,7 @@ struct mig_pq {
 	void (*PQconninfoFree)(PQconninfoOption *connOptions);
 	void (*PQfreemem)(void *ptr);
 	int (*PQbackendPID)(const PGconn *conn);
+	char *(*PQpass)(const PGconn *conn);
 };
 
 /*

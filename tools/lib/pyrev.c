@@ -99,9 +99,14 @@ static int read_string(struct py *x, char **out)
 static int read_one_string(struct py *x, char **out)
 {
 	int line = x->line;
+	const char *prefix = x->p;
 	while (x->p < x->end && strchr("rRuUbBfF", *x->p) && x->p + 1 < x->end &&
 	       (x->p[1] == '\'' || x->p[1] == '"' || strchr("rRbB", x->p[1])))
 		advance(x);
+	if (memchr(prefix, 'f', (size_t)(x->p - prefix)) ||
+	    memchr(prefix, 'F', (size_t)(x->p - prefix)))	/* computed */
+		return py_fail(x, line, "an f-string is computed; mig reads "
+			       "only literal strings", "write the value out as a literal");
 	char q = '\0';
 	if (x->p < x->end)
 		q = *x->p;
@@ -210,6 +215,22 @@ static int read_value(struct py *x, struct mig_strv *out, const char *name)
 	}
 }
 
+/* After the literal only a comment, ';' or the end of the line may come:
+ * "abc" + "def", 'abc'.upper() or "abc" if X else "def" are computed, and
+ * reading only their first literal would give the graph a wrong id. */
+static int end_of_statement(struct py *x, const char *name)
+{
+	skip_space(x, false);
+	if (x->p >= x->end || *x->p == '\n' || *x->p == ';')
+		return MIG_OK;
+	char *m = xasprintf("%s: a computed value ('%c' after the literal); mig reads "
+			    "only a literal string, None, or a tuple or list of literal "
+			    "strings", name, *x->p);
+	int rc = py_fail(x, x->line, m, "write the value out as a literal");
+	free(m);
+	return rc;
+}
+
 /* Skips ": Union[str, Sequence[str], None]" up to the '='. */
 static int skip_annotation(struct py *x)
 {
@@ -249,6 +270,8 @@ static int assignment(struct py *x, struct mig_rev *rev, int which)
 	}
 	struct mig_strv v = MIG_STRV_INIT;
 	int rc = read_value(x, &v, py_names[which]);
+	if (!rc)
+		rc = end_of_statement(x, py_names[which]);
 	if (rc) {
 		strv_release(&v);
 		return rc;

@@ -30,33 +30,38 @@ static int parse_sqlite(struct mig_url *url, const char *text, const char *rest,
 			struct mig_err *err)
 {
 	url->dialect = MIG_SQLITE;
-	url->display = xstrdup(text);
 	if (!*rest || !strcmp(rest, "/:memory:")) {
+		url->display = xstrdup(text);
 		url->path = xstrdup(":memory:");
 		return MIG_OK;
 	}
 	if (rest[0] != '/') {
-		mig_err_set(err, MIG_EINPUT,
-			    "'%s': a SQLite URL has no host part", text);
+		/* not quoted: "sqlite://user:pass@/x" would show the password */
+		mig_err_set(err, MIG_EINPUT, "a SQLite URL has no host, user or "
+			    "password part");
 		return mig_err_hint(err, "use sqlite:///relative/path.db or "
 				    "sqlite:////absolute/path.db");
 	}
 	if (strchr(rest, '?')) {
 		mig_err_set(err, MIG_EINPUT,
-			    "'%s': query parameters are not supported in SQLite URLs",
-			    text);
+			    "query parameters are not supported in SQLite URLs");
 		return mig_err_hint(err, "name the file alone, e.g. sqlite:///app.db");
 	}
 	if (!rest[1])
 		return mig_err_set(err, MIG_EINPUT, "'%s': no database file named",
 				   text);
 	url->path = xstrdup(rest + 1);
+	url->display = xstrdup(text);
 	return MIG_OK;
 }
 
 /*
  * Finds the password in "scheme://user:password@host/...?password=...":
  * sets *start and *len to the raw text (not decoded), or *len = 0.
+ *
+ * One rule, whatever libpq makes of the URL: the password is everything
+ * between "scheme://user:" and the last '@' before the query string, so
+ * an unencoded '@' or '/' in it is masked whole, never in pieces.
  */
 static void find_password(const char *u, size_t *start, size_t *len)
 {
@@ -65,7 +70,7 @@ static void find_password(const char *u, size_t *start, size_t *len)
 	if (!auth)
 		return;
 	auth += 3;
-	size_t alen = strcspn(auth, "/?#");
+	size_t alen = strcspn(auth, "?");
 	const char *at = NULL;
 	for (size_t i = 0; i < alen; i++)
 		if (auth[i] == '@')
@@ -86,6 +91,28 @@ static void find_password(const char *u, size_t *start, size_t *len)
 			return;
 		}
 	}
+}
+
+/* A password that holds '@' or '/' unencoded is read by libpq as a host,
+ * port or database name and then quoted in its messages: refused before
+ * libpq sees it, with the encoding to use (the password is not shown). */
+static int check_password_encoding(const char *password, struct mig_err *err)
+{
+	static const struct {
+		char c;
+		const char *code;
+	} reserved[] = { { '@', "%40" }, { '/', "%2F" } };
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (!strchr(password, reserved[i].c))
+			continue;
+		mig_err_set(err, MIG_EINPUT, "the password in the database URL holds "
+			    "an unencoded '%c'", reserved[i].c);
+		return mig_err_hint(err, "percent-encode it: write each '%c' in the "
+				    "password as %s (and ':' as %%3A, '%%' as %%25), "
+				    "e.g. postgresql://user:pass%s2024@host/db",
+				    reserved[i].c, reserved[i].code, reserved[i].code);
+	}
+	return MIG_OK;
 }
 
 /* Percent-encodes what would change the URL's meaning if printed raw (an
@@ -245,6 +272,15 @@ static bool valid_ports(const char *ports)
 	}
 }
 
+/* Whether the URL has a "user@" or "user:password@" part. */
+static bool has_userinfo(const char *conninfo)
+{
+	const char *auth = strstr(conninfo, "://");
+	auth = auth ? auth + 3 : conninfo;
+	size_t n = strcspn(auth, "?");
+	return memchr(auth, '@', n) != NULL;
+}
+
 static int check_options(const PQconninfoOption *opts, const char *conninfo,
 			 struct mig_err *err)
 {
@@ -254,10 +290,18 @@ static int check_options(const PQconninfoOption *opts, const char *conninfo,
 		/* "user:pass/word@host" reads as host "user", port "pass" */
 		const char *shown = maybe_secret(conninfo, o->val) ? "***" : o->val;
 		if (!strcmp(o->keyword, "port") && !valid_ports(o->val)) {
+			/* "user:password" with no "@host" reads as host "user",
+			 * port "password": then the port is not quoted */
+			if (!has_userinfo(conninfo)) {
+				mig_err_set(err, MIG_EINPUT, "malformed PostgreSQL URL: the "
+					    "port is not a number from 1 to 65535");
+				return mig_err_hint(err, "the form is postgresql://user:password"
+						    "@host:port/dbname; without an '@' what "
+						    "follows 'user:' reads as the port");
+			}
 			mig_err_set(err, MIG_EINPUT, "malformed PostgreSQL URL: invalid "
 				    "port number: \"%s\"", shown);
-			return mig_err_hint(err, "a port is a number from 1 to 65535; "
-					    "percent-encode @ : / %% in a password");
+			return mig_err_hint(err, "a port is a number from 1 to 65535");
 		}
 		for (size_t i = 0; i < sizeof(enum_options) / sizeof(enum_options[0]); i++) {
 			if (strcmp(o->keyword, enum_options[i].keyword) != 0 ||
@@ -306,6 +350,10 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 	find_password(url->conninfo, &pstart, &plen);
 	if (plen)	/* the raw text too: messages may quote it undecoded */
 		url->password = xstrndup(url->conninfo + pstart, plen);
+	if (url->password && check_password_encoding(url->password, err)) {
+		gh_mask(url->password);	/* it is a secret all the same */
+		return err->code;
+	}
 	char *perr = NULL;
 	PQconninfoOption *opts = pq->PQconninfoParse(url->conninfo, &perr);
 	if (!opts) {
@@ -330,9 +378,55 @@ static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_er
 	return rc;
 }
 
+/* The name of control character c, for a message that must not print it. */
+static const char *control_name(unsigned char c)
+{
+	switch (c) {
+	case '\n':
+		return "a newline";
+	case '\r':
+		return "a carriage return";
+	case '\t':
+		return "a tab";
+	default:
+		return c == 0x7f ? "a DEL character" : "a control character";
+	}
+}
+
+/* A pasted secret often ends in a newline, and a URL with one would open
+ * a new SQLite file "app.db\n" or send a different password: refused,
+ * saying where (the URL may hold a password, so it is not printed). */
+static int check_characters(const char *text, struct mig_err *err)
+{
+	size_t n = strlen(text);
+	if (n && (text[0] == ' ' || text[n - 1] == ' ')) {
+		mig_err_set(err, MIG_EINPUT, "the database URL %s with a space",
+			    text[0] == ' ' ? "starts" : "ends");
+		return mig_err_hint(err, "remove the surrounding whitespace "
+				    "(percent-encode a space inside as %%20)");
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		if (i + 1 == n)
+			mig_err_set(err, MIG_EINPUT, "the database URL ends with %s "
+				    "(character %zu of %zu)", control_name(c), i + 1, n);
+		else
+			mig_err_set(err, MIG_EINPUT, "the database URL holds %s at "
+				    "character %zu of %zu", control_name(c), i + 1, n);
+		return mig_err_hint(err, "a pasted secret often ends in a newline: "
+				    "store the URL without it (percent-encode such "
+				    "a character inside a password)");
+	}
+	return MIG_OK;
+}
+
 int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
 {
 	memset(url, 0, sizeof(*url));
+	if (check_characters(text, err))
+		return err->code;
 	const char *sep = strstr(text, "://");
 	if (!sep) {	/* not quoted: it may hold a password */
 		mig_err_set(err, MIG_EINPUT, "the database URL has no scheme://");
@@ -368,6 +462,7 @@ void mig_url_release(struct mig_url *url)
 	free(url->password);
 	free(url->password_decoded);
 	free(url->other_secret);
+	free(url->sent_password);
 	memset(url, 0, sizeof(*url));
 }
 
@@ -388,9 +483,9 @@ static char *replace_all(const char *s, const char *what)
 char *mig_url_redact(const struct mig_url *url, const char *s)
 {
 	char *out = xstrdup(s);
-	const char *secrets[3] = { url->password, url->password_decoded,
-				   url->other_secret };
-	for (int i = 0; i < 3; i++) {
+	const char *secrets[4] = { url->password, url->password_decoded,
+				   url->other_secret, url->sent_password };
+	for (int i = 0; i < 4; i++) {
 		/* shorter ones would turn every message into stars; they are
 		 * masked wherever the URL itself is printed all the same */
 		if (!secrets[i] || strlen(secrets[i]) < 4)
@@ -400,4 +495,18 @@ char *mig_url_redact(const struct mig_url *url, const char *s)
 		out = next;
 	}
 	return out;
+}
+
+void mig_url_mask_secrets(const struct mig_url *url)
+{
+	const char *secrets[4] = { url->password, url->password_decoded,
+				   url->other_secret, url->sent_password };
+	for (int i = 0; i < 4; i++) {
+		bool seen = false;
+		for (int j = 0; j < i; j++)
+			seen = seen || (secrets[j] && secrets[i] &&
+					!strcmp(secrets[i], secrets[j]));
+		if (secrets[i] && strlen(secrets[i]) >= 4 && !seen)
+			gh_mask(secrets[i]);
+	}
 }
