@@ -4,7 +4,7 @@
 # linting it (mig-verify --lint-only) and planning on it (mig-status on an
 # empty SQLite file).  Each run is capped at 2 GB (ulimit -v) and 300 s so a
 # quadratic shape cannot take the machine down; "rc=134" means it hit the cap.
-# The figures are quoted in /work/notes/hygiene.md (issue 16).
+# The figures are quoted in the closing note of issue 16.
 set -eu
 N=${1:-100000}
 BIN=${MIG_BIN:-$(dirname "$0")/../bin}

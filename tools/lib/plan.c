@@ -51,73 +51,133 @@ static size_t *current_indexes(const struct mig_graph *g,
 
 /* ---- Alembic's _topological_sort ------------------------------------------ */
 
+/*
+ * Alembic keeps, per current head, the set of its ancestors, and walks down
+ * the first head that no other head's set holds.  Those sets cost heads x
+ * revisions bytes: 100,000 bases ran out of memory.  The same answers come
+ * from one count per revision (how many current heads it is an ancestor of,
+ * itself included) and, when a candidate is blocked, one walk up from it to
+ * find the first head that holds it: memory linear in the graph.
+ */
 struct topo {
 	const struct mig_graph *g;
-	size_t *heads;		/* current_heads */
-	bool **anc;		/* ancestors_by_idx, one mark array per head */
+	size_t *heads;		/* current_heads, in Alembic's order */
 	size_t n, cap;
+	unsigned *holders;	/* per revision: current heads it is an ancestor of */
+	bool *is_head;
+	unsigned *seen;		/* walk marks: seen[r] == gen */
+	unsigned gen;
+	size_t *stack;
+	size_t stack_cap;
 };
+
+static void topo_stack_push(struct topo *t, size_t *sp, size_t rev)
+{
+	if (*sp == t->stack_cap) {
+		t->stack_cap = t->stack_cap ? t->stack_cap * 2 : 64;
+		t->stack = xrealloc(t->stack, t->stack_cap * sizeof(*t->stack));
+	}
+	t->stack[(*sp)++] = rev;
+}
+
+/* Adds delta to the holder count of rev and each of its ancestors (the
+ * edges mig_graph_mark_ancestors follows). */
+static void topo_count_ancestors(struct topo *t, size_t rev, int delta)
+{
+	size_t sp = 0;
+	t->gen++;
+	topo_stack_push(t, &sp, rev);
+	while (sp) {
+		size_t r = t->stack[--sp];
+		if (t->seen[r] == t->gen)
+			continue;
+		t->seen[r] = t->gen;
+		t->holders[r] = (unsigned)((int)t->holders[r] + delta);
+		const struct mig_rev *x = &t->g->revs[r];
+		for (size_t i = 0; i < x->nnormdown; i++)
+			if (t->seen[x->normdown[i]] != t->gen)
+				topo_stack_push(t, &sp, x->normdown[i]);
+	}
+}
+
+/* The first current head other than skip that has rev among its
+ * ancestors, found by walking up from rev; t->n when none does. */
+static size_t topo_first_holder(struct topo *t, size_t rev, size_t skip)
+{
+	size_t sp = 0;
+	t->gen++;
+	topo_stack_push(t, &sp, rev);
+	while (sp) {
+		size_t r = t->stack[--sp];
+		if (t->seen[r] == t->gen)
+			continue;
+		t->seen[r] = t->gen;
+		const struct mig_rev *x = &t->g->revs[r];
+		for (size_t i = 0; i < x->nallnext; i++)
+			if (t->seen[x->allnext[i]] != t->gen)
+				topo_stack_push(t, &sp, x->allnext[i]);
+	}
+	for (size_t j = 0; j < t->n; j++)
+		if (j != skip && t->seen[t->heads[j]] == t->gen)
+			return j;
+	return t->n;
+}
 
 static void topo_push(struct topo *t, size_t rev)
 {
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 8;
 		t->heads = xrealloc(t->heads, t->cap * sizeof(*t->heads));
-		t->anc = xrealloc(t->anc, t->cap * sizeof(*t->anc));
 	}
-	t->heads[t->n] = rev;
-	t->anc[t->n] = new_marks(t->g);
-	mig_graph_mark_ancestors(t->g, &rev, 1, t->anc[t->n]);
-	t->n++;
+	t->heads[t->n++] = rev;
+	t->is_head[rev] = true;
+	topo_count_ancestors(t, rev, 1);
 }
 
 static void topo_replace(struct topo *t, size_t i, size_t rev)
 {
+	topo_count_ancestors(t, t->heads[i], -1);
+	t->is_head[t->heads[i]] = false;
 	t->heads[i] = rev;
-	memset(t->anc[i], 0, t->g->nrevs * sizeof(bool));
-	mig_graph_mark_ancestors(t->g, &rev, 1, t->anc[i]);
+	t->is_head[rev] = true;
+	topo_count_ancestors(t, rev, 1);
 }
 
 static void topo_remove(struct topo *t, size_t i)
 {
-	free(t->anc[i]);
+	topo_count_ancestors(t, t->heads[i], -1);
+	t->is_head[t->heads[i]] = false;
 	memmove(t->heads + i, t->heads + i + 1, (t->n - i - 1) * sizeof(*t->heads));
-	memmove(t->anc + i, t->anc + i + 1, (t->n - i - 1) * sizeof(*t->anc));
 	t->n--;
-}
-
-static bool topo_is_head(const struct topo *t, size_t rev)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->heads[i] == rev)
-			return true;
-	return false;
 }
 
 /* Emits the revisions marked in todo[] from the given heads downwards. */
 static size_t *topological_sort(const struct mig_graph *g, bool *todo,
 				const size_t *heads, size_t nheads, size_t *nout)
 {
-	struct topo t = { g, NULL, NULL, 0, 0 };
+	struct topo t = { .g = g };
+	t.holders = xcalloc(g->nrevs + 1, sizeof(*t.holders));
+	t.seen = xcalloc(g->nrevs + 1, sizeof(*t.seen));
+	t.is_head = new_marks(g);
+	bool *wanted = new_marks(g);
+	for (size_t i = 0; i < nheads; i++)
+		wanted[heads[i]] = true;
 	for (size_t r = 0; r < g->nrevs; r++)	/* file order, as Alembic sorts */
-		for (size_t i = 0; i < nheads; i++)
-			if (heads[i] == r && todo[r] && !topo_is_head(&t, r))
-				topo_push(&t, r);
+		if (wanted[r] && todo[r])
+			topo_push(&t, r);
+	free(wanted);
 	size_t *out = xmalloc((g->nrevs + 1) * sizeof(*out));
 	*nout = 0;
 	size_t ci = 0;
 	while (t.n) {
 		size_t cand = t.heads[ci];
-		bool blocked = false;
-		for (size_t j = 0; j < t.n; j++) {
-			if (j != ci && t.anc[j][cand]) {
+		if (t.holders[cand] > 1) {	/* another head descends from it */
+			size_t j = topo_first_holder(&t, cand, ci);
+			if (j < t.n) {
 				ci = j;
-				blocked = true;
-				break;
+				continue;
 			}
 		}
-		if (blocked)
-			continue;
 		if (todo[cand]) {
 			out[(*nout)++] = cand;
 			todo[cand] = false;
@@ -125,7 +185,7 @@ static size_t *topological_sort(const struct mig_graph *g, bool *todo,
 		const struct mig_rev *rev = &g->revs[cand];
 		size_t *add = xmalloc((rev->nnormdown + 1) * sizeof(*add)), nadd = 0;
 		for (size_t i = 0; i < rev->nnormdown; i++)
-			if (todo[rev->normdown[i]] && !topo_is_head(&t, rev->normdown[i]))
+			if (todo[rev->normdown[i]] && !t.is_head[rev->normdown[i]])
 				add[nadd++] = rev->normdown[i];
 		if (!nadd) {
 			topo_remove(&t, ci);
@@ -134,8 +194,11 @@ static size_t *topological_sort(const struct mig_graph *g, bool *todo,
 			continue;
 		}
 		if (rev->nnormdown == rev->nvdown && rev->nvdown == 1) {
+			/* down a plain line: the head's ancestors lose only cand */
+			t.holders[cand]--;
+			t.is_head[cand] = false;
 			t.heads[ci] = add[0];
-			t.anc[ci][cand] = false;
+			t.is_head[add[0]] = true;
 		} else {
 			topo_replace(&t, ci, add[0]);
 			for (size_t i = 1; i < nadd; i++)
@@ -144,7 +207,10 @@ static size_t *topological_sort(const struct mig_graph *g, bool *todo,
 		free(add);
 	}
 	free(t.heads);
-	free(t.anc);
+	free(t.holders);
+	free(t.seen);
+	free(t.is_head);
+	free(t.stack);
 	return out;
 }
 
