@@ -142,6 +142,57 @@ static int connection_lost(struct mig_db *db, struct mig_err *err)
 	return MIG_EDB;
 }
 
+static enum mig_tx_state pg_tx_state(struct mig_db *db)
+{
+	switch (pq->PQtransactionStatus(H(db))) {
+	case PQTRANS_IDLE:
+		return MIG_TX_IDLE;
+	case PQTRANS_INTRANS:
+		return MIG_TX_OPEN;
+	case PQTRANS_INERROR:
+		return MIG_TX_FAILED;
+	case PQTRANS_ACTIVE:
+	case PQTRANS_UNKNOWN:
+		break;
+	}
+	return MIG_TX_UNKNOWN;
+}
+
+/*
+ * The server runs a section at once, so the transaction state is known
+ * only at its end; the statement that changed it is found by its command
+ * tag.  ROLLBACK TO SAVEPOINT has the tag ROLLBACK too, so a ROLLBACK is
+ * named only when no COMMIT ended the transaction.
+ */
+struct tx_tags {
+	long begin, end, rollback;	/* statement numbers + 1; 0: none */
+};
+
+static void note_tx_tag(struct tx_tags *t, const char *tag, long k)
+{
+	long *slot = NULL;
+	if (!strcmp(tag, "BEGIN"))
+		slot = &t->begin;
+	else if (!strcmp(tag, "COMMIT") || !strcmp(tag, "PREPARE TRANSACTION"))
+		slot = &t->end;
+	else if (!strcmp(tag, "ROLLBACK"))
+		slot = &t->rollback;
+	if (slot && !*slot)
+		*slot = k + 1;
+}
+
+static void note_tx_change(struct mig_db *db, const char *sql, int first_line,
+			   const struct tx_tags *t)
+{
+	enum mig_tx_state now = pg_tx_state(db);
+	long k = now == MIG_TX_OPEN ? t->begin : t->end ? t->end : t->rollback;
+	if (!k)
+		return;
+	db->tx_line = mig_sql_line(sql, statement_start(sql, k - 1), first_line);
+	db->tx_change = now == MIG_TX_OPEN ? MIG_TX_BEGAN : t->end ? MIG_TX_COMMITTED
+			: MIG_TX_ROLLED_BACK;
+}
+
 static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, struct mig_err *err)
 {
@@ -149,17 +200,21 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 		return connection_lost(db, err);
 	long done = 0;
 	int rc = MIG_OK;
+	struct tx_tags tags = { 0, 0, 0 };
 	PGresult *res;
 	while ((res = pq->PQgetResult(H(db)))) {
 		ExecStatusType s = pq->PQresultStatus(res);
-		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE))
+		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)) {
 			rc = script_error(sql, file, first_line, res, done, err);
-		else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+		} else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+			note_tx_tag(&tags, pq->PQcmdStatus(res), done);
 			done++;
+		}
 		pq->PQclear(res);
 	}
 	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
 		return connection_lost(db, err);
+	note_tx_change(db, sql, first_line, &tags);
 	return rc;
 }
 
@@ -204,6 +259,41 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 	out->affected = n && *n ? strtol(n, NULL, 10) : 0;
 	pq->PQclear(res);
 	return MIG_OK;
+}
+
+static int pg_default_schema(struct mig_db *db, char **out, struct mig_err *err)
+{
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT current_schema()", 0, NULL, &r, err);
+	const char *name = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	if (name) {
+		*out = xstrdup(name);
+	} else if (!rc) {
+		rc = mig_err_set(err, MIG_EDB, "%s: no schema to keep the version "
+				 "table in: none of the search_path's schemas exists",
+				 db->url.display);
+		mig_err_hint(err, "create the schema, fix the role's search_path, "
+			     "or name one with --version-schema");
+	}
+	mig_rows_release(&r);
+	return rc;
+}
+
+/* One index lookup (pg_class_relname_nsp_index); temporary tables are in
+ * their own schema, so one of the same name is not found. */
+static int pg_table_oid(struct mig_db *db, const char *schema, const char *table,
+			unsigned long *oid, struct mig_err *err)
+{
+	const char *p[2] = { schema, table };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT c.oid FROM pg_catalog.pg_class c "
+			  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			  "WHERE n.nspname = COALESCE($1::text, current_schema()) "
+			  "AND c.relname = $2 AND c.relkind IN ('r', 'p')", 2, p, &r, err);
+	const char *v = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	*oid = v ? strtoul(v, NULL, 10) : 0;
+	mig_rows_release(&r);
+	return rc;
 }
 
 /* FNV-1a: the advisory lock key of a version table, the same in every run. */
@@ -377,6 +467,10 @@ const struct mig_driver mig_driver_pg = {
 	.dialect     = MIG_POSTGRESQL,
 	.connect     = pg_connect,	/* --wait pings until the server answers */
 	.exec_script = pg_exec_script,	/* one simple query; file:line on error */
+	.stops_at_tx_change = false,
+	.tx_state    = pg_tx_state,	/* PQtransactionStatus */
+	.default_schema = pg_default_schema,	/* current_schema() */
+	.table_oid   = pg_table_oid,
 	.query       = pg_query,	/* PQexecParams, text parameters */
 	.begin       = pg_begin,
 	.lock        = pg_lock,		/* session advisory lock, lock_timeout */

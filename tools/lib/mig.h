@@ -270,6 +270,21 @@ int mig_db_query(struct mig_db *db, const char *sql, int nparams,
 		 const char *const *params, struct mig_rows *out,
 		 struct mig_err *err);
 int mig_db_begin(struct mig_db *db, struct mig_err *err);
+/* Where the session stands: outside a transaction, inside one, inside a
+ * failed one (PostgreSQL), or unknown (the connection is gone). */
+enum mig_tx_state { MIG_TX_IDLE, MIG_TX_OPEN, MIG_TX_FAILED, MIG_TX_UNKNOWN };
+enum mig_tx_state mig_db_tx_state(struct mig_db *db);
+/* What the statement did that changed the state during the last section. */
+enum mig_tx_change { MIG_TX_SAME, MIG_TX_BEGAN, MIG_TX_COMMITTED, MIG_TX_ROLLED_BACK };
+enum mig_tx_change mig_db_tx_change(const struct mig_db *db, int *line);
+/* Whether a section that began or ended a transaction was stopped right
+ * after that statement (nothing after it ran). */
+bool mig_db_stops_at_tx_change(const struct mig_db *db);
+/* The schema a bare table name goes into; the caller frees it. */
+int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err);
+/* One catalog lookup: the table's OID (PostgreSQL), 1 (SQLite), 0 if none. */
+int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
+		     unsigned long *oid, struct mig_err *err);
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
 /*
@@ -411,9 +426,19 @@ int mig_graph_require_usable(const struct mig_graph *g, struct mig_err *err);
 /* ---- the version table ------------------------------------------------ */
 
 struct mig_vt {
-	const char *schema;	/* NULL: the connection's default */
+	const char *schema;	/* --version-schema; NULL: the connection's default */
 	const char *table;
+	/* Set once per run by mig_vt_resolve, and used by every read and
+	 * write after it, so that neither a migration's SET search_path nor a
+	 * temporary table of the same name can redirect them: the schema
+	 * (PostgreSQL's current_schema() when not given, SQLite's main). */
+	char *resolved_schema;
 };
+/* Resolves vt to one exact object (see resolved_schema). */
+int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err);
+void mig_vt_release(struct mig_vt *vt);
+/* The migration lock's key: the resolved object, not the flags' spelling. */
+char *mig_vt_lock_key(const struct mig_vt *vt);
 /* exists is false and heads empty when the table is missing. */
 int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 		struct mig_strv *heads, struct mig_err *err);
@@ -510,6 +535,9 @@ struct mig_run_hooks {
 			const struct mig_strv *heads, const struct mig_plan *p);
 	/* Called when another process moved the database while we waited. */
 	void (*replanned)(void *ctx, const struct mig_strv *heads);
+	/* Called when, after this run's last step, the rows are not the ones
+	 * it left: another process changed them (information, not an error). */
+	void (*moved_after)(void *ctx, const struct mig_strv *heads);
 };
 
 /* Where a run goes: up to target, down to target, or down by steps. */

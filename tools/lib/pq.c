@@ -16,7 +16,8 @@
 	X(PQexecParams) X(PQresultStatus) X(PQresultErrorMessage) \
 	X(PQresultErrorField) X(PQntuples) X(PQnfields) X(PQgetisnull) \
 	X(PQgetvalue) X(PQcmdTuples) X(PQclear) X(PQconninfoParse) \
-	X(PQconninfoFree) X(PQfreemem)
+	X(PQconninfoFree) X(PQfreemem) \
+	X(PQcmdStatus) X(PQtransactionStatus)
 
 /* The compiler checks each member against libpq-fe.h's prototype: the
  * initializer is a constraint violation where the types differ, and being

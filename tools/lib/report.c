@@ -58,6 +58,15 @@ static void on_replanned(void *ctx, const struct mig_strv *heads)
 	free(ids);
 }
 
+static void on_moved_after(void *ctx, const struct mig_strv *heads)
+{
+	struct mig_run_report *r = ctx;
+	char *ids = strv_join(heads, ", ");
+	mig_info(r->c, "this run's steps are committed; since then another process "
+			 "moved the database to %s", heads->n ? ids : "base");
+	free(ids);
+}
+
 void mig_run_report_init(struct mig_run_report *r, const struct mig_common *c,
 			 bool upgrade)
 {
@@ -68,6 +77,7 @@ void mig_run_report_init(struct mig_run_report *r, const struct mig_common *c,
 	r->hooks.step_done = on_step;
 	r->hooks.planned = on_planned;
 	r->hooks.replanned = on_replanned;
+	r->hooks.moved_after = on_moved_after;
 }
 
 void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s)

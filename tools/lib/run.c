@@ -123,8 +123,65 @@ struct run {
 	struct mig_plan plan;
 	size_t pos;
 	struct mig_strv expected;	/* the rows this run left */
+	struct mig_strv before;		/* the rows before this run's last step */
+	unsigned long vt_oid;		/* the version table, once it exists */
 	bool planned;
 };
+
+/* The version table is looked up in its resolved schema (one catalog
+ * lookup, not a listing) and must still be the object this run saw. */
+static int read_vt(struct run *r, bool *vt_exists, struct mig_strv *rows,
+		   struct mig_err *err)
+{
+	unsigned long oid = 0;
+	int rc = mig_db_table_oid(r->db, r->vt->resolved_schema, r->vt->table, &oid, err);
+	if (!rc && r->vt_oid && oid != r->vt_oid) {
+		struct mig_buf qt = MIG_BUF_INIT;
+		mig_quote_qualified(&qt, r->vt->resolved_schema, r->vt->table);
+		rc = mig_err_set(err, MIG_EDB, "the version table %s was %s during "
+				 "this run; stopped", buf_str(&qt),
+				 oid ? "dropped and created again" : "dropped");
+		mig_err_hint(err, "check the database with mig-status before going on");
+		buf_release(&qt);
+	}
+	*vt_exists = !rc && oid;
+	if (!rc && oid) {
+		r->vt_oid = oid;
+		rc = mig_vt_read_rows(r->db, r->vt, rows, err);
+	}
+	return rc;
+}
+
+/* Rows that are not what this run left: another process moved them, or
+ * the database lost this run's last commit (then going on would apply
+ * that step again, and again). */
+static int rows_moved(struct run *r, const struct mig_strv *rows, struct mig_err *err)
+{
+	const struct mig_step *last = &r->plan.steps[r->pos - 1];
+	char *ids = strv_join(rows, ", ");
+	int rc = MIG_OK;
+	if (same_rows(rows, &r->before) && !same_rows(&r->before, &r->expected)) {
+		rc = mig_err_set(err, MIG_EDB, "the version table reads %s again, as "
+				 "before this run's %s of %s was committed: the database "
+				 "did not keep that commit, or another process undid it; "
+				 "stopped rather than run it twice", rows->n ? ids : "base",
+				 last->upgrade ? "upgrade" : "downgrade",
+				 r->g->revs[last->rev].id);
+		mig_err_hint(err, "check that the database keeps what is committed to "
+			     "it (a SQLite file on a device or file system that drops "
+			     "writes, a server that failed over to a lagging standby), "
+			     "then check it with mig-status");
+	} else if (r->goal->steps > 0) {
+		rc = mig_err_set(err, MIG_ESAFETY, "after reverting %zu of %zu "
+				 "revisions, another process changed the version table "
+				 "to %s; stopped", r->pos, r->plan.nsteps,
+				 rows->n ? ids : "base");
+		mig_err_hint(err, "the revisions reverted so far stay reverted; check "
+			     "with mig-status before going on");
+	}
+	free(ids);
+	return rc;
+}
 
 /* Reads the rows inside the open transaction; plans when they moved. */
 static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
@@ -141,15 +198,12 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 			strv_push(rows, st.current.v[i]);
 		mig_status_release(&st);
 	} else {
-		rc = mig_vt_read(r->db, r->vt, vt_exists, rows, err);
+		rc = read_vt(r, vt_exists, rows, err);
 	}
 	if (rc || (r->planned && same_rows(rows, &r->expected)))
 		return rc;
-	if (r->planned && r->goal->steps > 0) {
-		mig_err_set(err, MIG_ESAFETY, "another process changed the version "
-			    "table during this downgrade; stopped");
-		return mig_err_hint(err, "check with mig-status before going on");
-	}
+	if (r->planned && (rc = rows_moved(r, rows, err)))
+		return rc;
 	if (r->planned && r->hooks && r->hooks->replanned)
 		r->hooks->replanned(r->hooks->ctx, rows);
 	mig_plan_release(&r->plan);
@@ -164,21 +218,92 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	return rc;
 }
 
+/* What stayed of a step whose section began or ended a transaction:
+ * mig_db_exec_script refused it, and the caller has rolled back what was
+ * still open.  Says it from the rows read now, outside any transaction. */
+static void explain_escape(const struct run *r, const struct mig_step *step,
+			   bool outside, struct mig_err *err)
+{
+	int line;
+	enum mig_tx_change change = mig_db_tx_change(r->db, &line);
+	bool stopped = mig_db_stops_at_tx_change(r->db);
+	const char *id = r->g->revs[step->rev].id;
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	struct mig_err ignored = MIG_ERR_INIT;
+	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
+	mig_err_release(&ignored);
+	char *ids = strv_join(&now, ", ");
+	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
+	if (change == MIG_TX_BEGAN || outside) {
+		mig_err_hint(err, "a transactional: false section must end every "
+			     "transaction it begins; the one it left open was rolled "
+			     "back, and what %s ran before it, outside any transaction, "
+			     "stays; the version table records %s, without %s",
+			     id, records, id);
+	} else {
+		bool nothing = change == MIG_TX_ROLLED_BACK && stopped;
+		mig_err_hint(err, "BEGIN, COMMIT and ROLLBACK do not belong in a "
+			     "transactional section: mig runs each migration in one "
+			     "transaction with its version row.  What %s ran before "
+			     "that statement was %s by it; %s  The version table "
+			     "records %s, without %s%s", id,
+			     change == MIG_TX_ROLLED_BACK ? "rolled back" : "committed",
+			     stopped ? "nothing after it ran."
+				     : "the statements after it in that section ran "
+				       "outside mig's transaction, and stay.",
+			     records, id, nothing ? "; nothing of the step stays."
+			     : ": undo by hand what stays, remove the statement, "
+			       "and run again.");
+	}
+	free(ids);
+	strv_release(&now);
+}
+
 static void explain_rollback(const struct run *r, const struct mig_step *step,
 			     const struct mig_strv *rows, struct mig_err *err)
 {
 	if (err->hint || err->code != MIG_EDB)
 		return;
+	const struct mig_rev *rev = &r->g->revs[step->rev];
 	char *ids = strv_join(rows, ", ");
-	mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
-		     step->upgrade ? "the upgrade" : "the downgrade",
-		     r->g->revs[step->rev].id, rows->n ? ids : "base");
+	if (!rev->transactional && mig_db_dialect(r->db) == MIG_POSTGRESQL)
+		mig_err_hint(err, "%s is transactional: false, so what its statements "
+			     "did before the failing one stays; the version table "
+			     "still records %s, without %s", rev->id,
+			     rows->n ? ids : "base", rev->id);
+	else
+		mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
+			     step->upgrade ? "the upgrade" : "the downgrade",
+			     rev->id, rows->n ? ids : "base");
 	free(ids);
+}
+
+/* After the last step: the lock is still held, so rows that differ now
+ * mean a lost commit, or a process that does not take the lock; the
+ * latter is reported, and this run's own work stands. */
+static int check_kept(struct run *r, struct mig_err *err)
+{
+	if (!r->pos)
+		return MIG_OK;
+	bool vt_exists = false;
+	struct mig_strv rows = MIG_STRV_INIT;
+	int rc = read_vt(r, &vt_exists, &rows, err);
+	if (!rc && !same_rows(&rows, &r->expected)) {
+		if (same_rows(&rows, &r->before))
+			rc = rows_moved(r, &rows, err);
+		else if (r->hooks && r->hooks->moved_after)
+			r->hooks->moved_after(r->hooks->ctx, &rows);
+	}
+	strv_release(&rows);
+	return rc;
 }
 
 static int run_loop(struct run *r, struct mig_err *err)
 {
-	for (;;) {
+	/* Once the plan is done, this run's own steps are committed: a change
+	 * another process makes afterwards is not this run's to check. */
+	while (!r->planned || r->pos < r->plan.nsteps) {
 		bool vt_exists = false;
 		struct mig_strv rows = MIG_STRV_INIT;
 		int rc = mig_db_begin(r->db, err);
@@ -190,11 +315,21 @@ static int run_loop(struct run *r, struct mig_err *err)
 			return rc;
 		}
 		const struct mig_step *step = &r->plan.steps[r->pos];
+		const struct mig_rev *rev = &r->g->revs[step->rev];
+		bool outside = !rev->transactional && mig_db_dialect(r->db) == MIG_POSTGRESQL;
 		double t0 = mig_now_ms();
+		strv_release(&r->before);
+		for (size_t i = 0; i < rows.n; i++)
+			strv_push(&r->before, rows.v[i]);
 		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, err);
 		if (rc) {
+			int line;
+			bool escaped = mig_db_tx_change(r->db, &line) != MIG_TX_SAME;
 			mig_db_rollback(r->db);
-			explain_rollback(r, step, &rows, err);
+			if (escaped)
+				explain_escape(r, step, outside, err);
+			else
+				explain_rollback(r, step, &rows, err);
 			strv_release(&rows);
 			return rc;
 		}
@@ -204,6 +339,7 @@ static int run_loop(struct run *r, struct mig_err *err)
 		r->expected = rows;
 		r->pos++;
 	}
+	return check_kept(r, err);
 }
 
 int mig_run(struct mig_db *db, const struct mig_graph *g,
@@ -213,18 +349,30 @@ int mig_run(struct mig_db *db, const struct mig_graph *g,
 	int rc = mig_graph_require_usable(g, err);
 	if (rc)
 		return rc;
-	char *key = xasprintf("mig:%s.%s", vt->schema ? vt->schema : "", vt->table);
+	/* A caller without a session resolves the version table here. */
+	struct mig_vt local = { vt->schema, vt->table, NULL };
+	if (!vt->resolved_schema) {
+		rc = mig_vt_resolve(db, &local, err);
+		if (rc)
+			return rc;
+		vt = &local;
+	}
+	char *key = mig_vt_lock_key(vt);
 	rc = mig_db_lock(db, key, err);
 	if (rc) {
 		free(key);
+		mig_vt_release(&local);
 		return rc;
 	}
-	struct run r = { db, g, vt, goal, hooks, { NULL, 0 }, 0, MIG_STRV_INIT, false };
+	struct run r = { db, g, vt, goal, hooks, { NULL, 0 }, 0, MIG_STRV_INIT,
+			 MIG_STRV_INIT, 0, false };
 	rc = run_loop(&r, err);
 	mig_db_unlock(db, key);
 	mig_plan_release(&r.plan);
 	strv_release(&r.expected);
+	strv_release(&r.before);
 	free(key);
+	mig_vt_release(&local);
 	return rc;
 }
 

@@ -42,6 +42,8 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 	if (!rc && s->db && s->vt.schema && mig_db_dialect(s->db) == MIG_SQLITE)
 		rc = mig_err_set(err, MIG_EINPUT, "--version-schema is for PostgreSQL; "
 				 "SQLite has no schemas");
+	if (!rc && s->db)	/* before any migration can change search_path */
+		rc = mig_vt_resolve(s->db, &s->vt, err);
 	if (rc)
 		mig_session_close(s);
 	return rc;
@@ -51,5 +53,6 @@ void mig_session_close(struct mig_session *s)
 {
 	mig_db_close(s->db);
 	s->db = NULL;
+	mig_vt_release(&s->vt);
 	mig_graph_release(&s->graph);
 }

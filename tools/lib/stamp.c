@@ -47,7 +47,7 @@ int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
 	struct mig_db *mem = NULL;
 	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&mem, "sqlite://", &o, err);
-	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE };
+	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE, NULL };
 	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
 	if (!rc)
 		rc = mig_run(mem, g, &vt, &goal, NULL, err);
@@ -233,7 +233,7 @@ int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		strv_push(&st->target, g->revs[target[i]].id);
 	strv_sort(&st->target);
 	st->checked = "none";
-	char *key = xasprintf("mig:%s.%s", vt->schema ? vt->schema : "", vt->table);
+	char *key = mig_vt_lock_key(vt);
 	int rc = mig_db_lock(db, key, err);
 	if (!rc) {
 		rc = mig_db_begin(db, err);

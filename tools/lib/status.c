@@ -55,7 +55,8 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 {
 	memset(st, 0, sizeof(*st));
 	struct mig_strv all = MIG_STRV_INIT;
-	int rc = mig_db_list_tables(db, vt->schema, &all, err);
+	int rc = mig_db_list_tables(db, vt->resolved_schema ? vt->resolved_schema
+				    : vt->schema, &all, err);
 	for (size_t i = 0; !rc && i < all.n; i++)
 		if (strcmp(all.v[i], vt->table) != 0)
 			strv_push(&st->tables, all.v[i]);

@@ -208,8 +208,8 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	int rc = open_clean(v, o, &db, err);
 	if (rc)
 		return rc;
-	struct mig_vt vt = { o->common->version_schema, o->common->version_table };
-	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL };
+	struct mig_vt vt = { o->common->version_schema, o->common->version_table, NULL };
+	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL, NULL };
 	struct mig_goal goal = { true, g->heads, g->nheads, 0, MIG_NONE };
 	double t0 = mig_now_ms();
 	if (o->roundtrip)
