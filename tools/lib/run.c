@@ -237,8 +237,9 @@ static void explain_escape(const struct run *r, const struct mig_step *step,
 	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
 	if (change == MIG_TX_BEGAN || outside) {
 		mig_err_hint(err, "a transactional: false section must end every "
-			     "transaction it begins; the one it left open was rolled "
-			     "back, and what %s ran before it, outside any transaction, "
+			     "transaction it begins; the transaction it left open was "
+			     "rolled back, and with it what that section ran before it "
+			     "in the same transaction; what earlier sections of %s did "
 			     "stays; the version table records %s, without %s",
 			     id, records, id);
 	} else {
@@ -268,10 +269,10 @@ static void explain_rollback(const struct run *r, const struct mig_step *step,
 	const struct mig_rev *rev = &r->g->revs[step->rev];
 	char *ids = strv_join(rows, ", ");
 	if (!rev->transactional && mig_db_dialect(r->db) == MIG_POSTGRESQL)
-		mig_err_hint(err, "%s is transactional: false, so what its statements "
-			     "did before the failing one stays; the version table "
-			     "still records %s, without %s", rev->id,
-			     rows->n ? ids : "base", rev->id);
+		mig_err_hint(err, "%s is transactional: false: the failing section "
+			     "was rolled back, but its sections before it ran each on "
+			     "its own and stay; the version table still records %s, "
+			     "without %s", rev->id, rows->n ? ids : "base", rev->id);
 	else
 		mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
 			     step->upgrade ? "the upgrade" : "the downgrade",

@@ -1,0 +1,317 @@
+#!/usr/bin/env bats
+# Exactly once, or refused (issue 15): migrations whose SQL tries to leave
+# mig's transaction, or to redirect the version table, and databases that
+# do not keep what is committed.  Each test states the database before and
+# after, the exit code and the message, on SQLite and on PostgreSQL.
+
+load test_helper/common
+
+# rev DIR ID DOWN UP_SQL [DOWN_SQL] [HEADER_LINE]: writes DIR/versions/ID.sql.
+rev() {
+	local dir=$1 id=$2 down=$3 up=$4 downsql=${5:-SELECT 1;} header=${6:-}
+	mkdir -p "$dir/versions"
+	{
+		printf -- '-- revision: %s\n-- down_revision: %s\n' "$id" "$down"
+		[[ -n $header ]] && printf -- '%s\n' "$header"
+		printf -- '\n-- +upgrade\n%s\n\n-- +downgrade\n%s\n' "$up" "$downsql"
+	} >"$dir/versions/$id.sql"
+}
+
+# new_db DIALECT: sets DB (what the helpers take) and URL (what mig takes).
+new_db() {
+	if [[ $1 == postgresql ]]; then
+		require_pg
+		URL=$(pg_new_db)
+		DB=$URL
+	else
+		DB=$BATS_TEST_TMPDIR/db.sqlite
+		URL=$(sqlite_url "$DB")
+	fi
+}
+
+# tables DB: the tables, without the version table, on one line.
+tables() {
+	if _mig_is_pg "$1"; then
+		pg_tables "$1" | grep -vx alembic_version | paste -sd' ' -
+	else
+		sqlite_tables "$1" | grep -vx alembic_version | paste -sd' ' -
+	fi
+}
+
+# sql DB SQL: runs SQL on either kind of database.
+sql() {
+	if _mig_is_pg "$1"; then pg_sql "$1" "$2"; else sqlite_sql "$1" "$2"; fi
+}
+
+# --- COMMIT, ROLLBACK and BEGIN inside a section -----------------------------
+
+commit_inside() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t0 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+COMMIT;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a1
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a2.sql:6: this statement committed mig's transaction"* ]] || fail "$stderr"
+	[[ $stderr == *"BEGIN, COMMIT and ROLLBACK do not belong in a transactional section"* ]] || fail "$stderr"
+	[[ $stderr == *"The version table records a1, without a2"* ]] || fail "$stderr"
+	# a2 is not recorded: the database still reads a1 and nothing says a2
+	assert_equal "$(version_rows "$DB")" "a1"
+}
+
+@test "SQLite: a COMMIT in a transactional section is refused (exit 3, its line); what ran before it stays and is said, nothing after it runs" {
+	commit_inside sqlite
+	[[ $stderr == *"What a2 ran before that statement was committed by it; nothing after it ran."* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" "t0 t1"
+}
+
+@test "PostgreSQL: a COMMIT in a transactional section is refused (exit 3, its line), and the statements that ran after it are said" {
+	commit_inside postgresql
+	[[ $stderr == *"was committed by it; the statements after it in that section ran outside mig's transaction, and stay."* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" "t0 t1 t2"
+}
+
+rollback_inside() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t0 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+-- the next statement throws away t1 and mig's transaction
+ROLLBACK;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a1
+	assert_success
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a2.sql:7: this statement rolled back mig's transaction"* ]] || fail "$stderr"
+	[[ $stderr == *"What a2 ran before that statement was rolled back by it"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1"
+}
+
+@test "SQLite: a ROLLBACK in a transactional section is refused (exit 3, its line); nothing of the step stays" {
+	rollback_inside sqlite
+	[[ $stderr == *"nothing of the step stays"* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" "t0"
+}
+
+@test "PostgreSQL: a ROLLBACK in a transactional section exits 3, not 0, and says the statement after it stayed" {
+	rollback_inside postgresql
+	[[ $stderr == *"the statements after it in that section ran outside mig's transaction, and stay."* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" "t0 t2"
+}
+
+@test "SQLite: a ROLLBACK in the first migration leaves the file as it was: no version table, no tables" {
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+ROLLBACK;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a1.sql:6: this statement rolled back mig's transaction"* ]] || fail "$stderr"
+	[[ $stderr == *"The version table records base, without a1; nothing of the step stays."* ]] || fail "$stderr"
+	assert_equal "$(sqlite_tables "$DB")" ""
+	# and the next run, with the statement removed, applies it once
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t1"
+}
+
+@test "SQLite: a BEGIN in a transactional section fails at its line and rolls the step back" {
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+BEGIN;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a1.sql:6: cannot start a transaction within a transaction"* ]] || fail "$stderr"
+	assert_equal "$(sqlite_tables "$DB")" ""
+}
+
+@test "PostgreSQL: a transactional: false section that leaves a transaction open is refused (exit 3, its line) and that transaction rolled back" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t0 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+BEGIN;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);" "SELECT 1;" "-- transactional: false"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a2.sql:7: this statement began a transaction and left it open"* ]] || fail "$stderr"
+	[[ $stderr == *"the transaction it left open was rolled back, and with it what that section ran before it in the same transaction"* ]] || fail "$stderr"
+	[[ $stderr == *"the version table records a1, without a2"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t0"
+}
+
+@test "PostgreSQL: SAVEPOINT and ROLLBACK TO inside a transactional section are allowed" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+SAVEPOINT s;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);
+ROLLBACK TO SAVEPOINT s;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t1"
+}
+
+@test "SQLite: SAVEPOINT and ROLLBACK TO inside a transactional section are allowed" {
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+SAVEPOINT s;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);
+ROLLBACK TO SAVEPOINT s;
+RELEASE s;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t1"
+}
+
+# --- the version table is one object for the whole run ------------------------
+
+@test "PostgreSQL: a migration's SET search_path does not make mig lose the version table: nothing is applied twice" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE SCHEMA app;
+SET search_path TO app, public;"
+	rev "$m" a2 a1 "CREATE TABLE app.t2 (id INTEGER PRIMARY KEY);"
+	rev "$m" a3 a2 "INSERT INTO app.t2 VALUES (1);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	[[ $output != *"continuing from"* ]] || fail "$output"
+	assert_equal "$stderr" ""
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(n.nspname, ' ') FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'alembic_version'")" "public"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM app.t2")" "1"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_output "nothing to do: database is at a3"
+}
+
+temp_shadow() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TEMP TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('zzz');"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	rev "$m" a3 a2 "INSERT INTO t2 VALUES (1);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line --partial "database is at a3 (3 applied"
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(sql "$DB" "SELECT count(*) FROM t2")" "1"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_output "nothing to do: database is at a3"
+}
+
+@test "SQLite: a temporary table named alembic_version does not shadow the real one" {
+	temp_shadow sqlite
+}
+
+@test "PostgreSQL: a temporary table named alembic_version does not shadow the real one" {
+	temp_shadow postgresql
+}
+
+@test "PostgreSQL: a migration that drops and re-creates the version table is stopped: it is not the object the run resolved" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "DROP TABLE alembic_version;
+CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('a1');"
+	rev "$m" a3 a2 "CREATE TABLE t3 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *'the version table "public"."alembic_version" was dropped and created again during this run; stopped'* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a2"
+	assert_equal "$(tables "$DB")" "t1"
+}
+
+@test "PostgreSQL: runs with and without --version-schema public take the same migration lock" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+INSERT INTO t1 VALUES (1);
+DO \$\$ BEGIN
+  WHILE NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'go_on') LOOP
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END \$\$;"
+	mig-upgrade -q -m "$m" -d "$URL" >"$BATS_TEST_TMPDIR/first.out" 2>&1 &
+	local first=$!
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[[ $(pg_sql "$DB" "SELECT count(*) FROM pg_stat_activity
+			WHERE query LIKE '%go_on%' AND state = 'active' AND pid <> pg_backend_pid()") == 1 ]] && break
+		sleep 0.1
+	done
+	((i < 600)) || fail "the first run never reached its migration"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --version-schema public --lock-timeout 1
+	pg_sql "$DB" "CREATE SCHEMA go_on"
+	wait "$first" || fail "the first run failed: $(cat "$BATS_TEST_TMPDIR/first.out")"
+	assert_failure 4
+	[[ $stderr == *"waiting for the migration lock"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM t1")" "1"
+}
+
+# --- a database that does not keep what is committed ----------------------------
+
+@test "SQLite: a file that swallows writes is a database error after one step, not an endless loop" {
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	ln -s /dev/null "$BATS_TEST_TMPDIR/swallow.db"
+	run --separate-stderr timeout 60 mig-upgrade -m "$m" -d "$(sqlite_url "$BATS_TEST_TMPDIR/swallow.db")"
+	assert_failure 3
+	[[ $stderr == *"the version table reads base again, as before this run's upgrade of a1 was committed: the database did not keep that commit"* ]] || fail "$stderr"
+	# one step ran, and was not run again
+	assert_equal "$(grep -c "applied" <<<"$output")" 1
+}
+
+@test "SQLite: a file that swallows writes fails also when the plan has one step" {
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	ln -s /dev/null "$BATS_TEST_TMPDIR/swallow.db"
+	run --separate-stderr timeout 60 mig-upgrade -m "$m" -d "$(sqlite_url "$BATS_TEST_TMPDIR/swallow.db")"
+	assert_failure 3
+	[[ $stderr == *"did not keep that commit"* ]] || fail "$stderr"
+}
+
+# --- a run's own committed steps ------------------------------------------------
+
+downgrade_own_step() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);" "DROP TABLE t2;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	run --separate-stderr mig-downgrade -m "$m" -d "$URL" --to -1
+	assert_success
+	assert_line --partial "reverted a2"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t1"
+}
+
+@test "SQLite: mig-downgrade --to -1 reverts one revision and exits 0" {
+	downgrade_own_step sqlite
+}
+
+@test "PostgreSQL: mig-downgrade --to -1 reverts one revision and exits 0" {
+	downgrade_own_step postgresql
+}
