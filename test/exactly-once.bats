@@ -260,7 +260,8 @@ END \$\$;"
 		sleep 0.1
 	done
 	((i < 600)) || fail "the first run never reached its migration"
-	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --version-schema public --lock-timeout 1
+	# (timeout: a run that does not wait for the lock blocks on t1 instead)
+	run --separate-stderr timeout 60 mig-upgrade -m "$m" -d "$URL" --version-schema public --lock-timeout 1
 	pg_sql "$DB" "CREATE SCHEMA go_on"
 	wait "$first" || fail "the first run failed: $(cat "$BATS_TEST_TMPDIR/first.out")"
 	assert_failure 4
@@ -276,7 +277,7 @@ END \$\$;"
 	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
 	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
 	ln -s /dev/null "$BATS_TEST_TMPDIR/swallow.db"
-	run --separate-stderr timeout 60 mig-upgrade -m "$m" -d "$(sqlite_url "$BATS_TEST_TMPDIR/swallow.db")"
+	run --separate-stderr timeout 20 mig-upgrade -m "$m" -d "$(sqlite_url "$BATS_TEST_TMPDIR/swallow.db")"
 	assert_failure 3
 	[[ $stderr == *"the version table reads base again, as before this run's upgrade of a1 was committed: the database did not keep that commit"* ]] || fail "$stderr"
 	# one step ran, and was not run again
@@ -287,7 +288,7 @@ END \$\$;"
 	local m=$BATS_TEST_TMPDIR/m
 	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
 	ln -s /dev/null "$BATS_TEST_TMPDIR/swallow.db"
-	run --separate-stderr timeout 60 mig-upgrade -m "$m" -d "$(sqlite_url "$BATS_TEST_TMPDIR/swallow.db")"
+	run --separate-stderr timeout 20 mig-upgrade -m "$m" -d "$(sqlite_url "$BATS_TEST_TMPDIR/swallow.db")"
 	assert_failure 3
 	[[ $stderr == *"did not keep that commit"* ]] || fail "$stderr"
 }
