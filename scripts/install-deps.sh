@@ -9,6 +9,9 @@ set -euo pipefail
 packages=(
 	# build: compiler, make, pkg-config and the client libraries libmig links
 	build-essential pkg-config libpq-dev libsqlite3-dev libyaml-dev
+	# PostgreSQL's parser, to split transactional: false sections into statements
+	# (loaded with dlopen like libpq); protobuf-c's header for its token stream
+	libpg-query-dev libprotobuf-c-dev
 	# databases the tests run against: sqlite3 CLI, a PostgreSQL server to sandbox
 	sqlite3 postgresql postgresql-contrib
 	# test framework; GNU parallel lets bats run two tests at a time

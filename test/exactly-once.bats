@@ -145,10 +145,10 @@ CREATE TABLE t2 (id INTEGER PRIMARY KEY);" "SELECT 1;" "-- transactional: false"
 	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
 	assert_failure 3
 	[[ $stderr == *"versions/a2.sql:7: this statement began a transaction and left it open"* ]] || fail "$stderr"
-	[[ $stderr == *"the transaction it left open was rolled back, and with it what that section ran before it in the same transaction"* ]] || fail "$stderr"
+	[[ $stderr == *"the one it left open was rolled back with what ran in it, and what a2 ran before that statement stays"* ]] || fail "$stderr"
 	[[ $stderr == *"the version table records a1, without a2"* ]] || fail "$stderr"
 	assert_equal "$(version_rows "$DB")" "a1"
-	assert_equal "$(tables "$DB")" "t0"
+	assert_equal "$(tables "$DB")" "t0 t1"
 }
 
 @test "PostgreSQL: SAVEPOINT and ROLLBACK TO inside a transactional section are allowed" {
@@ -315,4 +315,62 @@ downgrade_own_step() {
 
 @test "PostgreSQL: mig-downgrade --to -1 reverts one revision and exits 0" {
 	downgrade_own_step postgresql
+}
+
+# --- transactional: false on PostgreSQL, statement by statement -------------------
+
+@test "PostgreSQL: a transactional: false section with two CREATE INDEX CONCURRENTLY runs, and its version row is written after them" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER);"
+	rev "$m" a2 a1 "CREATE INDEX CONCURRENTLY ix_t1_a ON t1 (a);
+-- a comment; with a semicolon
+CREATE INDEX CONCURRENTLY ix_t1_b ON t1 (b);" "DROP INDEX CONCURRENTLY ix_t1_b;
+DROP INDEX CONCURRENTLY ix_t1_a;" "-- transactional: false"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(version_rows "$DB")" "a2"
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(indexname, ' ' ORDER BY indexname)
+		FROM pg_indexes WHERE tablename = 't1' AND indexname LIKE 'ix_%'")" "ix_t1_a ix_t1_b"
+	run --separate-stderr mig-downgrade -m "$m" -d "$URL" --to a1
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_%'")" "0"
+}
+
+@test "PostgreSQL: a failure in a transactional: false section names its line and the statements that ran before it; no version row" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY, a INTEGER);
+INSERT INTO t1 VALUES (1, 1), (2, 1);"
+	rev "$m" a2 a1 "CREATE INDEX CONCURRENTLY ix_t1_a ON t1 (a);
+INSERT INTO t1 VALUES (3, 3);
+CREATE UNIQUE INDEX CONCURRENTLY ux_t1_a ON t1 (a);
+INSERT INTO t1 VALUES (4, 4);" "SELECT 1;" "-- transactional: false"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a2.sql:8: could not create unique index \"ux_t1_a\""* ]] || fail "$stderr"
+	[[ $stderr == *"(the section had run 2 statements before it, each committed on its own, which stay: lines 6, 7)"* ]] || fail "$stderr"
+	[[ $stderr == *"a2 is transactional: false"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(id::text, ' ' ORDER BY id) FROM t1")" "1 2 3"
+}
+
+@test "PostgreSQL: the failing statement's line is exact after a DO \$\$ block, an E'' string and a nested comment" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+DO \$\$
+BEGIN
+  PERFORM 1; -- a semicolon inside the body
+END \$\$;
+SELECT E'it\\'s; still one string';
+/* a /* nested */ comment; with a semicolon */
+INSERT INTO t1 VALUES (1);
+INSERT INTO t1 VALUES (1);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a1.sql:13: duplicate key value violates unique constraint"* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" ""
 }

@@ -1,17 +1,21 @@
 /*
  * db_pg.c: the PostgreSQL driver, on libpq; it mirrors db_sqlite.c.
  *
- * A section is sent as one simple query, so the server, not we, splits it
- * into statements.  To name the line of a failing statement we use the
- * error position the server gives; when it gives none, we count the
- * statements that completed (libpq returns one result per statement) and
- * find where the next one starts with SQLite's statement-completeness test.
+ * A transactional section is sent as one simple query, so the server
+ * splits it into statements.  A transactional: false one is split with
+ * PostgreSQL's own parser (libpg_query, pgsplit.h) and sent a statement at
+ * a time, since the server runs a multi-statement query in one implicit
+ * transaction, where CREATE INDEX CONCURRENTLY cannot run.  To name the
+ * line of a failing statement we use the error position the server gives;
+ * when it gives none, we count the statements that completed (libpq returns
+ * one result per statement) and take where the next one begins from the
+ * same split, loaded only then.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "pgsplit.h"
 #include "pq.h"
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,33 +102,47 @@ static size_t char_to_byte(const char *s, long pos)
 	return i;
 }
 
-/* Where statement number k (0-based) of a script starts. */
-static size_t statement_start(const char *sql, long k)
+/* The statements of a section, split only when first asked. */
+struct split {
+	const char *sql;
+	bool tried;
+	struct mig_stmt *stmts;
+	size_t n;
+};
+
+static int split_now(struct split *sp, struct mig_err *err)
 {
-	size_t start = 0, n = strlen(sql);
-	for (size_t i = 0; i < n && k > 0; i++) {
-		if (sql[i] != ';')
-			continue;
-		char *piece = xstrndup(sql + start, i + 1 - start);
-		int complete = sqlite3_complete(piece);
-		free(piece);
-		if (complete) {
-			start = i + 1;
-			k--;
-		}
+	if (!sp->tried) {
+		sp->tried = true;
+		return mig_pg_split(sp->sql, &sp->stmts, &sp->n, err);
 	}
-	return (size_t)(mig_sql_skip_trivia(sql + start) - sql);
+	return MIG_OK;
 }
 
-static int script_error(const char *sql, const char *file, int first_line,
-			const PGresult *res, long done, struct mig_err *err)
+/* Where statement number k (0-based) of the section begins: its first
+ * token, or the section's when libpg_query cannot say. */
+static size_t statement_start(struct split *sp, long k)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	split_now(sp, &ignored);
+	mig_err_release(&ignored);
+	if (k >= 0 && (size_t)k < sp->n)
+		return sp->stmts[k].first;
+	return (size_t)(mig_sql_skip_trivia(sp->sql) - sp->sql);
+}
+
+/* res failed in the piece of the section that begins at byte base, after
+ * done statements of the section had completed. */
+static int script_error(struct split *sp, size_t base, const char *file,
+			int first_line, const PGresult *res, long done,
+			struct mig_err *err)
 {
 	const char *primary = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *pos = pq->PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	size_t off = pos ? char_to_byte(sql, strtol(pos, NULL, 10))
-			 : statement_start(sql, done);
-	int line = mig_sql_line(sql, off, first_line);
+	size_t off = pos ? base + char_to_byte(sp->sql + base, strtol(pos, NULL, 10))
+			 : statement_start(sp, done);
+	int line = mig_sql_line(sp->sql, off, first_line);
 	if (!primary)
 		primary = pq->PQresultErrorMessage(res);
 	if (detail)
@@ -181,40 +199,94 @@ static void note_tx_tag(struct tx_tags *t, const char *tag, long k)
 		*slot = k + 1;
 }
 
-static void note_tx_change(struct mig_db *db, const char *sql, int first_line,
+static void note_tx_change(struct mig_db *db, struct split *sp, int first_line,
 			   const struct tx_tags *t)
 {
 	enum mig_tx_state now = pg_tx_state(db);
 	long k = now == MIG_TX_OPEN ? t->begin : t->end ? t->end : t->rollback;
 	if (!k)
 		return;
-	db->tx_line = mig_sql_line(sql, statement_start(sql, k - 1), first_line);
+	db->tx_line = mig_sql_line(sp->sql, statement_start(sp, k - 1), first_line);
 	db->tx_change = now == MIG_TX_OPEN ? MIG_TX_BEGAN : t->end ? MIG_TX_COMMITTED
 			: MIG_TX_ROLLED_BACK;
 }
 
-static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
-			  int first_line, struct mig_err *err)
+/* Sends text, the piece of the section at byte base, as one simple query;
+ * *done counts the section's statements that completed. */
+static int send_piece(struct mig_db *db, struct split *sp, const char *text,
+		      size_t base, const char *file, int first_line,
+		      struct tx_tags *tags, long *done, struct mig_err *err)
 {
-	if (!pq->PQsendQuery(H(db), sql))
+	if (!pq->PQsendQuery(H(db), text))
 		return connection_lost(db, err);
-	long done = 0;
 	int rc = MIG_OK;
-	struct tx_tags tags = { 0, 0, 0 };
 	PGresult *res;
 	while ((res = pq->PQgetResult(H(db)))) {
 		ExecStatusType s = pq->PQresultStatus(res);
 		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)) {
-			rc = script_error(sql, file, first_line, res, done, err);
+			rc = script_error(sp, base, file, first_line, res, *done, err);
 		} else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
-			note_tx_tag(&tags, pq->PQcmdStatus(res), done);
-			done++;
+			note_tx_tag(tags, pq->PQcmdStatus(res), *done);
+			++*done;
 		}
 		pq->PQclear(res);
 	}
 	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
 		return connection_lost(db, err);
-	note_tx_change(db, sql, first_line, &tags);
+	return rc;
+}
+
+/* Adds to a failed statement's error which statements of its
+ * transactional: false section ran before it: each was its own
+ * transaction, so they stay. */
+static void say_what_ran(const struct split *sp, size_t ran, int first_line,
+			 struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, err->msg);
+	if (!ran)
+		buf_puts(&b, " (the section's first statement: nothing of it ran)");
+	else
+		buf_printf(&b, " (the section had run %zu statement%s before it, "
+			   "each committed on its own, which stay: line%s", ran,
+			   ran == 1 ? "" : "s", ran == 1 ? "" : "s");
+	for (size_t i = 0; i < ran; i++)
+		buf_printf(&b, "%s%d", i ? ", " : " ",
+			   mig_sql_line(sp->sql, sp->stmts[i].first, first_line));
+	if (ran)
+		buf_putc(&b, ')');
+	free(err->msg);
+	err->msg = buf_detach(&b);
+}
+
+static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
+			  int first_line, struct mig_err *err)
+{
+	struct split sp = { sql, false, NULL, 0 };
+	struct tx_tags tags = { 0, 0, 0 };
+	long done = 0;
+	int rc;
+	if (db->in_tx) {
+		rc = send_piece(db, &sp, sql, 0, file, first_line, &tags, &done, err);
+	} else if ((rc = split_now(&sp, err)) != MIG_OK) {
+		char *why = xstrdup(err->msg);
+		mig_err_release(err);
+		rc = mig_err_set(err, MIG_EDB, "%s:%d: %s", file, first_line, why);
+		free(why);
+	} else {
+		for (size_t i = 0; !rc && i < sp.n; i++) {
+			char *text = xstrndup(sql + sp.stmts[i].from,
+					      sp.stmts[i].end - sp.stmts[i].from);
+			rc = send_piece(db, &sp, text, sp.stmts[i].from, file, first_line,
+					&tags, &done, err);
+			free(text);
+			if (rc && err->msg && pq->PQstatus(H(db)) == CONNECTION_OK)
+				say_what_ran(&sp, i, first_line, err);
+		}
+	}
+	if (pq->PQstatus(H(db)) == CONNECTION_OK)
+		note_tx_change(db, &sp, first_line, &tags);
+	free(sp.stmts);
 	return rc;
 }
 

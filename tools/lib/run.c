@@ -237,10 +237,9 @@ static void explain_escape(const struct run *r, const struct mig_step *step,
 	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
 	if (change == MIG_TX_BEGAN || outside) {
 		mig_err_hint(err, "a transactional: false section must end every "
-			     "transaction it begins; the transaction it left open was "
-			     "rolled back, and with it what that section ran before it "
-			     "in the same transaction; what earlier sections of %s did "
-			     "stays; the version table records %s, without %s",
+			     "transaction it begins; the one it left open was rolled "
+			     "back with what ran in it, and what %s ran before that "
+			     "statement stays; the version table records %s, without %s",
 			     id, records, id);
 	} else {
 		bool nothing = change == MIG_TX_ROLLED_BACK && stopped;
