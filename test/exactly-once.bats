@@ -374,3 +374,50 @@ INSERT INTO t1 VALUES (1);"
 	[[ $stderr == *"versions/a1.sql:13: duplicate key value violates unique constraint"* ]] || fail "$stderr"
 	assert_equal "$(tables "$DB")" ""
 }
+
+# --- overlapping version rows ---------------------------------------------------
+
+overlapping_rows() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);" "DROP TABLE t2;"
+	rev "$m" a3 a2 "CREATE TABLE t3 (id INTEGER PRIMARY KEY);" "DROP TABLE t3;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a2
+	assert_success
+	sql "$DB" "INSERT INTO alembic_version VALUES ('a1')"
+	local before
+	before=$(db_fingerprint "$DB")
+	assert_equal "$(version_rows "$DB")" "a1 a2"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 4
+	[[ $stderr == *"the version table holds overlapping rows (a1, a2): a1 is an ancestor of another row"* ]] || fail "$stderr"
+	run --separate-stderr mig-downgrade -m "$m" -d "$URL" --to base
+	assert_failure 4
+	[[ $stderr == *"overlapping rows"* ]] || fail "$stderr"
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" a3
+	assert_failure 4
+	assert_equal "$(db_fingerprint "$DB")" "$before"
+	run --separate-stderr mig-status -m "$m" -d "$URL"
+	assert_success
+	assert_line --partial "state:    overlapping rows"
+	run --separate-stderr mig-status -m "$m" -d "$URL" --format json
+	assert_success
+	[[ $output == *'"state":"overlapping"'* && $output == *'"overlapping":["a1"]'* ]] || fail "$output"
+	# the repair the hint names
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" --force a2
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a2"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(tables "$DB")" "t1 t2 t3"
+}
+
+@test "SQLite: overlapping version rows are refused by mig-upgrade, mig-downgrade and mig-stamp (exit 4, nothing changed) and reported by mig-status" {
+	overlapping_rows sqlite
+}
+
+@test "PostgreSQL: overlapping version rows are refused by mig-upgrade, mig-downgrade and mig-stamp (exit 4, nothing changed) and reported by mig-status" {
+	overlapping_rows postgresql
+}

@@ -68,6 +68,10 @@ static char *state_line(const struct mig_status *st, const struct mig_graph *g)
 		return xasprintf("unknown revision (not in %s/versions; restore the "
 				 "migration, or check the schema and run mig-stamp --force)",
 				 g->dir);
+	case MIG_STATE_OVERLAP:
+		return xasprintf("overlapping rows (an ancestor recorded beside its "
+				 "descendant; migrating is refused: check the schema "
+				 "and repair with mig-stamp --force)");
 	case MIG_STATE_CURRENT:
 		return xasprintf("current (at head)");
 	case MIG_STATE_BEHIND:
@@ -113,6 +117,8 @@ static void print_json(const struct mig_session *s, const struct mig_status *st)
 	json_strv(&b, &heads);
 	buf_puts(&b, ",\"unknown\":");
 	json_strv(&b, &st->unknown);
+	buf_puts(&b, ",\"overlapping\":");
+	json_strv(&b, &st->overlap);
 	buf_printf(&b, ",\"version_table\":%s,\"tables\":%zu,\"pending\":[",
 		   st->version_table ? "true" : "false", st->tables.n);
 	for (size_t i = 0; i < st->pending.nsteps; i++) {

@@ -504,6 +504,7 @@ enum mig_db_state {
 	MIG_STATE_LEGACY,	/* tables but no version table */
 	MIG_STATE_UNVERSIONED,	/* version table without rows, no other tables */
 	MIG_STATE_UNKNOWN,	/* a recorded revision is not in the graph */
+	MIG_STATE_OVERLAP,	/* a recorded revision is an ancestor of another */
 	MIG_STATE_CURRENT,	/* at the heads of the graph */
 	MIG_STATE_BEHIND,	/* pending migrations exist */
 };
@@ -514,6 +515,7 @@ struct mig_status {
 	bool version_table;		/* it exists */
 	struct mig_strv current;	/* rows of the version table */
 	struct mig_strv unknown;	/* rows not in the graph */
+	struct mig_strv overlap;	/* rows that are ancestors of another row */
 	struct mig_strv tables;		/* tables other than the version table */
 	struct mig_plan pending;	/* upgrade plan to the graph's heads */
 };

@@ -20,6 +20,8 @@ const char *mig_db_state_name(enum mig_db_state s)
 		return "base";
 	case MIG_STATE_UNKNOWN:
 		return "unknown-revision";
+	case MIG_STATE_OVERLAP:
+		return "overlapping";
 	case MIG_STATE_CURRENT:
 		return "current";
 	case MIG_STATE_BEHIND:
@@ -32,6 +34,7 @@ void mig_status_release(struct mig_status *s)
 {
 	strv_release(&s->current);
 	strv_release(&s->unknown);
+	strv_release(&s->overlap);
 	strv_release(&s->tables);
 	mig_plan_release(&s->pending);
 }
@@ -40,6 +43,8 @@ static enum mig_db_state classify(const struct mig_status *st)
 {
 	if (st->unknown.n)
 		return MIG_STATE_UNKNOWN;
+	if (st->overlap.n)
+		return MIG_STATE_OVERLAP;
 	if (!st->current.n && st->tables.n)
 		return MIG_STATE_LEGACY;
 	if (!st->current.n && !st->version_table)
@@ -47,6 +52,28 @@ static enum mig_db_state classify(const struct mig_status *st)
 	if (!st->current.n)
 		return MIG_STATE_UNVERSIONED;
 	return st->pending.nsteps ? MIG_STATE_BEHIND : MIG_STATE_CURRENT;
+}
+
+/* Rows that are ancestors of another row: Alembic refuses such a version
+ * table ("overlaps with other requested revisions"), and planning from it
+ * would revert or apply a revision twice. */
+static void find_overlap(const struct mig_graph *g, const struct mig_strv *rows,
+			 struct mig_strv *out)
+{
+	if (rows->n < 2)
+		return;
+	bool *mark = xcalloc(g->nrevs + 1, sizeof(*mark));
+	for (size_t i = 0; i < rows->n; i++) {
+		size_t r = mig_graph_find(g, rows->v[i]);
+		memset(mark, 0, (g->nrevs + 1) * sizeof(*mark));
+		mig_graph_mark_ancestors(g, &r, 1, mark);
+		for (size_t j = 0; j < rows->n; j++)
+			if (j != i && mark[mig_graph_find(g, rows->v[j])] &&
+			    !strv_has(out, rows->v[j]))
+				strv_push(out, rows->v[j]);
+	}
+	free(mark);
+	strv_sort(out);
 }
 
 int mig_status_read(struct mig_db *db, const struct mig_graph *g,
@@ -70,7 +97,9 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 	for (size_t i = 0; i < st->current.n; i++)
 		if (mig_graph_find(g, st->current.v[i]) == MIG_NONE)
 			strv_push(&st->unknown, st->current.v[i]);
-	if (!st->unknown.n && g->usable)
+	if (!st->unknown.n)
+		find_overlap(g, &st->current, &st->overlap);
+	if (!st->unknown.n && !st->overlap.n && g->usable)
 		rc = mig_plan_upgrade(g, &st->current, g->heads, g->nheads,
 				      &st->pending, err);
 	st->state = classify(st);
@@ -96,6 +125,18 @@ int mig_check_migratable(const struct mig_status *st, const struct mig_graph *g,
 					    "mig-stamp %s; then run mig-upgrade", base);
 		return mig_err_hint(err, "stamp it with the revision its schema matches "
 				    "(mig-stamp REV), then run mig-upgrade");
+	}
+	if (st->state == MIG_STATE_OVERLAP) {
+		char *ids = strv_join(&st->current, ", ");
+		char *old = strv_join(&st->overlap, ", ");
+		mig_err_set(err, MIG_ESAFETY, "the version table holds overlapping rows "
+			    "(%s): %s %s an ancestor of another row, which Alembic "
+			    "refuses too", ids, old, st->overlap.n == 1 ? "is" : "are");
+		free(ids);
+		free(old);
+		return mig_err_hint(err, "another tool or a hand edit wrote them; check "
+				    "the schema, then repair the record with "
+				    "mig-stamp --force REV...");
 	}
 	if (st->state == MIG_STATE_UNKNOWN) {
 		char *ids = strv_join(&st->unknown, "', '");
