@@ -421,3 +421,67 @@ overlapping_rows() {
 @test "PostgreSQL: overlapping version rows are refused by mig-upgrade, mig-downgrade and mig-stamp (exit 4, nothing changed) and reported by mig-status" {
 	overlapping_rows postgresql
 }
+
+# --- application tables are in the default schema, whatever --version-schema says ---
+
+# legacy_with_version_schema: sets URL to a PostgreSQL database whose
+# application tables (t1, t2) were made without mig, and a schema meta for
+# the version table; m holds the two migrations that create them.
+legacy_with_version_schema() {
+	new_db postgresql
+	m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);" "DROP TABLE t2;"
+	pg_sql "$URL" "CREATE SCHEMA meta; CREATE TABLE t1 (id INTEGER PRIMARY KEY); CREATE TABLE t2 (id INTEGER PRIMARY KEY)"
+}
+
+@test "PostgreSQL: with --version-schema, a legacy database in the default schema is refused as legacy, not read as empty" {
+	legacy_with_version_schema
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --version-schema meta
+	assert_failure 4
+	[[ $stderr == *"the database has 2 tables but no version rows"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql "$URL" "SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'")" "0"
+	run --separate-stderr mig-status -m "$m" -d "$URL" --version-schema meta
+	assert_line --partial "state:    legacy (2 tables"
+}
+
+@test "PostgreSQL: mig-stamp stamps a legacy database with --version-schema, and mig-upgrade then goes on from there" {
+	legacy_with_version_schema
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" --version-schema meta a2
+	assert_success
+	assert_equal "$(pg_sql "$URL" "SELECT string_agg(version_num, ' ') FROM meta.alembic_version")" "a2"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --version-schema meta
+	assert_success
+	assert_output "nothing to do: database is at a2"
+	run --separate-stderr mig-status -m "$m" -d "$URL" --version-schema meta
+	assert_line --partial "state:    current"
+}
+
+@test "PostgreSQL: mig-verify -d with --version-schema refuses a database whose default schema has tables" {
+	legacy_with_version_schema
+	run --separate-stderr mig-verify -m "$m" -d "$URL" --version-schema meta
+	assert_failure 4
+	[[ $stderr == *"is not empty (2 tables: t1, t2)"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql "$URL" "SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'")" "0"
+}
+
+@test "PostgreSQL: mig-verify -d with --version-schema refuses a database that has only the version table there" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	pg_sql "$URL" "CREATE SCHEMA meta; CREATE TABLE meta.alembic_version (version_num VARCHAR(32) PRIMARY KEY)"
+	run --separate-stderr mig-verify -m "$m" -d "$URL" --version-schema meta
+	assert_failure 4
+	[[ $stderr == *"is not empty (1 table: alembic_version)"* ]] || fail "$stderr"
+	assert_equal "$(tables "$URL")" "meta.alembic_version"
+}
+
+@test "PostgreSQL: mig-verify -d with --version-schema applies everything to an empty database and finds its tables" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	pg_sql "$URL" "CREATE SCHEMA meta"
+	run --separate-stderr mig-verify -m "$m" -d "$URL" --version-schema meta --expect-table t1
+	assert_success
+	assert_equal "$(pg_sql "$URL" "SELECT string_agg(version_num, ' ') FROM meta.alembic_version")" "a1"
+}

@@ -437,6 +437,11 @@ struct mig_vt {
 /* Resolves vt to one exact object (see resolved_schema). */
 int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err);
 void mig_vt_release(struct mig_vt *vt);
+/* The application's tables are in the connection's default schema,
+ * whatever --version-schema says; *skip is the version table's name when it
+ * lies among them (to leave out of counts and introspection), else NULL. */
+int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **skip,
+		    struct mig_err *err);
 /* The migration lock's key: the resolved object, not the flags' spelling. */
 char *mig_vt_lock_key(const struct mig_vt *vt);
 /* exists is false and heads empty when the table is missing. */

@@ -89,7 +89,10 @@ static int check_schema(struct mig_stamp *st, const struct mig_stamp_opts *o,
 			const struct mig_vt *vt, struct mig_err *err)
 {
 	struct mig_schema live;
-	int rc = mig_db_introspect(db, vt->schema, vt->table, &live, err);
+	const char *skip = NULL;
+	int rc = mig_vt_app_skip(db, vt, &skip, err);
+	if (!rc)
+		rc = mig_db_introspect(db, NULL, skip, &live, err);
 	if (rc)
 		return rc;
 	size_t from = st->findings.n;

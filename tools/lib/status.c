@@ -81,15 +81,22 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 		    struct mig_err *err)
 {
 	memset(st, 0, sizeof(*st));
+	/* the application's tables: in the default schema, not necessarily
+	 * the version table's */
 	struct mig_strv all = MIG_STRV_INIT;
-	int rc = mig_db_list_tables(db, vt->resolved_schema ? vt->resolved_schema
-				    : vt->schema, &all, err);
+	const char *skip = NULL;
+	unsigned long oid = 0;
+	int rc = mig_vt_app_skip(db, vt, &skip, err);
+	if (!rc)
+		rc = mig_db_list_tables(db, NULL, &all, err);
 	for (size_t i = 0; !rc && i < all.n; i++)
-		if (strcmp(all.v[i], vt->table) != 0)
+		if (!skip || strcmp(all.v[i], skip) != 0)
 			strv_push(&st->tables, all.v[i]);
-		else
-			st->version_table = true;
 	strv_release(&all);
+	if (!rc)
+		rc = mig_db_table_oid(db, vt->resolved_schema ? vt->resolved_schema
+				      : vt->schema, vt->table, &oid, err);
+	st->version_table = oid != 0;
 	if (!rc && st->version_table)	/* one catalog query less than mig_vt_read */
 		rc = mig_vt_read_rows(db, vt, &st->current, err);
 	if (rc)

@@ -39,6 +39,20 @@ void mig_vt_release(struct mig_vt *vt)
 	vt->resolved_schema = NULL;
 }
 
+int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **skip,
+		    struct mig_err *err)
+{
+	*skip = vt->table;
+	if (!vt->schema)
+		return MIG_OK;
+	char *app = NULL;
+	int rc = mig_db_default_schema(db, &app, err);
+	if (!rc && strcmp(app, vt->schema) != 0)
+		*skip = NULL;
+	free(app);
+	return rc;
+}
+
 char *mig_vt_lock_key(const struct mig_vt *vt)
 {
 	const char *schema = schema_of(vt);
