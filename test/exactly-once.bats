@@ -485,3 +485,44 @@ legacy_with_version_schema() {
 	assert_success
 	assert_equal "$(pg_sql "$URL" "SELECT string_agg(version_num, ' ') FROM meta.alembic_version")" "a1"
 }
+
+# --- mig-stamp keeps other branches' rows --------------------------------------
+
+stamp_keeps_branches() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a0 none "CREATE TABLE t0 (id INTEGER PRIMARY KEY);" "DROP TABLE t0;"
+	rev "$m" b1 a0 "CREATE TABLE tb1 (id INTEGER PRIMARY KEY);" "DROP TABLE tb1;"
+	rev "$m" b2 b1 "CREATE TABLE tb2 (id INTEGER PRIMARY KEY);" "DROP TABLE tb2;"
+	rev "$m" c1 a0 "CREATE TABLE tc1 (id INTEGER PRIMARY KEY);" "DROP TABLE tc1;"
+	rev "$m" c2 c1 "CREATE TABLE tc2 (id INTEGER PRIMARY KEY);" "DROP TABLE tc2;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to c2
+	assert_success
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to b1
+	assert_success
+	assert_equal "$(version_rows "$DB")" "b1 c2"
+	# b2 applied by hand; the record is repaired with a stamp
+	sql "$DB" "CREATE TABLE tb2 (id INTEGER PRIMARY KEY)"
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" --force --no-verify b2
+	assert_success
+	assert_equal "$(version_rows "$DB")" "b2 c2"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to heads
+	assert_success
+	assert_output "nothing to do: database is at b2, c2"
+	# stamping back onto one branch replaces only that branch's row
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" --force --no-verify c1
+	assert_success
+	assert_equal "$(version_rows "$DB")" "b2 c1"
+	# and base removes every row
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" --force base
+	assert_success
+	assert_equal "$(version_rows "$DB")" ""
+}
+
+@test "SQLite: mig-stamp --force replaces only the target's branch: another branch's row stays (as Alembic's stamp)" {
+	stamp_keeps_branches sqlite
+}
+
+@test "PostgreSQL: mig-stamp --force replaces only the target's branch: another branch's row stays (as Alembic's stamp)" {
+	stamp_keeps_branches postgresql
+}

@@ -202,6 +202,32 @@ static int check_if_asked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	return rc;
 }
 
+/* As Alembic's stamp: a recorded row on another branch than the target's
+ * (neither an ancestor nor a descendant of a target revision) stays, so
+ * stamping c1 at d1, d2 (d1 after c1) gives c1, d2.  Rows not in the graph
+ * are what --force repairs, and go; stamping base removes every row. */
+static void keep_other_branches(struct mig_stamp *st, const struct mig_graph *g,
+				const struct mig_strv *rows, const size_t *target,
+				size_t n)
+{
+	if (!n)
+		return;
+	/* two marks: each walk stops at what is marked already */
+	bool *before = xcalloc(g->nrevs + 1, sizeof(*before));
+	bool *after = xcalloc(g->nrevs + 1, sizeof(*after));
+	mig_graph_mark_ancestors(g, target, n, before);
+	mig_graph_mark_descendants(g, target, n, after);
+	for (size_t i = 0; i < rows->n; i++) {
+		size_t r = mig_graph_find(g, rows->v[i]);
+		if (r != MIG_NONE && !before[r] && !after[r] &&
+		    !strv_has(&st->target, rows->v[i]))
+			strv_push(&st->target, rows->v[i]);
+	}
+	strv_sort(&st->target);
+	free(before);
+	free(after);
+}
+
 /* Inside the lock and the transaction: read, check, and (unless a dry run)
  * write.  The caller commits or rolls back.  The expected schema is only
  * built when there is something to stamp, so a re-run is always a no-op. */
@@ -216,6 +242,7 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		return rc;
 	for (size_t i = 0; i < s.current.n; i++)
 		strv_push(&st->before, s.current.v[i]);
+	keep_other_branches(st, g, &s.current, target, n);
 	st->already = same_set(&s.current, &st->target) && (s.version_table || !st->target.n);
 	if (!st->already)
 		rc = refuse_state(st, &s, o, g, err);
