@@ -526,3 +526,53 @@ stamp_keeps_branches() {
 @test "PostgreSQL: mig-stamp --force replaces only the target's branch: another branch's row stays (as Alembic's stamp)" {
 	stamp_keeps_branches postgresql
 }
+
+# --- foreign tables do not make a database legacy ------------------------------
+
+foreign_tables() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);" "DROP TABLE t2;"
+	sql "$DB" "CREATE TABLE monitoring_probe (id INTEGER PRIMARY KEY); INSERT INTO monitoring_probe VALUES (7)"
+	run --separate-stderr mig-status -m "$m" -d "$URL"
+	assert_success
+	assert_line --partial "state:    empty"
+	assert_line "foreign:  monitoring_probe (no migration creates it; left alone)"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a2"
+	assert_equal "$(tables "$DB")" "monitoring_probe t1 t2"
+	assert_equal "$(sql "$DB" "SELECT id FROM monitoring_probe")" "7"
+}
+
+@test "SQLite: a table no migration creates is reported as foreign and does not block mig-upgrade" {
+	foreign_tables sqlite
+}
+
+@test "PostgreSQL: a table no migration creates is reported as foreign and does not block mig-upgrade" {
+	foreign_tables postgresql
+}
+
+foreign_beside_legacy() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);" "DROP TABLE t1;"
+	sql "$DB" "CREATE TABLE t1 (id INTEGER PRIMARY KEY); CREATE TABLE monitoring_probe (id INTEGER PRIMARY KEY)"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 4
+	[[ $stderr == *"the database has 1 table but no version rows"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" ""
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" a1
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "monitoring_probe t1"
+}
+
+@test "SQLite: a legacy database with a foreign table is legacy for its own tables, and the advised stamp works" {
+	foreign_beside_legacy sqlite
+}
+
+@test "PostgreSQL: a legacy database with a foreign table is legacy for its own tables, and the advised stamp works" {
+	foreign_beside_legacy postgresql
+}

@@ -90,6 +90,12 @@ static void print_text(const struct mig_session *s, const struct mig_status *st)
 	printf("state:    %s\n", state);
 	printf("current:  %s\n", st->current.n ? cur : "base");
 	printf("heads:    %s\n", g->nheads ? heads : "(no migrations)");
+	if (st->foreign.n) {
+		char *foreign = strv_join(&st->foreign, ", ");
+		printf("foreign:  %s (no migration creates %s; left alone)\n", foreign,
+		       st->foreign.n == 1 ? "it" : "them");
+		free(foreign);
+	}
 	for (size_t i = 0; i < st->pending.nsteps; i++) {
 		const struct mig_rev *rev = &g->revs[st->pending.steps[i].rev];
 		printf("%s  %s  %s\n", i ? "         " : "pending: ", rev->id,
@@ -119,6 +125,8 @@ static void print_json(const struct mig_session *s, const struct mig_status *st)
 	json_strv(&b, &st->unknown);
 	buf_puts(&b, ",\"overlapping\":");
 	json_strv(&b, &st->overlap);
+	buf_puts(&b, ",\"foreign\":");
+	json_strv(&b, &st->foreign);
 	buf_printf(&b, ",\"version_table\":%s,\"tables\":%zu,\"pending\":[",
 		   st->version_table ? "true" : "false", st->tables.n);
 	for (size_t i = 0; i < st->pending.nsteps; i++) {

@@ -522,6 +522,9 @@ struct mig_status {
 	struct mig_strv unknown;	/* rows not in the graph */
 	struct mig_strv overlap;	/* rows that are ancestors of another row */
 	struct mig_strv tables;		/* tables other than the version table */
+	/* When no revision is recorded: tables that no migration creates
+	 * (moved out of tables; they do not make the database legacy). */
+	struct mig_strv foreign;
 	struct mig_plan pending;	/* upgrade plan to the graph's heads */
 };
 void mig_status_release(struct mig_status *s);

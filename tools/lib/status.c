@@ -36,6 +36,7 @@ void mig_status_release(struct mig_status *s)
 	strv_release(&s->unknown);
 	strv_release(&s->overlap);
 	strv_release(&s->tables);
+	strv_release(&s->foreign);
 	mig_plan_release(&s->pending);
 }
 
@@ -76,6 +77,40 @@ static void find_overlap(const struct mig_graph *g, const struct mig_strv *rows,
 	strv_sort(out);
 }
 
+/*
+ * A database without version rows is legacy only if it has tables that the
+ * migrations create; the others (another application's, a monitoring
+ * tool's) are foreign and left alone.  Which tables the migrations create
+ * is read by replaying them into an in-memory SQLite database (the SQLite
+ * sections); when that cannot be done (Alembic scripts, SQL SQLite does not
+ * run), every table counts, as before.
+ */
+static void set_foreign_aside(const struct mig_graph *g, struct mig_status *st)
+{
+	if (st->current.n || !st->tables.n || !g->usable || !g->nheads)
+		return;
+	for (size_t r = 0; r < g->nrevs; r++)
+		if (g->revs[r].kind != MIG_REV_SQL)
+			return;
+	struct mig_db *mem = NULL;
+	struct mig_err ignored = MIG_ERR_INIT;
+	struct mig_strv made = MIG_STRV_INIT;
+	int rc = mig_replay(g, g->heads, g->nheads, &mem, &ignored);
+	if (!rc)
+		rc = mig_db_list_tables(mem, NULL, &made, &ignored);
+	mig_db_close(mem);
+	mig_err_release(&ignored);
+	if (!rc) {
+		struct mig_strv ours = MIG_STRV_INIT;
+		for (size_t i = 0; i < st->tables.n; i++)
+			strv_push(strv_has(&made, st->tables.v[i]) ? &ours : &st->foreign,
+				  st->tables.v[i]);
+		strv_release(&st->tables);
+		st->tables = ours;
+	}
+	strv_release(&made);
+}
+
 int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, struct mig_status *st,
 		    struct mig_err *err)
@@ -106,6 +141,7 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 			strv_push(&st->unknown, st->current.v[i]);
 	if (!st->unknown.n)
 		find_overlap(g, &st->current, &st->overlap);
+	set_foreign_aside(g, st);
 	if (!st->unknown.n && !st->overlap.n && g->usable)
 		rc = mig_plan_upgrade(g, &st->current, g->heads, g->nheads,
 				      &st->pending, err);
