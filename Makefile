@@ -122,6 +122,9 @@ FUZZ_SECONDS ?= 60
 
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
+	# the exactly-once model (issue 15), more histories than CI's fixed seed
+	MIG_MODEL_SEED=$${MIG_MODEL_SEED:-$$$$} MIG_MODEL_HISTORIES=$${MIG_MODEL_HISTORIES:-60} \
+		MIG_BIN=$(CURDIR)/$(BIN) test/run.sh test/exactly-once-model.bats
 
 fuzz-smoke:
 	fuzz/run.sh 15
