@@ -106,7 +106,10 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 	enum mig_tx_state now = db->drv->tx_state(db);
 	bool kept = db->in_tx ? now == MIG_TX_OPEN || (rc && now == MIG_TX_FAILED)
 			      : now == MIG_TX_IDLE;
-	if (kept || now == MIG_TX_UNKNOWN)
+	/* A failed statement whose error ended the transaction (SQLite rolls
+	 * back by itself on SQLITE_FULL, SQLITE_IOERR, ...) is that failure,
+	 * reported as such: no statement of the section ended it. */
+	if (kept || now == MIG_TX_UNKNOWN || (rc && db->tx_change == MIG_TX_SAME))
 		return rc;
 	if (db->tx_change == MIG_TX_SAME)	/* not named by the driver */
 		db->tx_change = db->in_tx ? MIG_TX_COMMITTED : MIG_TX_BEGAN;
