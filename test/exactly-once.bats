@@ -576,3 +576,31 @@ foreign_beside_legacy() {
 @test "PostgreSQL: a legacy database with a foreign table is legacy for its own tables, and the advised stamp works" {
 	foreign_beside_legacy postgresql
 }
+
+@test "PostgreSQL: a failure in the second section of a transactional: false migration is not reported as rolled back" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY, a INTEGER);"
+	mkdir -p "$m/versions"
+	cat >"$m/versions/a2.sql" <<'SQL'
+-- revision: a2
+-- down_revision: a1
+-- transactional: false
+
+-- +upgrade
+CREATE INDEX CONCURRENTLY ix_t1_a ON t1 (a);
+
+-- +upgrade postgresql
+SELECT 1 / 0;
+
+-- +downgrade
+DROP INDEX ix_t1_a;
+SQL
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a2.sql:9: division by zero (the section's first statement: nothing of it ran)"* ]] || fail "$stderr"
+	[[ $stderr == *"a2 is transactional: false: each of its statements ran on its own, so those before the failing one stay (its earlier sections whole); the version table still records a1, without a2"* ]] || fail "$stderr"
+	[[ $stderr != *"rolled back"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t1_a'")" "1"
+}

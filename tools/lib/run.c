@@ -268,10 +268,11 @@ static void explain_rollback(const struct run *r, const struct mig_step *step,
 	const struct mig_rev *rev = &r->g->revs[step->rev];
 	char *ids = strv_join(rows, ", ");
 	if (!rev->transactional && mig_db_dialect(r->db) == MIG_POSTGRESQL)
-		mig_err_hint(err, "%s is transactional: false: the failing section "
-			     "was rolled back, but its sections before it ran each on "
-			     "its own and stay; the version table still records %s, "
-			     "without %s", rev->id, rows->n ? ids : "base", rev->id);
+		mig_err_hint(err, "%s is transactional: false: each of its statements "
+			     "ran on its own, so those before the failing one stay "
+			     "(its earlier sections whole); the version table still "
+			     "records %s, without %s", rev->id, rows->n ? ids : "base",
+			     rev->id);
 	else
 		mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
 			     step->upgrade ? "the upgrade" : "the downgrade",
