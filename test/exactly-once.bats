@@ -604,3 +604,46 @@ SQL
 	assert_equal "$(version_rows "$DB")" "a1"
 	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t1_a'")" "1"
 }
+
+# concurrent_nontx MODE STATEMENT: four deploys at once of a transactional:
+# false migration that counts its runs; each exits 0 and it ran once.
+concurrent_nontx() {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m i
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY, a INTEGER);
+CREATE TABLE runs (n INTEGER);"
+	rev "$m" a2 a1 "INSERT INTO runs VALUES (1);
+SELECT pg_sleep(0.3);
+$2" "SELECT 1;" "-- transactional: false"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a1
+	assert_success
+	local pids=()
+	for i in 1 2 3 4; do
+		timeout 60 mig-upgrade -q -m "$m" -d "$URL" --lock-mode "$1" \
+			>"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in 0 1 2 3; do
+		wait "${pids[i]}" || fail "deploy $((i + 1)) failed: $(cat "$BATS_TEST_TMPDIR/out$((i + 1))")"
+	done
+	assert_equal "$(version_rows "$DB")" "a2"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM runs")" "1"
+}
+
+@test "PostgreSQL: four concurrent deploys with --lock-mode transaction run a transactional: false migration once" {
+	concurrent_nontx transaction "VACUUM t1;"
+}
+
+@test "PostgreSQL: four concurrent deploys with the session lock run a transactional: false migration once" {
+	concurrent_nontx session "VACUUM t1;"
+}
+
+@test "PostgreSQL: four concurrent deploys with --lock-mode transaction run a CREATE INDEX CONCURRENTLY migration once, without waiting on each other's snapshots" {
+	concurrent_nontx transaction "CREATE INDEX CONCURRENTLY ix_t1_a ON t1 (a);"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t1_a'")" "1"
+}
+
+@test "PostgreSQL: four concurrent deploys with the session lock run a CREATE INDEX CONCURRENTLY migration once (no deadlock with the waiters)" {
+	concurrent_nontx session "CREATE INDEX CONCURRENTLY ix_t1_a ON t1 (a);"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t1_a'")" "1"
+}

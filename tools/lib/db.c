@@ -41,15 +41,27 @@ int mig_db_open(struct mig_db **out, const char *url_text,
 		gh_mask(db->url.password_decoded);
 	gh_mask(db->url.other_secret);
 	db->opts = *opts;
+	db->url_text = xstrdup(url_text);
 	db->drv = db->url.dialect == MIG_SQLITE ? &mig_driver_sqlite : &mig_driver_pg;
 	rc = redact(db, db->drv->connect(db, err), err);
 	if (rc) {
 		mig_url_release(&db->url);
+		free(db->url_text);
 		free(db);
 		return rc;
 	}
 	*out = db;
 	return MIG_OK;
+}
+
+int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err)
+{
+	return mig_db_open(out, db->url_text, &db->opts, err);
+}
+
+bool mig_db_locks_per_transaction(const struct mig_db *db)
+{
+	return db->opts.xact_lock;
 }
 
 void mig_db_close(struct mig_db *db)
@@ -60,6 +72,7 @@ void mig_db_close(struct mig_db *db)
 		mig_db_rollback(db);
 	db->drv->close(db);
 	free(db->lock_key);
+	free(db->url_text);
 	mig_url_release(&db->url);
 	free(db);
 }

@@ -57,6 +57,7 @@ struct mig_driver {
 struct mig_db {
 	const struct mig_driver *drv;
 	struct mig_url url;
+	char *url_text;		/* as given, for mig_db_open_twin */
 	struct mig_connect_opts opts;
 	void *handle;		/* sqlite3 * or PGconn * */
 	bool in_tx;

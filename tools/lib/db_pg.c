@@ -306,7 +306,12 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 		    const char *const *params, struct mig_rows *out,
 		    struct mig_err *err)
 {
-	PGresult *res = pq->PQexecParams(H(db), sql, nparams, NULL, params, NULL, NULL, 0);
+	/* Without parameters, the simple protocol: its statement keeps no
+	 * portal, and so no snapshot, once it is done (an idle transaction
+	 * that keeps one would hold up CREATE INDEX CONCURRENTLY elsewhere). */
+	PGresult *res = nparams ? pq->PQexecParams(H(db), sql, nparams, NULL, params,
+						   NULL, NULL, 0)
+			      : pq->PQexec(H(db), sql);
 	ExecStatusType s = pq->PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		int rc = MIG_EDB;
@@ -377,36 +382,61 @@ static char *lock_key(const char *key)
 	return xasprintf("%lld", (long long)(int64_t)h);
 }
 
-/* Waits for an advisory lock (session or transaction scoped) within the
- * lock timeout; MIG_ESAFETY when it expires. */
+/*
+ * Takes an advisory lock (session or transaction scoped), waiting within
+ * the lock timeout; MIG_ESAFETY when it expires.  It polls with
+ * pg_try_advisory_lock instead of waiting in the server: a backend that
+ * waits inside a statement keeps a snapshot, and CREATE INDEX CONCURRENTLY
+ * in the holder's migration waits for every older snapshot, so holder and
+ * waiter would wait for each other (a deadlock the server reports in
+ * session mode, and cannot see in transaction mode, where the holder's
+ * lock is kept by a transaction waiting on its client).  Between tries
+ * the waiter holds no snapshot.  The pause doubles up to 200 ms.
+ */
 static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 			 struct mig_err *err)
 {
-	struct mig_rows scratch = MIG_ROWS_INIT;
 	char *k = lock_key(key);
-	int rc = MIG_OK;
-	if (db->opts.lock_timeout >= 0) {
-		char *t = xasprintf("%ld", (long)(db->opts.lock_timeout * 1000) + 1);
-		const char *p[1] = { t };
-		rc = pg_query(db, "SELECT set_config('lock_timeout', $1, false)", 1, p,
-			      &scratch, err);
-		free(t);
+	const char *params[1] = { k };
+	double deadline = db->opts.lock_timeout >= 0
+			  ? mig_now_ms() + db->opts.lock_timeout * 1000.0 : -1;
+	long pause = 5;
+	int rc;
+	for (;;) {
+		struct mig_rows r = MIG_ROWS_INIT;
+		rc = pg_query(db, xact ? "SELECT pg_try_advisory_xact_lock($1::bigint)"
+			      : "SELECT pg_try_advisory_lock($1::bigint)", 1, params, &r, err);
+		const char *got = rc ? NULL : mig_rows_cell(&r, 0, 0);
+		bool taken = got && !strcmp(got, "t");
+		mig_rows_release(&r);
+		if (rc || taken)
+			break;
+		/* a transaction lock is waited for outside any transaction */
+		if (xact)
+			rc = pg_query(db, "ROLLBACK", 0, NULL, &r, err);
+		mig_rows_release(&r);
+		double now = mig_now_ms();
+		if (rc)
+			break;
+		if (deadline >= 0 && now >= deadline) {
+			rc = mig_err_set(err, MIG_ESAFETY, "timed out after %g s waiting "
+					 "for the migration lock of %s held by another "
+					 "process", db->opts.lock_timeout, db->url.display);
+			mig_err_hint(err, "another migration may be running; retry, or "
+				     "raise --lock-timeout");
+			break;
+		}
+		long wait = pause;
+		if (deadline >= 0 && now + (double)wait > deadline)
+			wait = (long)(deadline - now) + 1;
+		sleep_ms(wait);
+		pause = pause >= 100 ? 200 : pause * 2;
+		if (xact)
+			rc = pg_query(db, "BEGIN", 0, NULL, &r, err);
+		mig_rows_release(&r);
+		if (rc)
+			break;
 	}
-	if (!rc) {
-		const char *params[1] = { k };
-		rc = pg_query(db, xact ? "SELECT pg_advisory_xact_lock($1::bigint)"
-			      : "SELECT pg_advisory_lock($1::bigint)", 1, params, &scratch, err);
-	}
-	if (rc == MIG_ESAFETY) {
-		mig_err_set(err, MIG_ESAFETY, "timed out after %g s waiting for the "
-			    "migration lock of %s held by another process",
-			    db->opts.lock_timeout, db->url.display);
-		mig_err_hint(err, "another migration may be running; retry, or "
-			     "raise --lock-timeout");
-	}
-	if (!rc && db->opts.lock_timeout >= 0)
-		rc = pg_query(db, "RESET lock_timeout", 0, NULL, &scratch, err);
-	mig_rows_release(&scratch);
 	free(k);
 	return rc;
 }

@@ -255,6 +255,11 @@ struct mig_connect_opts {
 int mig_db_open(struct mig_db **out, const char *url_text,
 		const struct mig_connect_opts *opts, struct mig_err *err);
 void mig_db_close(struct mig_db *db);
+/* A second connection to the same database, with the same options. */
+int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err);
+/* Whether the migration lock is taken in each transaction (--lock-mode
+ * transaction), so that none is held between them. */
+bool mig_db_locks_per_transaction(const struct mig_db *db);
 enum mig_dialect mig_db_dialect(const struct mig_db *db);
 const struct mig_url *mig_db_url(const struct mig_db *db);
 

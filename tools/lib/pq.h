@@ -45,6 +45,7 @@ struct mig_pq {
 	char *(*PQcmdTuples)(PGresult *res);
 	char *(*PQcmdStatus)(PGresult *res);
 	PGTransactionStatusType (*PQtransactionStatus)(const PGconn *conn);
+	PGresult *(*PQexec)(PGconn *conn, const char *query);
 	void (*PQclear)(PGresult *res);
 	PQconninfoOption *(*PQconninfoParse)(const char *conninfo, char **errmsg);
 	void (*PQconninfoFree)(PQconninfoOption *connOptions);

@@ -81,23 +81,77 @@ static int apply_vt_change(struct mig_db *db, const struct mig_vt *vt,
 }
 
 /*
+ * In transaction lock mode no lock outlives a transaction, and a
+ * non-transactional migration runs outside any: so a second connection
+ * holds the lock in an open transaction for the whole migration, checks
+ * that the rows are still those the step was planned from, and writes the
+ * version row itself.  (Behind a transaction-pooling proxy its open
+ * transaction keeps one server connection, and so the lock, for it.)
+ * *guard is NULL, with MIG_OK, when the rows moved meanwhile: another
+ * process ran the step, and the caller plans again.
+ */
+static int hold_lock(struct mig_db *db, const struct mig_vt *vt,
+		     const struct mig_strv *heads, struct mig_db **guard,
+		     struct mig_err *err)
+{
+	struct mig_db *g = NULL;
+	int rc = mig_db_open_twin(db, &g, err);
+	char *key = rc ? NULL : mig_vt_lock_key(vt);
+	if (!rc)
+		rc = mig_db_lock(g, key, err);
+	if (!rc)
+		rc = mig_db_begin(g, err);
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	if (!rc)
+		rc = mig_vt_read(g, vt, &exists, &now, err);
+	if (!rc && now.n == heads->n) {
+		bool same = true;
+		for (size_t i = 0; i < now.n; i++)
+			same = same && strv_has(heads, now.v[i]);
+		if (same) {
+			*guard = g;
+			g = NULL;
+		}
+	}
+	strv_release(&now);
+	free(key);
+	mig_db_close(g);	/* rolls back what is open */
+	return rc;
+}
+
+/*
  * One step, inside the transaction the caller opened.  A non-transactional
  * migration (PostgreSQL's CREATE INDEX CONCURRENTLY) runs between two
- * transactions; the session's advisory lock keeps others out meanwhile.
+ * transactions; the session's advisory lock keeps others out meanwhile, or
+ * in transaction lock mode a second connection's (hold_lock).  *ran is
+ * false when the step was found done by another process and not run.
  */
 static int run_step(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, bool vt_exists,
 		    struct mig_strv *heads, const struct mig_step *step,
-		    struct mig_err *err)
+		    bool *ran, struct mig_err *err)
 {
 	const struct mig_rev *rev = &g->revs[step->rev];
 	int rc = vt_exists ? MIG_OK : mig_vt_create(db, vt, err);
 	bool outside = !rev->transactional && mig_db_dialect(db) == MIG_POSTGRESQL;
+	struct mig_db *guard = NULL;
+	struct mig_db *writer = db;	/* where the version row is written */
+	*ran = true;
 	if (!rc && outside) {
 		rc = mig_db_commit(db, err);
+		if (!rc && mig_db_locks_per_transaction(db)) {
+			rc = hold_lock(db, vt, heads, &guard, err);
+			if (!rc && !guard) {
+				*ran = false;
+				return MIG_OK;
+			}
+		}
 		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
-		if (!rc)
+		if (guard)
+			writer = guard;
+		else if (!rc)
 			rc = mig_db_begin(db, err);
 	} else if (!rc) {
 		rc = run_sections(db, rev, step->upgrade, err);
@@ -105,12 +159,13 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
 	if (!rc)
-		rc = apply_vt_change(db, vt, &change, err);
+		rc = apply_vt_change(writer, vt, &change, err);
 	if (!rc)
-		rc = mig_db_commit(db, err);
+		rc = mig_db_commit(writer, err);
 	if (!rc)
 		mig_vt_change_apply(&change, heads);
 	mig_vt_change_release(&change);
+	mig_db_close(guard);
 	return rc;
 }
 
@@ -157,6 +212,8 @@ static int read_vt(struct run *r, bool *vt_exists, struct mig_strv *rows,
  * that step again, and again). */
 static int rows_moved(struct run *r, const struct mig_strv *rows, struct mig_err *err)
 {
+	if (!r->pos)	/* no step of this run committed yet */
+		return MIG_OK;
 	const struct mig_step *last = &r->plan.steps[r->pos - 1];
 	char *ids = strv_join(rows, ", ");
 	int rc = MIG_OK;
@@ -322,7 +379,12 @@ static int run_loop(struct run *r, struct mig_err *err)
 		strv_release(&r->before);
 		for (size_t i = 0; i < rows.n; i++)
 			strv_push(&r->before, rows.v[i]);
-		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, err);
+		bool ran = true;
+		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, &ran, err);
+		if (!rc && !ran) {	/* another process ran it: plan again */
+			strv_release(&rows);
+			continue;
+		}
 		if (rc) {
 			int line;
 			bool escaped = mig_db_tx_change(r->db, &line) != MIG_TX_SAME;
