@@ -549,7 +549,8 @@ struct mig_run_hooks {
 	void (*planned)(void *ctx, const struct mig_graph *g,
 			const struct mig_strv *heads, const struct mig_plan *p);
 	/* Called when another process moved the database while we waited. */
-	void (*replanned)(void *ctx, const struct mig_strv *heads);
+	void (*replanned)(void *ctx, const struct mig_strv *was,
+			  const struct mig_strv *heads);
 	/* Called when, after this run's last step, the rows are not the ones
 	 * it left: another process changed them (information, not an error). */
 	void (*moved_after)(void *ctx, const struct mig_strv *heads);

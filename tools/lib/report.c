@@ -48,13 +48,17 @@ static void on_step(void *ctx, const struct mig_graph *g, const struct mig_step 
 	buf_printf(&r->steps, ",\"ms\":%.3f}", ms);
 }
 
-static void on_replanned(void *ctx, const struct mig_strv *heads)
+static void on_replanned(void *ctx, const struct mig_strv *was,
+			 const struct mig_strv *heads)
 {
 	struct mig_run_report *r = ctx;
+	char *from = strv_join(was, ", ");
 	char *ids = strv_join(heads, ", ");
 	if (r->c->verbosity >= 0)
-		mig_warn("another process moved the database to %s; continuing from there",
+		mig_warn("another process moved the database from %s to %s; "
+			 "continuing from there", was->n ? from : "base",
 			 heads->n ? ids : "base");
+	free(from);
 	free(ids);
 }
 

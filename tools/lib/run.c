@@ -262,7 +262,7 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	if (r->planned && (rc = rows_moved(r, rows, err)))
 		return rc;
 	if (r->planned && r->hooks && r->hooks->replanned)
-		r->hooks->replanned(r->hooks->ctx, rows);
+		r->hooks->replanned(r->hooks->ctx, &r->expected, rows);
 	mig_plan_release(&r->plan);
 	r->pos = 0;
 	rc = mig_plan_goal(r->g, rows, r->goal, &r->plan, err);
@@ -272,6 +272,9 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	if (!rc && !r->planned && r->hooks && r->hooks->planned)
 		r->hooks->planned(r->hooks->ctx, r->g, rows, &r->plan);
 	r->planned = true;
+	strv_release(&r->expected);	/* the rows the plan starts from */
+	for (size_t i = 0; i < rows->n; i++)
+		strv_push(&r->expected, rows->v[i]);
 	return rc;
 }
 
