@@ -10,7 +10,8 @@
 #   make test-valgrind   the whole suite with every program under valgrind memcheck
 #   make analyze         cppcheck and clang-tidy (.clang-tidy) over tools/; any finding fails
 #   make bench           mig against Alembic + SQLAlchemy (scripts/bench.sh)
-#   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each; then
+#                        the exactly-once model, MIG_MODEL_HISTORIES (60) of them
 #   make fuzz-smoke      the same, 15 s per target (CI)
 #   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
 #   make dist            mig-VERSION.tar.gz of the tracked files (in DISTDIR=.),
@@ -132,8 +133,11 @@ bench: all
 
 FUZZ_SECONDS ?= 60
 
-fuzz:
+fuzz: all
 	fuzz/run.sh $(FUZZ_SECONDS)
+	# the exactly-once model (issue 15), more histories than CI's fixed seed
+	MIG_MODEL_SEED=$${MIG_MODEL_SEED:-$$$$} MIG_MODEL_HISTORIES=$${MIG_MODEL_HISTORIES:-60} \
+		MIG_BIN=$(CURDIR)/$(BIN) test/run.sh test/exactly-once-model.bats
 
 fuzz-smoke:
 	fuzz/run.sh 15

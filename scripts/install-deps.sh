@@ -35,10 +35,15 @@ runtime_packages=(
 	# SHA-256 for mig.sum and mig_history (nettle: apt itself needs it, so a
 	# Debian system always has it)
 	libnettle8
+	# PostgreSQL's parser, loaded with dlopen (as libpq) by a PostgreSQL run
+	# whose transactional: false sections are split into statements
+	libpg-query1504.0
 )
 build_packages=(
 	# compiler, make, pkg-config and the headers of those libraries
 	gcc libc6-dev make pkg-config libpq-dev libsqlite3-dev libyaml-dev nettle-dev
+	# libpg_query's headers, and protobuf-c's header for its token stream
+	libpg-query-dev libprotobuf-c-dev
 )
 test_packages=(
 	# databases the tests run against: sqlite3 CLI, PostgreSQL server binaries to sandbox

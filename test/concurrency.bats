@@ -120,7 +120,43 @@ EOF
 	run --separate-stderr mig-upgrade -d "$url" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
 	pg_sql "$url" "SELECT nextval('gate')" >/dev/null
 	assert_failure 4
-	[[ $stderr == *"timed out after 0.5 s waiting for the migration lock"* ]]
+	[[ $stderr == *"timed out after 0.5 s (--lock-timeout) waiting for the migration lock"* ]]
+	wait
+	assert_equal "$(version_rows "$url")" "aaaaaaaaaaaa"
+}
+
+@test "a lock_timeout from the URL's options is the wait's deadline, and the message says so" {
+	require_pg
+	url=$(pg_new_db)
+	make_migrations "$BATS_TEST_TMPDIR/slow"
+	pg_sql "$url" "CREATE SEQUENCE gate"
+	cat >"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql" <<'EOF'
+-- revision: aaaaaaaaaaaa
+-- down_revision: none
+
+-- +upgrade
+DO $$
+BEGIN
+	FOR i IN 1..1200 LOOP
+		EXIT WHEN (SELECT is_called FROM gate);
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+CREATE TABLE slow (id integer);
+
+-- +downgrade
+DROP TABLE slow;
+EOF
+	mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/slow" &
+	wait_until "the first upgrade holds the migration lock" pg_holds_advisory_lock "$url"
+	local sep='?'
+	[[ $url != *\?* ]] || sep='&'
+	run --separate-stderr mig-upgrade -d "${url}${sep}options=-c%20lock_timeout%3D700" \
+		-m "$BATS_TEST_TMPDIR/slow"
+	pg_sql "$url" "SELECT nextval('gate')" >/dev/null
+	assert_failure 4
+	[[ $stderr == *"timed out after 0.7 s (lock_timeout from the connection's options: the URL's options= or PGOPTIONS) waiting for the migration lock"* ]] ||
+		fail "$stderr"
 	wait
 	assert_equal "$(version_rows "$url")" "aaaaaaaaaaaa"
 }

@@ -196,7 +196,7 @@ advisory_locks() {
 	run --separate-stderr mig-upgrade -d "$pgb" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
 	pg_sql "$url" "SELECT nextval('gate')" >/dev/null
 	assert_failure 4
-	[[ $stderr == *"timed out after 0.5 s waiting for the migration lock"* ]] || fail "$stderr"
+	[[ $stderr == *"timed out after 0.5 s (--lock-timeout) waiting for the migration lock"* ]] || fail "$stderr"
 	wait "$first"
 	assert_equal "$(version_rows "$url")" aaaaaaaaaaaa
 	assert_equal "$(advisory_locks "$url")" 0

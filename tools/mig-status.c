@@ -83,6 +83,10 @@ static char *state_line(const struct mig_status *st, const struct mig_graph *g)
 		return xasprintf("unknown revision (not in %s/versions; restore the "
 				 "migration, or check the schema and run mig-stamp --force)",
 				 g->dir);
+	case MIG_STATE_OVERLAP:
+		return xasprintf("overlapping rows (an ancestor recorded beside its "
+				 "descendant; migrating is refused: check the schema "
+				 "and repair with mig-stamp --force)");
 	case MIG_STATE_CURRENT:
 		return xasprintf("current (at head)");
 	case MIG_STATE_BEHIND:
@@ -102,6 +106,12 @@ static void print_text(const struct mig_session *s, const struct mig_status *st,
 	printf("state:    %s\n", state);
 	printf("current:  %s\n", st->current.n ? cur : "base");
 	printf("heads:    %s\n", g->nheads ? heads : "(no migrations)");
+	if (st->foreign.n) {
+		char *foreign = strv_join(&st->foreign, ", ");
+		printf("foreign:  %s (no migration creates %s; left alone)\n", foreign,
+		       st->foreign.n == 1 ? "it" : "them");
+		free(foreign);
+	}
 	for (size_t i = 0; i < st->pending.nsteps; i++) {
 		const struct mig_rev *rev = &g->revs[st->pending.steps[i].rev];
 		printf("%s  %s  %s\n", i ? "         " : "pending: ", rev->id,
@@ -138,6 +148,10 @@ static void print_json(const struct mig_session *s, const struct mig_status *st,
 	json_strv(&b, &heads);
 	buf_puts(&b, ",\"unknown\":");
 	json_strv(&b, &st->unknown);
+	buf_puts(&b, ",\"overlapping\":");
+	json_strv(&b, &st->overlap);
+	buf_puts(&b, ",\"foreign\":");
+	json_strv(&b, &st->foreign);
 	buf_printf(&b, ",\"version_table\":%s,\"tables\":%zu,\"pending\":[",
 		   st->version_table ? "true" : "false", st->tables.n);
 	for (size_t i = 0; i < st->pending.nsteps; i++) {

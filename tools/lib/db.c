@@ -38,15 +38,27 @@ int mig_db_open(struct mig_db **out, const char *url_text,
 	/* before anything else is printed, so the runner hides it everywhere */
 	mig_url_mask_secrets(&db->url);
 	db->opts = *opts;
+	db->url_text = xstrdup(url_text);
 	db->drv = db->url.dialect == MIG_SQLITE ? &mig_driver_sqlite : &mig_driver_pg;
 	rc = redact(db, db->drv->connect(db, err), err);
 	if (rc) {
 		mig_url_release(&db->url);
+		free(db->url_text);
 		free(db);
 		return rc;
 	}
 	*out = db;
 	return MIG_OK;
+}
+
+int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err)
+{
+	return mig_db_open(out, db->url_text, &db->opts, err);
+}
+
+bool mig_db_locks_per_transaction(const struct mig_db *db)
+{
+	return db->lock_key != NULL;	/* set by the driver's lock method */
 }
 
 void mig_db_close(struct mig_db *db)
@@ -57,6 +69,8 @@ void mig_db_close(struct mig_db *db)
 		mig_db_rollback(db);
 	db->drv->close(db);
 	free(db->lock_key);
+	free(db->server_lock_timeout_source);
+	free(db->url_text);
 	mig_url_release(&db->url);
 	free(db);
 }
@@ -71,10 +85,92 @@ const struct mig_url *mig_db_url(const struct mig_db *db)
 	return &db->url;
 }
 
+static const char *tx_state_name(enum mig_tx_state s)
+{
+	switch (s) {
+	case MIG_TX_IDLE:
+		return "outside any transaction";
+	case MIG_TX_OPEN:
+		return "inside a transaction";
+	case MIG_TX_FAILED:
+		return "inside a failed transaction";
+	case MIG_TX_UNKNOWN:
+		break;
+	}
+	return "in an unknown transaction state";
+}
+
+/*
+ * A section must leave the session in the transaction state it found:
+ * inside mig's transaction for a transactional section, outside any for a
+ * transactional: false one.  A statement that ended mig's transaction
+ * (COMMIT, ROLLBACK) would let the rest of the step, and its version row,
+ * be committed apart; one that opened a transaction would hold the next
+ * step's work in it.  Checked after the section ran, error or not.
+ */
 int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 		       int first_line, struct mig_err *err)
 {
-	return redact(db, db->drv->exec_script(db, sql, file, first_line, err), err);
+	db->tx_line = 0;
+	db->tx_change = MIG_TX_SAME;
+	int rc = redact(db, db->drv->exec_script(db, sql, file, first_line, err), err);
+	enum mig_tx_state now = db->drv->tx_state(db);
+	bool kept = db->in_tx ? now == MIG_TX_OPEN || (rc && now == MIG_TX_FAILED)
+			      : now == MIG_TX_IDLE;
+	/* A failed statement whose error ended the transaction (SQLite rolls
+	 * back by itself on SQLITE_FULL, SQLITE_IOERR, ...) is that failure,
+	 * reported as such: no statement of the section ended it. */
+	if (kept || now == MIG_TX_UNKNOWN || (rc && db->tx_change == MIG_TX_SAME))
+		return rc;
+	if (db->tx_change == MIG_TX_SAME)	/* not named by the driver */
+		db->tx_change = db->in_tx ? MIG_TX_COMMITTED : MIG_TX_BEGAN;
+	int line = db->tx_line ? db->tx_line : first_line;
+	const char *what = db->tx_change == MIG_TX_BEGAN ? "began a transaction "
+			   "and left it open"
+			   : db->tx_change == MIG_TX_ROLLED_BACK ? "rolled back mig's "
+			   "transaction" : "committed mig's transaction";
+	const char *who = db->tx_line ? "this statement" : "this section";
+	if (rc) {
+		char *failed = xstrdup(err->msg);
+		mig_err_release(err);
+		mig_err_set(err, MIG_EDB, "%s:%d: %s %s (the session is %s now); "
+			    "after it: %s", file, line, who, what, tx_state_name(now),
+			    failed);
+		free(failed);
+	} else {
+		mig_err_set(err, MIG_EDB, "%s:%d: %s %s (the session is %s now)",
+			    file, line, who, what, tx_state_name(now));
+	}
+	return MIG_EDB;
+}
+
+enum mig_tx_change mig_db_tx_change(const struct mig_db *db, int *line)
+{
+	*line = db->tx_line;
+	return db->tx_change;
+}
+
+enum mig_tx_state mig_db_tx_state(struct mig_db *db)
+{
+	return db->drv->tx_state(db);
+}
+
+bool mig_db_stops_at_tx_change(const struct mig_db *db)
+{
+	return db->drv->stops_at_tx_change;
+}
+
+int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err)
+{
+	*out = NULL;
+	return redact(db, db->drv->default_schema(db, out, err), err);
+}
+
+int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
+		     unsigned long *oid, struct mig_err *err)
+{
+	*oid = 0;
+	return redact(db, db->drv->table_oid(db, schema, table, oid, err), err);
 }
 
 int mig_db_query(struct mig_db *db, const char *sql, int nparams,
@@ -169,10 +265,9 @@ int mig_db_schema_text(struct mig_db *db, struct mig_strv *out, bool *supported,
 int mig_db_table_exists(struct mig_db *db, const char *schema,
 			const char *table, bool *exists, struct mig_err *err)
 {
-	struct mig_strv tables = MIG_STRV_INIT;
-	int rc = mig_db_list_tables(db, schema, &tables, err);
-	*exists = !rc && strv_has(&tables, table);
-	strv_release(&tables);
+	unsigned long oid = 0;
+	int rc = mig_db_table_oid(db, schema, table, &oid, err);
+	*exists = !rc && oid;
 	return rc;
 }
 

@@ -16,9 +16,25 @@ struct mig_driver {
 	enum mig_dialect dialect;
 	/* Opens url; fills db->handle.  Errors are redacted by the caller. */
 	int (*connect)(struct mig_db *db, struct mig_err *err);
-	/* A whole section; "file:line: message" on error. */
+	/* A whole section; "file:line: message" on error.  When the section
+	 * ends in another transaction state than it began in, sets db->tx_line
+	 * and db->tx_change to the statement that changed it, if known. */
 	int (*exec_script)(struct mig_db *db, const char *sql, const char *file,
 			   int first_line, struct mig_err *err);
+	/* Whether exec_script stops right after a statement that began or
+	 * ended a transaction (SQLite), or the rest of the section has run by
+	 * then (PostgreSQL's simple query runs a section at once). */
+	bool stops_at_tx_change;
+	/* The session's transaction state now (PQtransactionStatus,
+	 * sqlite3_get_autocommit). */
+	enum mig_tx_state (*tx_state)(struct mig_db *db);
+	/* The schema a bare table name is created in (current_schema(),
+	 * SQLite's main); MIG_EDB when there is none. */
+	int (*default_schema)(struct mig_db *db, char **out, struct mig_err *err);
+	/* One lookup of schema.table: *oid is its OID on PostgreSQL, 1 on
+	 * SQLite, 0 when there is no such table. */
+	int (*table_oid)(struct mig_db *db, const char *schema, const char *table,
+			 unsigned long *oid, struct mig_err *err);
 	/* One statement, $1..$n text parameters (NULL is SQL NULL); out != NULL. */
 	int (*query)(struct mig_db *db, const char *sql, int nparams,
 		     const char *const *params, struct mig_rows *out,
@@ -48,11 +64,19 @@ struct mig_driver {
 struct mig_db {
 	const struct mig_driver *drv;
 	struct mig_url url;
+	char *url_text;		/* as given, for mig_db_open_twin */
 	struct mig_connect_opts opts;
 	void *handle;		/* sqlite3 * or PGconn * */
 	bool in_tx;
+	int tx_line;		/* see exec_script */
+	enum mig_tx_change tx_change;	/* what that statement did */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
 	bool session_locked;	/* PostgreSQL: the session advisory lock is held */
+	/* PostgreSQL without --lock-timeout: the server's lock_timeout in ms
+	 * (0: none) and pg_settings' word for where it was set, which the lock
+	 * wait keeps as its deadline, as a blocking wait in the server would */
+	long server_lock_timeout_ms;
+	char *server_lock_timeout_source;
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
 };
 

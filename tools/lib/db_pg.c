@@ -1,17 +1,21 @@
 /*
  * db_pg.c: the PostgreSQL driver, on libpq; it mirrors db_sqlite.c.
  *
- * A section is sent as one simple query, so the server, not we, splits it
- * into statements.  To name the line of a failing statement we use the
- * error position the server gives; when it gives none, we count the
- * statements that completed (libpq returns one result per statement) and
- * find where the next one starts with SQLite's statement-completeness test.
+ * A transactional section is sent as one simple query, so the server
+ * splits it into statements.  A transactional: false one is split with
+ * PostgreSQL's own parser (libpg_query, pgsplit.h) and sent a statement at
+ * a time, since the server runs a multi-statement query in one implicit
+ * transaction, where CREATE INDEX CONCURRENTLY cannot run.  To name the
+ * line of a failing statement we use the error position the server gives;
+ * when it gives none, we count the statements that completed (libpq returns
+ * one result per statement) and take where the next one begins from the
+ * same split, loaded only then.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "pgsplit.h"
 #include "pq.h"
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,33 +117,47 @@ static size_t char_to_byte(const char *s, long pos)
 	return i;
 }
 
-/* Where statement number k (0-based) of a script starts. */
-static size_t statement_start(const char *sql, long k)
+/* The statements of a section, split only when first asked. */
+struct split {
+	const char *sql;
+	bool tried;
+	struct mig_stmt *stmts;
+	size_t n;
+};
+
+static int split_now(struct split *sp, struct mig_err *err)
 {
-	size_t start = 0, n = strlen(sql);
-	for (size_t i = 0; i < n && k > 0; i++) {
-		if (sql[i] != ';')
-			continue;
-		char *piece = xstrndup(sql + start, i + 1 - start);
-		int complete = sqlite3_complete(piece);
-		free(piece);
-		if (complete) {
-			start = i + 1;
-			k--;
-		}
+	if (!sp->tried) {
+		sp->tried = true;
+		return mig_pg_split(sp->sql, &sp->stmts, &sp->n, err);
 	}
-	return (size_t)(mig_sql_skip_trivia(sql + start) - sql);
+	return MIG_OK;
 }
 
-static int script_error(const char *sql, const char *file, int first_line,
-			const PGresult *res, long done, struct mig_err *err)
+/* Where statement number k (0-based) of the section begins: its first
+ * token, or the section's when libpg_query cannot say. */
+static size_t statement_start(struct split *sp, long k)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	split_now(sp, &ignored);
+	mig_err_release(&ignored);
+	if (k >= 0 && (size_t)k < sp->n)
+		return sp->stmts[k].first;
+	return (size_t)(mig_sql_skip_trivia(sp->sql) - sp->sql);
+}
+
+/* res failed in the piece of the section that begins at byte base, after
+ * done statements of the section had completed. */
+static int script_error(struct split *sp, size_t base, const char *file,
+			int first_line, const PGresult *res, long done,
+			struct mig_err *err)
 {
 	const char *primary = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *pos = pq->PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	size_t off = pos ? char_to_byte(sql, strtol(pos, NULL, 10))
-			 : statement_start(sql, done);
-	int line = mig_sql_line(sql, off, first_line);
+	size_t off = pos ? base + char_to_byte(sp->sql + base, strtol(pos, NULL, 10))
+			 : statement_start(sp, done);
+	int line = mig_sql_line(sp->sql, off, first_line);
 	if (!primary)
 		primary = pq->PQresultErrorMessage(res);
 	if (detail)
@@ -157,24 +175,133 @@ static int connection_lost(struct mig_db *db, struct mig_err *err)
 	return MIG_EDB;
 }
 
-static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
-			  int first_line, struct mig_err *err)
+static enum mig_tx_state pg_tx_state(struct mig_db *db)
 {
-	if (!pq->PQsendQuery(H(db), sql))
+	switch (pq->PQtransactionStatus(H(db))) {
+	case PQTRANS_IDLE:
+		return MIG_TX_IDLE;
+	case PQTRANS_INTRANS:
+		return MIG_TX_OPEN;
+	case PQTRANS_INERROR:
+		return MIG_TX_FAILED;
+	case PQTRANS_ACTIVE:
+	case PQTRANS_UNKNOWN:
+		break;
+	}
+	return MIG_TX_UNKNOWN;
+}
+
+/*
+ * The server runs a section at once, so the transaction state is known
+ * only at its end; the statement that changed it is found by its command
+ * tag.  ROLLBACK TO SAVEPOINT has the tag ROLLBACK too, so a ROLLBACK is
+ * named only when no COMMIT ended the transaction.
+ */
+struct tx_tags {
+	long begin, end, rollback;	/* statement numbers + 1; 0: none */
+};
+
+static void note_tx_tag(struct tx_tags *t, const char *tag, long k)
+{
+	long *slot = NULL;
+	if (!strcmp(tag, "BEGIN"))
+		slot = &t->begin;
+	else if (!strcmp(tag, "COMMIT") || !strcmp(tag, "PREPARE TRANSACTION"))
+		slot = &t->end;
+	else if (!strcmp(tag, "ROLLBACK"))
+		slot = &t->rollback;
+	if (slot && !*slot)
+		*slot = k + 1;
+}
+
+static void note_tx_change(struct mig_db *db, struct split *sp, int first_line,
+			   const struct tx_tags *t)
+{
+	enum mig_tx_state now = pg_tx_state(db);
+	long k = now == MIG_TX_OPEN ? t->begin : t->end ? t->end : t->rollback;
+	if (!k)
+		return;
+	db->tx_line = mig_sql_line(sp->sql, statement_start(sp, k - 1), first_line);
+	db->tx_change = now == MIG_TX_OPEN ? MIG_TX_BEGAN : t->end ? MIG_TX_COMMITTED
+			: MIG_TX_ROLLED_BACK;
+}
+
+/* Sends text, the piece of the section at byte base, as one simple query;
+ * *done counts the section's statements that completed. */
+static int send_piece(struct mig_db *db, struct split *sp, const char *text,
+		      size_t base, const char *file, int first_line,
+		      struct tx_tags *tags, long *done, struct mig_err *err)
+{
+	if (!pq->PQsendQuery(H(db), text))
 		return connection_lost(db, err);
-	long done = 0;
 	int rc = MIG_OK;
 	PGresult *res;
 	while ((res = pq->PQgetResult(H(db)))) {
 		ExecStatusType s = pq->PQresultStatus(res);
-		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE))
-			rc = script_error(sql, file, first_line, res, done, err);
-		else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
-			done++;
+		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)) {
+			rc = script_error(sp, base, file, first_line, res, *done, err);
+		} else if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+			note_tx_tag(tags, pq->PQcmdStatus(res), *done);
+			++*done;
+		}
 		pq->PQclear(res);
 	}
 	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
 		return connection_lost(db, err);
+	return rc;
+}
+
+/* Adds to a failed statement's error which statements of its
+ * transactional: false section ran before it: each was its own
+ * transaction, so they stay. */
+static void say_what_ran(const struct split *sp, size_t ran, int first_line,
+			 struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, err->msg);
+	if (!ran)
+		buf_puts(&b, " (the section's first statement: nothing of it ran)");
+	else
+		buf_printf(&b, " (the section had run %zu statement%s before it, "
+			   "each committed on its own, which stay: line%s", ran,
+			   ran == 1 ? "" : "s", ran == 1 ? "" : "s");
+	for (size_t i = 0; i < ran; i++)
+		buf_printf(&b, "%s%d", i ? ", " : " ",
+			   mig_sql_line(sp->sql, sp->stmts[i].first, first_line));
+	if (ran)
+		buf_putc(&b, ')');
+	free(err->msg);
+	err->msg = buf_detach(&b);
+}
+
+static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
+			  int first_line, struct mig_err *err)
+{
+	struct split sp = { sql, false, NULL, 0 };
+	struct tx_tags tags = { 0, 0, 0 };
+	long done = 0;
+	int rc;
+	if (db->in_tx) {
+		rc = send_piece(db, &sp, sql, 0, file, first_line, &tags, &done, err);
+	} else if ((rc = split_now(&sp, err)) != MIG_OK) {
+		char *why = xstrdup(err->msg);
+		mig_err_release(err);
+		rc = mig_err_set(err, MIG_EDB, "%s:%d: %s", file, first_line, why);
+		free(why);
+	} else {
+		for (size_t i = 0; !rc && i < sp.n; i++) {
+			char *text = xstrndup(sql + sp.stmts[i].from,
+					      sp.stmts[i].end - sp.stmts[i].from);
+			rc = send_piece(db, &sp, text, sp.stmts[i].from, file, first_line,
+					&tags, &done, err);
+			free(text);
+			if (rc && err->msg && pq->PQstatus(H(db)) == CONNECTION_OK)
+				say_what_ran(&sp, i, first_line, err);
+		}
+	}
+	if (pq->PQstatus(H(db)) == CONNECTION_OK)
+		note_tx_change(db, &sp, first_line, &tags);
+	free(sp.stmts);
 	return rc;
 }
 
@@ -194,7 +321,12 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 		    const char *const *params, struct mig_rows *out,
 		    struct mig_err *err)
 {
-	PGresult *res = pq->PQexecParams(H(db), sql, nparams, NULL, params, NULL, NULL, 0);
+	/* Without parameters, the simple protocol: its statement keeps no
+	 * portal, and so no snapshot, once it is done (an idle transaction
+	 * that keeps one would hold up CREATE INDEX CONCURRENTLY elsewhere). */
+	PGresult *res = nparams ? pq->PQexecParams(H(db), sql, nparams, NULL, params,
+						   NULL, NULL, 0)
+			      : pq->PQexec(H(db), sql);
 	ExecStatusType s = pq->PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		int rc = MIG_EDB;
@@ -221,6 +353,41 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 	return MIG_OK;
 }
 
+static int pg_default_schema(struct mig_db *db, char **out, struct mig_err *err)
+{
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT current_schema()", 0, NULL, &r, err);
+	const char *name = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	if (name) {
+		*out = xstrdup(name);
+	} else if (!rc) {
+		rc = mig_err_set(err, MIG_EDB, "%s: no schema to keep the version "
+				 "table in: none of the search_path's schemas exists",
+				 db->url.display);
+		mig_err_hint(err, "create the schema, fix the role's search_path, "
+			     "or name one with --version-schema");
+	}
+	mig_rows_release(&r);
+	return rc;
+}
+
+/* One index lookup (pg_class_relname_nsp_index); temporary tables are in
+ * their own schema, so one of the same name is not found. */
+static int pg_table_oid(struct mig_db *db, const char *schema, const char *table,
+			unsigned long *oid, struct mig_err *err)
+{
+	const char *p[2] = { schema, table };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT c.oid FROM pg_catalog.pg_class c "
+			  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			  "WHERE n.nspname = COALESCE($1::text, current_schema()) "
+			  "AND c.relname = $2 AND c.relkind IN ('r', 'p')", 2, p, &r, err);
+	const char *v = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	*oid = v ? strtoul(v, NULL, 10) : 0;
+	mig_rows_release(&r);
+	return rc;
+}
+
 /* FNV-1a: the advisory lock key of a version table, the same in every run. */
 static char *lock_key(const char *key)
 {
@@ -230,36 +397,84 @@ static char *lock_key(const char *key)
 	return xasprintf("%lld", (long long)(int64_t)h);
 }
 
-/* Waits for an advisory lock (session or transaction scoped) within the
- * lock timeout; MIG_ESAFETY when it expires. */
+/* Where the lock timeout in force came from, in words for a message. */
+static char *lock_timeout_origin(const struct mig_db *db)
+{
+	static const char *const sources[][2] = {
+		{ "client", "the connection's options: the URL's options= or PGOPTIONS" },
+		{ "user", "the role's setting (ALTER ROLE ... SET lock_timeout)" },
+		{ "database", "the database's setting (ALTER DATABASE ... SET lock_timeout)" },
+		{ "database user", "the role's setting in this database" },
+		{ "configuration file", "the server's configuration file" },
+	};
+	if (db->opts.lock_timeout >= 0)
+		return xstrdup("--lock-timeout");
+	const char *src = db->server_lock_timeout_source ? db->server_lock_timeout_source : "";
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (!strcmp(src, sources[i][0]))
+			return xasprintf("lock_timeout from %s", sources[i][1]);
+	return xasprintf("the server's lock_timeout, set by %s", *src ? src : "an unknown source");
+}
+
+/*
+ * Takes an advisory lock (session or transaction scoped), waiting within
+ * the lock timeout; MIG_ESAFETY when it expires.  It polls with
+ * pg_try_advisory_lock instead of waiting in the server: a backend that
+ * waits inside a statement keeps a snapshot, and CREATE INDEX CONCURRENTLY
+ * in the holder's migration waits for every older snapshot, so holder and
+ * waiter would wait for each other (a deadlock the server reports in
+ * session mode, and cannot see in transaction mode, where the holder's
+ * lock is kept by a transaction waiting on its client).  Between tries
+ * the waiter holds no snapshot.  The pause doubles up to 200 ms.
+ */
 static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 			 struct mig_err *err)
 {
-	struct mig_rows scratch = MIG_ROWS_INIT;
 	char *k = lock_key(key);
-	int rc = MIG_OK;
-	if (db->opts.lock_timeout >= 0) {
-		char *t = xasprintf("%ld", (long)(db->opts.lock_timeout * 1000) + 1);
-		const char *p[1] = { t };
-		rc = pg_query(db, "SELECT set_config('lock_timeout', $1, false)", 1, p,
-			      &scratch, err);
-		free(t);
+	const char *params[1] = { k };
+	double timeout_s = db->opts.lock_timeout;
+	if (timeout_s < 0 && db->server_lock_timeout_ms > 0)
+		timeout_s = (double)db->server_lock_timeout_ms / 1000.0;
+	double deadline = timeout_s >= 0 ? mig_now_ms() + timeout_s * 1000.0 : -1;
+	long pause = 5;
+	int rc;
+	for (;;) {
+		struct mig_rows r = MIG_ROWS_INIT;
+		rc = pg_query(db, xact ? "SELECT pg_try_advisory_xact_lock($1::bigint)"
+			      : "SELECT pg_try_advisory_lock($1::bigint)", 1, params, &r, err);
+		const char *got = rc ? NULL : mig_rows_cell(&r, 0, 0);
+		bool taken = got && !strcmp(got, "t");
+		mig_rows_release(&r);
+		if (rc || taken)
+			break;
+		/* a transaction lock is waited for outside any transaction */
+		if (xact)
+			rc = pg_query(db, "ROLLBACK", 0, NULL, &r, err);
+		mig_rows_release(&r);
+		double now = mig_now_ms();
+		if (rc)
+			break;
+		if (deadline >= 0 && now >= deadline) {
+			char *origin = lock_timeout_origin(db);
+			rc = mig_err_set(err, MIG_ESAFETY, "timed out after %g s (%s) waiting "
+					 "for the migration lock of %s held by another "
+					 "process", timeout_s, origin, db->url.display);
+			free(origin);
+			mig_err_hint(err, "another migration may be running; retry, or "
+				     "raise --lock-timeout");
+			break;
+		}
+		long wait = pause;
+		if (deadline >= 0 && now + (double)wait > deadline)
+			wait = (long)(deadline - now) + 1;
+		sleep_ms(wait);
+		pause = pause >= 100 ? 200 : pause * 2;
+		if (xact)
+			rc = pg_query(db, "BEGIN", 0, NULL, &r, err);
+		mig_rows_release(&r);
+		if (rc)
+			break;
 	}
-	if (!rc) {
-		const char *params[1] = { k };
-		rc = pg_query(db, xact ? "SELECT pg_advisory_xact_lock($1::bigint)"
-			      : "SELECT pg_advisory_lock($1::bigint)", 1, params, &scratch, err);
-	}
-	if (rc == MIG_ESAFETY) {
-		mig_err_set(err, MIG_ESAFETY, "timed out after %g s waiting for the "
-			    "migration lock of %s held by another process",
-			    db->opts.lock_timeout, db->url.display);
-		mig_err_hint(err, "another migration may be running; retry, or "
-			     "raise --lock-timeout");
-	}
-	if (!rc && db->opts.lock_timeout >= 0)
-		rc = pg_query(db, "RESET lock_timeout", 0, NULL, &scratch, err);
-	mig_rows_release(&scratch);
 	free(k);
 	return rc;
 }
@@ -287,8 +502,15 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 	struct mig_rows r = MIG_ROWS_INIT;
 	int rc = pg_query(db, "SELECT pg_catalog.pg_backend_pid(), "
 			  "pg_catalog.pg_is_in_recovery(), "
-			  "pg_catalog.version() LIKE 'CockroachDB%'", 0, NULL, &r, err);
-	if (!rc && r.nrows == 1 && r.ncols == 3) {
+			  "pg_catalog.version() LIKE 'CockroachDB%', "
+			  "s.setting, s.source FROM pg_catalog.pg_settings s "
+			  "WHERE s.name = 'lock_timeout'", 0, NULL, &r, err);
+	if (!rc && r.nrows == 1 && r.ncols == 5) {
+		const char *ms = mig_rows_cell(&r, 0, 3);
+		db->server_lock_timeout_ms = ms ? strtol(ms, NULL, 10) : 0;
+		free(db->server_lock_timeout_source);
+		db->server_lock_timeout_source = mig_rows_cell(&r, 0, 4)
+			? xstrdup(mig_rows_cell(&r, 0, 4)) : NULL;
 		const char *pid = mig_rows_cell(&r, 0, 0);
 		const char *standby = mig_rows_cell(&r, 0, 1);
 		const char *cockroach = mig_rows_cell(&r, 0, 2);
@@ -298,7 +520,7 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 		f->cockroach = cockroach && !strcmp(cockroach, "t");
 	} else if (!rc) {
 		rc = mig_err_set(err, MIG_EDB, "%s answered the server check with "
-				 "%zu rows of %zu columns, not one of three",
+				 "%zu rows of %zu columns, not one of five",
 				 db->url.display, r.nrows, r.ncols);
 	}
 	mig_rows_release(&r);
@@ -490,6 +712,10 @@ const struct mig_driver mig_driver_pg = {
 	.dialect     = MIG_POSTGRESQL,
 	.connect     = pg_connect,	/* --wait pings until the server answers */
 	.exec_script = pg_exec_script,	/* one simple query; file:line on error */
+	.stops_at_tx_change = false,
+	.tx_state    = pg_tx_state,	/* PQtransactionStatus */
+	.default_schema = pg_default_schema,	/* current_schema() */
+	.table_oid   = pg_table_oid,
 	.query       = pg_query,	/* PQexecParams, text parameters */
 	.begin       = pg_begin,
 	.lock        = pg_lock,		/* refuses standbys; session or per-transaction

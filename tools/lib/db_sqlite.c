@@ -105,9 +105,31 @@ static int statement_error(struct mig_db *db, const char *sql, const char *stmt,
 	return mig_err_set(err, MIG_EDB, "%s:%d: %s", file, line, sqlite3_errmsg(h));
 }
 
+static int count_commit(void *arg)
+{
+	++*(int *)arg;
+	return 0;	/* let it commit */
+}
+
+static int run_statements(struct mig_db *db, const char *sql, const char *file,
+			  int first_line, int autocommit, const int *committed,
+			  struct mig_err *err);
+
 static int sqlite_exec_script(struct mig_db *db, const char *sql,
 			      const char *file, int first_line,
 			      struct mig_err *err)
+{
+	int autocommit = sqlite3_get_autocommit(H(db));
+	int committed = 0;	/* the commit hook tells COMMIT from ROLLBACK */
+	sqlite3_commit_hook(H(db), count_commit, &committed);
+	int rc = run_statements(db, sql, file, first_line, autocommit, &committed, err);
+	sqlite3_commit_hook(H(db), NULL, NULL);
+	return rc;
+}
+
+static int run_statements(struct mig_db *db, const char *sql, const char *file,
+			  int first_line, int autocommit, const int *committed,
+			  struct mig_err *err)
 {
 	const char *p = sql;
 	while (*p) {
@@ -128,6 +150,16 @@ static int sqlite_exec_script(struct mig_db *db, const char *sql,
 			return rc;
 		}
 		sqlite3_finalize(st);
+		/* A statement that began or ended a transaction: stop here, so
+		 * that nothing after it runs outside the transaction it was
+		 * written for; mig_db_exec_script refuses the section. */
+		if (sqlite3_get_autocommit(H(db)) != autocommit) {
+			db->tx_line = mig_sql_line(sql, (size_t)(mig_sql_skip_trivia(p) - sql),
+						   first_line);
+			db->tx_change = autocommit ? MIG_TX_BEGAN : *committed
+					? MIG_TX_COMMITTED : MIG_TX_ROLLED_BACK;
+			return MIG_OK;
+		}
 		p = tail;
 	}
 	return MIG_OK;
@@ -190,6 +222,32 @@ static int sqlite_query(struct mig_db *db, const char *sql, int nparams,
 	out->affected = sqlite3_changes(H(db));
 	sqlite3_finalize(st);
 	return MIG_OK;
+}
+
+static enum mig_tx_state sqlite_tx_state(struct mig_db *db)
+{
+	return sqlite3_get_autocommit(H(db)) ? MIG_TX_IDLE : MIG_TX_OPEN;
+}
+
+static int sqlite_default_schema(struct mig_db *db, char **out, struct mig_err *err)
+{
+	(void)db, (void)err;
+	*out = xstrdup("main");
+	return MIG_OK;
+}
+
+/* Only main's catalog: a temporary table of the same name does not count. */
+static int sqlite_table_oid(struct mig_db *db, const char *schema, const char *table,
+			    unsigned long *oid, struct mig_err *err)
+{
+	(void)schema;
+	const char *p[1] = { table };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = sqlite_query(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' "
+			      "AND name = $1", 1, p, &r, err);
+	*oid = !rc && r.nrows ? 1 : 0;
+	mig_rows_release(&r);
+	return rc;
 }
 
 static int sqlite_begin(struct mig_db *db, struct mig_err *err)
@@ -328,6 +386,10 @@ const struct mig_driver mig_driver_sqlite = {
 	.dialect     = MIG_SQLITE,
 	.connect     = sqlite_connect,	/* checks the file is a database */
 	.exec_script = sqlite_exec_script,	/* prepare/step; file:line on error */
+	.stops_at_tx_change = true,
+	.tx_state    = sqlite_tx_state,	/* sqlite3_get_autocommit */
+	.default_schema = sqlite_default_schema,	/* main */
+	.table_oid   = sqlite_table_oid,
 	.query       = sqlite_query,
 	.begin       = sqlite_begin,	/* BEGIN IMMEDIATE */
 	.lock        = sqlite_lock,	/* the busy timeout, set at connect */

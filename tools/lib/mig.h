@@ -285,6 +285,11 @@ struct mig_connect_opts {
 int mig_db_open(struct mig_db **out, const char *url_text,
 		const struct mig_connect_opts *opts, struct mig_err *err);
 void mig_db_close(struct mig_db *db);
+/* A second connection to the same database, with the same options. */
+int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err);
+/* Whether the migration lock is taken in each transaction (--lock-mode
+ * transaction), so that none is held between them. */
+bool mig_db_locks_per_transaction(const struct mig_db *db);
 enum mig_dialect mig_db_dialect(const struct mig_db *db);
 const struct mig_url *mig_db_url(const struct mig_db *db);
 
@@ -300,6 +305,21 @@ int mig_db_query(struct mig_db *db, const char *sql, int nparams,
 		 const char *const *params, struct mig_rows *out,
 		 struct mig_err *err);
 int mig_db_begin(struct mig_db *db, struct mig_err *err);
+/* Where the session stands: outside a transaction, inside one, inside a
+ * failed one (PostgreSQL), or unknown (the connection is gone). */
+enum mig_tx_state { MIG_TX_IDLE, MIG_TX_OPEN, MIG_TX_FAILED, MIG_TX_UNKNOWN };
+enum mig_tx_state mig_db_tx_state(struct mig_db *db);
+/* What the statement did that changed the state during the last section. */
+enum mig_tx_change { MIG_TX_SAME, MIG_TX_BEGAN, MIG_TX_COMMITTED, MIG_TX_ROLLED_BACK };
+enum mig_tx_change mig_db_tx_change(const struct mig_db *db, int *line);
+/* Whether a section that began or ended a transaction was stopped right
+ * after that statement (nothing after it ran). */
+bool mig_db_stops_at_tx_change(const struct mig_db *db);
+/* The schema a bare table name goes into; the caller frees it. */
+int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err);
+/* One catalog lookup: the table's OID (PostgreSQL), 1 (SQLite), 0 if none. */
+int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
+		     unsigned long *oid, struct mig_err *err);
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
 /*
@@ -452,10 +472,25 @@ int mig_graph_require_usable(const struct mig_graph *g, struct mig_err *err);
 /* ---- the version table ------------------------------------------------ */
 
 struct mig_vt {
-	const char *schema;	/* NULL: the connection's default */
+	const char *schema;	/* --version-schema; NULL: the connection's default */
 	const char *table;
 	bool no_history;	/* --no-history: write no mig_history rows */
+	/* Set once per run by mig_vt_resolve, and used by every read and
+	 * write after it, so that neither a migration's SET search_path nor a
+	 * temporary table of the same name can redirect them: the schema
+	 * (PostgreSQL's current_schema() when not given, SQLite's main). */
+	char *resolved_schema;
 };
+/* Resolves vt to one exact object (see resolved_schema). */
+int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err);
+void mig_vt_release(struct mig_vt *vt);
+/* The application's tables are in the connection's default schema,
+ * whatever --version-schema says; *skip is the version table's name when it
+ * lies among them (to leave out of counts and introspection), else NULL. */
+int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **skip,
+		    struct mig_err *err);
+/* The migration lock's key: the resolved object, not the flags' spelling. */
+char *mig_vt_lock_key(const struct mig_vt *vt);
 /* exists is false and heads empty when the table is missing. */
 int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 		struct mig_strv *heads, struct mig_err *err);
@@ -521,6 +556,7 @@ enum mig_db_state {
 	MIG_STATE_LEGACY,	/* tables but no version table */
 	MIG_STATE_UNVERSIONED,	/* version table without rows, no other tables */
 	MIG_STATE_UNKNOWN,	/* a recorded revision is not in the graph */
+	MIG_STATE_OVERLAP,	/* a recorded revision is an ancestor of another */
 	MIG_STATE_CURRENT,	/* at the heads of the graph */
 	MIG_STATE_BEHIND,	/* pending migrations exist */
 };
@@ -531,7 +567,11 @@ struct mig_status {
 	bool version_table;		/* it exists */
 	struct mig_strv current;	/* rows of the version table */
 	struct mig_strv unknown;	/* rows not in the graph */
+	struct mig_strv overlap;	/* rows that are ancestors of another row */
 	struct mig_strv tables;		/* tables other than the version table */
+	/* When no revision is recorded: tables that no migration creates
+	 * (moved out of tables; they do not make the database legacy). */
+	struct mig_strv foreign;
 	struct mig_plan pending;	/* upgrade plan to the graph's heads */
 };
 void mig_status_release(struct mig_status *s);
@@ -551,7 +591,11 @@ struct mig_run_hooks {
 	void (*planned)(void *ctx, const struct mig_graph *g,
 			const struct mig_strv *heads, const struct mig_plan *p);
 	/* Called when another process moved the database while we waited. */
-	void (*replanned)(void *ctx, const struct mig_strv *heads);
+	void (*replanned)(void *ctx, const struct mig_strv *was,
+			  const struct mig_strv *heads);
+	/* Called when, after this run's last step, the rows are not the ones
+	 * it left: another process changed them (information, not an error). */
+	void (*moved_after)(void *ctx, const struct mig_strv *heads);
 };
 
 /* Where a run goes: up to target, down to target, or down by steps. */

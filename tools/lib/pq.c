@@ -17,7 +17,8 @@
 	X(PQresultErrorField) X(PQntuples) X(PQnfields) X(PQgetisnull) \
 	X(PQgetvalue) X(PQcmdTuples) X(PQclear) X(PQconninfoParse) \
 	X(PQconninfoFree) X(PQfreemem) X(PQbackendPID) \
-	X(PQpass)	/* the password really sent, for redaction (db_pg.c) */
+	X(PQpass)	/* the password really sent, for redaction (db_pg.c) */ \
+	X(PQcmdStatus) X(PQtransactionStatus) X(PQexec)
 
 /* The compiler checks each member against libpq-fe.h's prototype: the
  * initializer is a constraint violation where the types differ, and being

@@ -46,6 +46,9 @@ struct mig_pq {
 	int (*PQgetisnull)(const PGresult *res, int tup_num, int field_num);
 	char *(*PQgetvalue)(const PGresult *res, int tup_num, int field_num);
 	char *(*PQcmdTuples)(PGresult *res);
+	char *(*PQcmdStatus)(PGresult *res);
+	PGTransactionStatusType (*PQtransactionStatus)(const PGconn *conn);
+	PGresult *(*PQexec)(PGconn *conn, const char *query);
 	void (*PQclear)(PGresult *res);
 	PQconninfoOption *(*PQconninfoParse)(const char *conninfo, char **errmsg);
 	void (*PQconninfoFree)(PQconninfoOption *connOptions);

@@ -48,13 +48,26 @@ static void on_step(void *ctx, const struct mig_graph *g, const struct mig_step 
 	buf_printf(&r->steps, ",\"ms\":%.3f}", ms);
 }
 
-static void on_replanned(void *ctx, const struct mig_strv *heads)
+static void on_replanned(void *ctx, const struct mig_strv *was,
+			 const struct mig_strv *heads)
+{
+	struct mig_run_report *r = ctx;
+	char *from = strv_join(was, ", ");
+	char *ids = strv_join(heads, ", ");
+	if (r->c->verbosity >= 0)
+		mig_warn("another process moved the database from %s to %s; "
+			 "continuing from there", was->n ? from : "base",
+			 heads->n ? ids : "base");
+	free(from);
+	free(ids);
+}
+
+static void on_moved_after(void *ctx, const struct mig_strv *heads)
 {
 	struct mig_run_report *r = ctx;
 	char *ids = strv_join(heads, ", ");
-	if (r->c->verbosity >= 0)
-		mig_warn("another process moved the database to %s; continuing from there",
-			 heads->n ? ids : "base");
+	mig_info(r->c, "this run's steps are committed; since then another process "
+			 "moved the database to %s", heads->n ? ids : "base");
 	free(ids);
 }
 
@@ -68,6 +81,7 @@ void mig_run_report_init(struct mig_run_report *r, const struct mig_common *c,
 	r->hooks.step_done = on_step;
 	r->hooks.planned = on_planned;
 	r->hooks.replanned = on_replanned;
+	r->hooks.moved_after = on_moved_after;
 }
 
 void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s)

@@ -82,24 +82,78 @@ static int apply_vt_change(struct mig_db *db, const struct mig_vt *vt,
 }
 
 /*
+ * In transaction lock mode no lock outlives a transaction, and a
+ * non-transactional migration runs outside any: so a second connection
+ * holds the lock in an open transaction for the whole migration, checks
+ * that the rows are still those the step was planned from, and writes the
+ * version row itself.  (Behind a transaction-pooling proxy its open
+ * transaction keeps one server connection, and so the lock, for it.)
+ * *guard is NULL, with MIG_OK, when the rows moved meanwhile: another
+ * process ran the step, and the caller plans again.
+ */
+static int hold_lock(struct mig_db *db, const struct mig_vt *vt,
+		     const struct mig_strv *heads, struct mig_db **guard,
+		     struct mig_err *err)
+{
+	struct mig_db *g = NULL;
+	int rc = mig_db_open_twin(db, &g, err);
+	char *key = rc ? NULL : mig_vt_lock_key(vt);
+	if (!rc)
+		rc = mig_db_lock(g, key, err);
+	if (!rc)
+		rc = mig_db_begin(g, err);
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	if (!rc)
+		rc = mig_vt_read(g, vt, &exists, &now, err);
+	if (!rc && now.n == heads->n) {
+		bool same = true;
+		for (size_t i = 0; i < now.n; i++)
+			same = same && strv_has(heads, now.v[i]);
+		if (same) {
+			*guard = g;
+			g = NULL;
+		}
+	}
+	strv_release(&now);
+	free(key);
+	mig_db_close(g);	/* rolls back what is open */
+	return rc;
+}
+
+/*
  * One step, inside the transaction the caller opened.  A non-transactional
  * migration (PostgreSQL's CREATE INDEX CONCURRENTLY) runs between two
- * transactions; the session's advisory lock keeps others out meanwhile.
+ * transactions; the session's advisory lock keeps others out meanwhile, or
+ * in transaction lock mode a second connection's (hold_lock).  *ran is
+ * false when the step was found done by another process and not run.
  */
 static int run_step(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, bool vt_exists,
 		    struct mig_strv *heads, const struct mig_step *step,
-		    struct mig_err *err)
+		    bool *ran, struct mig_err *err)
 {
 	const struct mig_rev *rev = &g->revs[step->rev];
 	double t0 = mig_now_ms();
 	int rc = vt_exists ? MIG_OK : mig_vt_create(db, vt, err);
 	bool outside = !rev->transactional && mig_db_dialect(db) == MIG_POSTGRESQL;
+	struct mig_db *guard = NULL;
+	struct mig_db *writer = db;	/* where the version row is written */
+	*ran = true;
 	if (!rc && outside) {
 		rc = mig_db_commit(db, err);
+		if (!rc && mig_db_locks_per_transaction(db)) {
+			rc = hold_lock(db, vt, heads, &guard, err);
+			if (!rc && !guard) {
+				*ran = false;
+				return MIG_OK;
+			}
+		}
 		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
-		if (!rc)
+		if (guard)
+			writer = guard;
+		else if (!rc)
 			rc = mig_db_begin(db, err);
 	} else if (!rc) {
 		rc = run_sections(db, rev, step->upgrade, err);
@@ -107,15 +161,16 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
 	if (!rc)
-		rc = apply_vt_change(db, vt, &change, err);
-	if (!rc)	/* in the same transaction: a row exactly when the step happened */
-		rc = mig_history_record(db, vt, rev, step->upgrade ? MIG_HISTORY_UP
+		rc = apply_vt_change(writer, vt, &change, err);
+	if (!rc)	/* in the version row's transaction: a row exactly when the step happened */
+		rc = mig_history_record(writer, vt, rev, step->upgrade ? MIG_HISTORY_UP
 					: MIG_HISTORY_DOWN, t0, err);
 	if (!rc)
-		rc = mig_db_commit(db, err);
+		rc = mig_db_commit(writer, err);
 	if (!rc)
 		mig_vt_change_apply(&change, heads);
 	mig_vt_change_release(&change);
+	mig_db_close(guard);
 	return rc;
 }
 
@@ -128,8 +183,67 @@ struct run {
 	struct mig_plan plan;
 	size_t pos;
 	struct mig_strv expected;	/* the rows this run left */
+	struct mig_strv before;		/* the rows before this run's last step */
+	unsigned long vt_oid;		/* the version table, once it exists */
 	bool planned;
 };
+
+/* The version table is looked up in its resolved schema (one catalog
+ * lookup, not a listing) and must still be the object this run saw. */
+static int read_vt(struct run *r, bool *vt_exists, struct mig_strv *rows,
+		   struct mig_err *err)
+{
+	unsigned long oid = 0;
+	int rc = mig_db_table_oid(r->db, r->vt->resolved_schema, r->vt->table, &oid, err);
+	if (!rc && r->vt_oid && oid != r->vt_oid) {
+		struct mig_buf qt = MIG_BUF_INIT;
+		mig_quote_qualified(&qt, r->vt->resolved_schema, r->vt->table);
+		rc = mig_err_set(err, MIG_EDB, "the version table %s was %s during "
+				 "this run; stopped", buf_str(&qt),
+				 oid ? "dropped and created again" : "dropped");
+		mig_err_hint(err, "check the database with mig-status before going on");
+		buf_release(&qt);
+	}
+	*vt_exists = !rc && oid;
+	if (!rc && oid) {
+		r->vt_oid = oid;
+		rc = mig_vt_read_rows(r->db, r->vt, rows, err);
+	}
+	return rc;
+}
+
+/* Rows that are not what this run left: another process moved them, or
+ * the database lost this run's last commit (then going on would apply
+ * that step again, and again). */
+static int rows_moved(struct run *r, const struct mig_strv *rows, struct mig_err *err)
+{
+	if (!r->pos)	/* no step of this run committed yet */
+		return MIG_OK;
+	const struct mig_step *last = &r->plan.steps[r->pos - 1];
+	char *ids = strv_join(rows, ", ");
+	int rc = MIG_OK;
+	if (same_rows(rows, &r->before) && !same_rows(&r->before, &r->expected)) {
+		rc = mig_err_set(err, MIG_EDB, "the version table reads %s again, as "
+				 "before this run's %s of %s was committed: the database "
+				 "did not keep that commit, or another process undid it; "
+				 "stopped rather than run it twice", rows->n ? ids : "base",
+				 last->upgrade ? "upgrade" : "downgrade",
+				 r->g->revs[last->rev].id);
+		mig_err_hint(err, "check that the database keeps what is committed to "
+			     "it (a SQLite file on a device or file system that drops "
+			     "writes, a server that failed over to a lagging standby), "
+			     "then check it with mig-status");
+	} else if (r->goal->steps > 0) {
+		rc = mig_err_set(err, MIG_ESAFETY, "after reverting %zu of %zu "
+				 "revisions, another process changed the version table "
+				 "to %s; stopped", r->pos, r->plan.nsteps,
+				 rows->n ? ids : "base");
+		mig_err_hint(err, "the revisions reverted so far stay reverted; check "
+			     "with mig-status before going on");
+	}
+	free(ids);
+	return rc;
+}
 
 /* Reads the rows inside the open transaction; plans when they moved. */
 static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
@@ -146,17 +260,14 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 			strv_push(rows, st.current.v[i]);
 		mig_status_release(&st);
 	} else {
-		rc = mig_vt_read(r->db, r->vt, vt_exists, rows, err);
+		rc = read_vt(r, vt_exists, rows, err);
 	}
 	if (rc || (r->planned && same_rows(rows, &r->expected)))
 		return rc;
-	if (r->planned && r->goal->steps > 0) {
-		mig_err_set(err, MIG_ESAFETY, "another process changed the version "
-			    "table during this downgrade; stopped");
-		return mig_err_hint(err, "check with mig-status before going on");
-	}
+	if (r->planned && (rc = rows_moved(r, rows, err)))
+		return rc;
 	if (r->planned && r->hooks && r->hooks->replanned)
-		r->hooks->replanned(r->hooks->ctx, rows);
+		r->hooks->replanned(r->hooks->ctx, &r->expected, rows);
 	mig_plan_release(&r->plan);
 	r->pos = 0;
 	rc = mig_plan_goal(r->g, rows, r->goal, &r->plan, err);
@@ -166,7 +277,52 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	if (!rc && !r->planned && r->hooks && r->hooks->planned)
 		r->hooks->planned(r->hooks->ctx, r->g, rows, &r->plan);
 	r->planned = true;
+	strv_release(&r->expected);	/* the rows the plan starts from */
+	for (size_t i = 0; i < rows->n; i++)
+		strv_push(&r->expected, rows->v[i]);
 	return rc;
+}
+
+/* What stayed of a step whose section began or ended a transaction:
+ * mig_db_exec_script refused it, and the caller has rolled back what was
+ * still open.  Says it from the rows read now, outside any transaction. */
+static void explain_escape(const struct run *r, const struct mig_step *step,
+			   bool outside, struct mig_err *err)
+{
+	int line;
+	enum mig_tx_change change = mig_db_tx_change(r->db, &line);
+	bool stopped = mig_db_stops_at_tx_change(r->db);
+	const char *id = r->g->revs[step->rev].id;
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	struct mig_err ignored = MIG_ERR_INIT;
+	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
+	mig_err_release(&ignored);
+	char *ids = strv_join(&now, ", ");
+	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
+	if (change == MIG_TX_BEGAN || outside) {
+		mig_err_hint(err, "a transactional: false section must end every "
+			     "transaction it begins; the one it left open was rolled "
+			     "back with what ran in it, and what %s ran before that "
+			     "statement stays; the version table records %s, without %s",
+			     id, records, id);
+	} else {
+		bool nothing = change == MIG_TX_ROLLED_BACK && stopped;
+		mig_err_hint(err, "BEGIN, COMMIT and ROLLBACK do not belong in a "
+			     "transactional section: mig runs each migration in one "
+			     "transaction with its version row.  What %s ran before "
+			     "that statement was %s by it; %s  The version table "
+			     "records %s, without %s%s", id,
+			     change == MIG_TX_ROLLED_BACK ? "rolled back" : "committed",
+			     stopped ? "nothing after it ran."
+				     : "the statements after it in that section ran "
+				       "outside mig's transaction, and stay.",
+			     records, id, nothing ? "; nothing of the step stays."
+			     : ": undo by hand what stays, remove the statement, "
+			       "and run again.");
+	}
+	free(ids);
+	strv_release(&now);
 }
 
 static void explain_rollback(const struct run *r, const struct mig_step *step,
@@ -174,16 +330,46 @@ static void explain_rollback(const struct run *r, const struct mig_step *step,
 {
 	if (err->hint || err->code != MIG_EDB)
 		return;
+	const struct mig_rev *rev = &r->g->revs[step->rev];
 	char *ids = strv_join(rows, ", ");
-	mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
-		     step->upgrade ? "the upgrade" : "the downgrade",
-		     r->g->revs[step->rev].id, rows->n ? ids : "base");
+	if (!rev->transactional && mig_db_dialect(r->db) == MIG_POSTGRESQL)
+		mig_err_hint(err, "%s is transactional: false: each of its statements "
+			     "ran on its own, so those before the failing one stay "
+			     "(its earlier sections whole); the version table still "
+			     "records %s, without %s", rev->id, rows->n ? ids : "base",
+			     rev->id);
+	else
+		mig_err_hint(err, "%s of %s was rolled back; the database is still at %s",
+			     step->upgrade ? "the upgrade" : "the downgrade",
+			     rev->id, rows->n ? ids : "base");
 	free(ids);
+}
+
+/* After the last step: the lock is still held, so rows that differ now
+ * mean a lost commit, or a process that does not take the lock; the
+ * latter is reported, and this run's own work stands. */
+static int check_kept(struct run *r, struct mig_err *err)
+{
+	if (!r->pos)
+		return MIG_OK;
+	bool vt_exists = false;
+	struct mig_strv rows = MIG_STRV_INIT;
+	int rc = read_vt(r, &vt_exists, &rows, err);
+	if (!rc && !same_rows(&rows, &r->expected)) {
+		if (same_rows(&rows, &r->before))
+			rc = rows_moved(r, &rows, err);
+		else if (r->hooks && r->hooks->moved_after)
+			r->hooks->moved_after(r->hooks->ctx, &rows);
+	}
+	strv_release(&rows);
+	return rc;
 }
 
 static int run_loop(struct run *r, struct mig_err *err)
 {
-	for (;;) {
+	/* Once the plan is done, this run's own steps are committed: a change
+	 * another process makes afterwards is not this run's to check. */
+	while (!r->planned || r->pos < r->plan.nsteps) {
 		bool vt_exists = false;
 		struct mig_strv rows = MIG_STRV_INIT;
 		int rc = mig_db_begin(r->db, err);
@@ -195,11 +381,26 @@ static int run_loop(struct run *r, struct mig_err *err)
 			return rc;
 		}
 		const struct mig_step *step = &r->plan.steps[r->pos];
+		const struct mig_rev *rev = &r->g->revs[step->rev];
+		bool outside = !rev->transactional && mig_db_dialect(r->db) == MIG_POSTGRESQL;
 		double t0 = mig_now_ms();
-		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, err);
+		strv_release(&r->before);
+		for (size_t i = 0; i < rows.n; i++)
+			strv_push(&r->before, rows.v[i]);
+		bool ran = true;
+		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, &ran, err);
+		if (!rc && !ran) {	/* another process ran it: plan again */
+			strv_release(&rows);
+			continue;
+		}
 		if (rc) {
+			int line;
+			bool escaped = mig_db_tx_change(r->db, &line) != MIG_TX_SAME;
 			mig_db_rollback(r->db);
-			explain_rollback(r, step, &rows, err);
+			if (escaped)
+				explain_escape(r, step, outside, err);
+			else
+				explain_rollback(r, step, &rows, err);
 			strv_release(&rows);
 			return rc;
 		}
@@ -209,6 +410,7 @@ static int run_loop(struct run *r, struct mig_err *err)
 		r->expected = rows;
 		r->pos++;
 	}
+	return check_kept(r, err);
 }
 
 int mig_run(struct mig_db *db, const struct mig_graph *g,
@@ -218,18 +420,31 @@ int mig_run(struct mig_db *db, const struct mig_graph *g,
 	int rc = mig_graph_require_usable(g, err);
 	if (rc)
 		return rc;
-	char *key = xasprintf("mig:%s.%s", vt->schema ? vt->schema : "", vt->table);
+	/* A caller without a session resolves the version table here. */
+	struct mig_vt local = { .schema = vt->schema, .table = vt->table,
+				.no_history = vt->no_history };
+	if (!vt->resolved_schema) {
+		rc = mig_vt_resolve(db, &local, err);
+		if (rc)
+			return rc;
+		vt = &local;
+	}
+	char *key = mig_vt_lock_key(vt);
 	rc = mig_db_lock(db, key, err);
 	if (rc) {
 		free(key);
+		mig_vt_release(&local);
 		return rc;
 	}
-	struct run r = { db, g, vt, goal, hooks, { NULL, 0 }, 0, MIG_STRV_INIT, false };
+	struct run r = { db, g, vt, goal, hooks, { NULL, 0 }, 0, MIG_STRV_INIT,
+			 MIG_STRV_INIT, 0, false };
 	rc = run_loop(&r, err);
 	mig_db_unlock(db, key);
 	mig_plan_release(&r.plan);
 	strv_release(&r.expected);
+	strv_release(&r.before);
 	free(key);
+	mig_vt_release(&local);
 	return rc;
 }
 

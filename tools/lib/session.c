@@ -79,6 +79,8 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 				 "SQLite has no schemas");
 	if (!rc && s->db && mig_db_dialect(s->db) == MIG_POSTGRESQL)
 		rc = check_version_names(s->db, &s->vt, err);
+	if (!rc && s->db)	/* before any migration can change search_path */
+		rc = mig_vt_resolve(s->db, &s->vt, err);
 	if (rc)
 		mig_session_close(s);
 	return rc;
@@ -88,5 +90,6 @@ void mig_session_close(struct mig_session *s)
 {
 	mig_db_close(s->db);
 	s->db = NULL;
+	mig_vt_release(&s->vt);
 	mig_graph_release(&s->graph);
 }

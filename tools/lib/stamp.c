@@ -48,7 +48,7 @@ int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
 	struct mig_db *mem = NULL;
 	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&mem, "sqlite://", &o, err);
-	struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE, true };	/* thrown away: no history */
+	struct mig_vt vt = { .table = MIG_DEFAULT_VERSION_TABLE, .no_history = true };	/* thrown away */
 	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
 	if (!rc)
 		rc = mig_run(mem, g, &vt, &goal, NULL, err);
@@ -90,7 +90,10 @@ static int check_schema(struct mig_stamp *st, const struct mig_stamp_opts *o,
 			const struct mig_vt *vt, struct mig_err *err)
 {
 	struct mig_schema live;
-	int rc = mig_db_introspect(db, vt->schema, vt->table, &live, err);
+	const char *skip = NULL;
+	int rc = mig_vt_app_skip(db, vt, &skip, err);
+	if (!rc)
+		rc = mig_db_introspect(db, NULL, skip, &live, err);
 	if (rc)
 		return rc;
 	size_t from = st->findings.n;
@@ -200,6 +203,32 @@ static int check_if_asked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	return rc;
 }
 
+/* As Alembic's stamp: a recorded row on another branch than the target's
+ * (neither an ancestor nor a descendant of a target revision) stays, so
+ * stamping c1 at d1, d2 (d1 after c1) gives c1, d2.  Rows not in the graph
+ * are what --force repairs, and go; stamping base removes every row. */
+static void keep_other_branches(struct mig_stamp *st, const struct mig_graph *g,
+				const struct mig_strv *rows, const size_t *target,
+				size_t n)
+{
+	if (!n)
+		return;
+	/* two marks: each walk stops at what is marked already */
+	bool *before = xcalloc(g->nrevs + 1, sizeof(*before));
+	bool *after = xcalloc(g->nrevs + 1, sizeof(*after));
+	mig_graph_mark_ancestors(g, target, n, before);
+	mig_graph_mark_descendants(g, target, n, after);
+	for (size_t i = 0; i < rows->n; i++) {
+		size_t r = mig_graph_find(g, rows->v[i]);
+		if (r != MIG_NONE && !before[r] && !after[r] &&
+		    !strv_has(&st->target, rows->v[i]))
+			strv_push(&st->target, rows->v[i]);
+	}
+	strv_sort(&st->target);
+	free(before);
+	free(after);
+}
+
 /* Inside the lock and the transaction: read, check, and (unless a dry run)
  * write.  The caller commits or rolls back.  The expected schema is only
  * built when there is something to stamp, so a re-run is always a no-op. */
@@ -215,6 +244,7 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		return rc;
 	for (size_t i = 0; i < s.current.n; i++)
 		strv_push(&st->before, s.current.v[i]);
+	keep_other_branches(st, g, &s.current, target, n);
 	st->already = same_set(&s.current, &st->target) && (s.version_table || !st->target.n);
 	if (!st->already)
 		rc = refuse_state(st, &s, o, g, err);
@@ -237,7 +267,7 @@ int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		strv_push(&st->target, g->revs[target[i]].id);
 	strv_sort(&st->target);
 	st->checked = "none";
-	char *key = xasprintf("mig:%s.%s", vt->schema ? vt->schema : "", vt->table);
+	char *key = mig_vt_lock_key(vt);
 	int rc = mig_db_lock(db, key, err);
 	if (!rc) {
 		rc = mig_db_begin(db, err);

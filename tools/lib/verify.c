@@ -63,8 +63,16 @@ static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 	if (rc)
 		return rc;
 	v->db_display = xstrdup(mig_db_url(*db)->display);
+	/* empty: no application table (default schema), and no version table
+	 * where --version-schema puts it */
 	struct mig_strv tables = MIG_STRV_INIT;
-	rc = mig_db_list_tables(*db, o->common->version_schema, &tables, err);
+	rc = mig_db_list_tables(*db, NULL, &tables, err);
+	bool vt_exists = false;
+	if (!rc && o->common->version_schema)
+		rc = mig_db_table_exists(*db, o->common->version_schema,
+					 o->common->version_table, &vt_exists, err);
+	if (!rc && vt_exists && !strv_has(&tables, o->common->version_table))
+		strv_push(&tables, o->common->version_table);
 	if (!rc && tables.n) {
 		char *names = strv_join(&tables, ", ");
 		mig_err_set(err, MIG_ESAFETY, "%s is not empty (%zu table%s: %.200s); "
@@ -136,7 +144,9 @@ static int move_one(struct mig_db *db, const struct mig_graph *g,
 static int snapshot(struct mig_db *db, const struct mig_vt *vt,
 		    struct mig_schema *out, struct mig_err *err)
 {
-	return mig_db_introspect(db, vt->schema, vt->table, out, err);
+	const char *skip = NULL;
+	int rc = mig_vt_app_skip(db, vt, &skip, err);
+	return rc ? rc : mig_db_introspect(db, NULL, skip, out, err);
 }
 
 /* Each difference becomes a finding at the revision whose downgrade left it. */
@@ -255,8 +265,9 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	int rc = open_clean(v, o, &db, err);
 	if (rc)
 		return rc;
-	struct mig_vt vt = { o->common->version_schema, o->common->version_table, false };
-	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL };
+	struct mig_vt vt = { .schema = o->common->version_schema,
+			     .table = o->common->version_table };
+	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL, NULL };
 	struct mig_goal goal = { true, g->heads, g->nheads, 0, MIG_NONE };
 	double t0 = mig_now_ms();
 	if (o->roundtrip)

@@ -10,17 +10,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *schema_of(const struct mig_vt *vt)
+{
+	return vt->resolved_schema ? vt->resolved_schema : vt->schema;
+}
+
 static char *qualified(const struct mig_vt *vt)
 {
 	struct mig_buf b = MIG_BUF_INIT;
-	mig_quote_qualified(&b, vt->schema, vt->table);
+	mig_quote_qualified(&b, schema_of(vt), vt->table);
 	return buf_detach(&b);
+}
+
+int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err)
+{
+	free(vt->resolved_schema);
+	vt->resolved_schema = NULL;
+	if (vt->schema) {
+		vt->resolved_schema = xstrdup(vt->schema);
+		return MIG_OK;
+	}
+	return mig_db_default_schema(db, &vt->resolved_schema, err);
+}
+
+void mig_vt_release(struct mig_vt *vt)
+{
+	free(vt->resolved_schema);
+	vt->resolved_schema = NULL;
+}
+
+int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **skip,
+		    struct mig_err *err)
+{
+	*skip = vt->table;
+	if (!vt->schema)
+		return MIG_OK;
+	char *app = NULL;
+	int rc = mig_db_default_schema(db, &app, err);
+	if (!rc && strcmp(app, vt->schema) != 0)
+		*skip = NULL;
+	free(app);
+	return rc;
+}
+
+char *mig_vt_lock_key(const struct mig_vt *vt)
+{
+	const char *schema = schema_of(vt);
+	return xasprintf("mig:%s.%s", schema ? schema : "", vt->table);
 }
 
 int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 		struct mig_strv *heads, struct mig_err *err)
 {
-	int rc = mig_db_table_exists(db, vt->schema, vt->table, exists, err);
+	int rc = mig_db_table_exists(db, schema_of(vt), vt->table, exists, err);
 	if (rc || !*exists)
 		return rc;
 	return mig_vt_read_rows(db, vt, heads, err);
@@ -84,8 +126,11 @@ void mig_vt_create_sql(struct mig_buf *b, const struct mig_vt *vt)
 
 int mig_vt_create(struct mig_db *db, const struct mig_vt *vt, struct mig_err *err)
 {
+	/* Into the resolved schema (SQLite keeps the DDL without "main.") */
+	struct mig_vt where = { .schema = schema_of(vt), .table = vt->table,
+				.no_history = vt->no_history };
 	struct mig_buf b = MIG_BUF_INIT;
-	mig_vt_create_sql(&b, vt);
+	mig_vt_create_sql(&b, &where);
 	int rc = mig_db_query(db, buf_str(&b), 0, NULL, NULL, err);
 	buf_release(&b);
 	return rc;

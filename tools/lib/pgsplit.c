@@ -1,0 +1,149 @@
+/*
+ * pgsplit.c: statement boundaries of a PostgreSQL script, from libpg_query
+ * loaded with dlopen() on first use (pgsplit.h).  The split gives where each
+ * statement's text begins (after the previous ';', comments included); the
+ * scanner's tokens give its first token, so that nested comments, $$
+ * bodies and E'' strings are read by PostgreSQL's own lexer, not by us.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "pgsplit.h"
+
+#include <dlfcn.h>
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mig_pg_query {
+	PgQuerySplitResult (*pg_query_split_with_parser)(const char *input);
+	PgQuerySplitResult (*pg_query_split_with_scanner)(const char *input);
+	void (*pg_query_free_split_result)(PgQuerySplitResult result);
+	PgQueryScanResult (*pg_query_scan)(const char *input);
+	void (*pg_query_free_scan_result)(PgQueryScanResult result);
+	PgQuery__ScanResult *(*pg_query__scan_result__unpack)(ProtobufCAllocator *allocator,
+							      size_t len,
+							      const uint8_t *data);
+	void (*pg_query__scan_result__free_unpacked)(PgQuery__ScanResult *message,
+						     ProtobufCAllocator *allocator);
+};
+
+#define PGQ_FUNCTIONS(X) \
+	X(pg_query_split_with_parser) X(pg_query_split_with_scanner) \
+	X(pg_query_free_split_result) X(pg_query_scan) \
+	X(pg_query_free_scan_result) X(pg_query__scan_result__unpack) \
+	X(pg_query__scan_result__free_unpacked)
+
+/* Each member checked against pg_query.h's prototype, as pq.c does. */
+#define PGQ_INIT(f) .f = (f),
+_Static_assert(sizeof((struct mig_pg_query){ PGQ_FUNCTIONS(PGQ_INIT) }) ==
+	       sizeof(struct mig_pg_query), "struct mig_pg_query matches pg_query.h");
+
+#define PGQ_SYMBOL(f) { #f, offsetof(struct mig_pg_query, f) },
+static const struct {
+	const char *name;
+	size_t offset;
+} symbols[] = { PGQ_FUNCTIONS(PGQ_SYMBOL) };
+
+_Static_assert(sizeof(symbols) / sizeof(symbols[0]) * sizeof(void *) ==
+	       sizeof(struct mig_pg_query), "PGQ_FUNCTIONS names every member");
+
+static struct mig_pg_query table;
+static void *handle;	/* never closed, as libpq's */
+
+static const struct mig_pg_query *fail(struct mig_err *err, const char *why)
+{
+	mig_err_set(err, MIG_EDB, "cannot load " MIG_LIBPG_QUERY ", PostgreSQL's "
+		    "parser, which mig needs to split a PostgreSQL section into "
+		    "statements: %s", why ? why : "unknown reason");
+	mig_err_hint(err, "install libpg-query1504.0 (Debian, Ubuntu: apt-get "
+		     "install libpg-query1504.0); SQLite URLs do not need it");
+	return NULL;
+}
+
+static const struct mig_pg_query *load(struct mig_err *err)
+{
+	if (handle)
+		return &table;
+	void *h = dlopen(MIG_LIBPG_QUERY, RTLD_LAZY | RTLD_LOCAL);
+	if (!h)
+		return fail(err, dlerror());
+	struct mig_pg_query t;
+	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+		void *sym = dlsym(h, symbols[i].name);
+		if (!sym) {
+			const char *e = dlerror();
+			char *why = xasprintf("%s", e ? e : symbols[i].name);
+			dlclose(h);
+			fail(err, why);
+			free(why);
+			return NULL;
+		}
+		memcpy((char *)&t + symbols[i].offset, &sym, sizeof(sym));
+	}
+	table = t;
+	handle = h;
+	return &table;
+}
+
+static bool is_comment(const PgQuery__ScanToken *t)
+{
+	return t->token == PG_QUERY__TOKEN__SQL_COMMENT ||
+	       t->token == PG_QUERY__TOKEN__C_COMMENT;
+}
+
+/* Moves each statement's first byte to its first token that is not a
+ * comment.  Without tokens (the scanner failed) it stays where it was. */
+static void find_first_tokens(const struct mig_pg_query *q, const char *sql,
+			      struct mig_stmt *s, size_t n)
+{
+	PgQueryScanResult scan = q->pg_query_scan(sql);
+	PgQuery__ScanResult *tokens = scan.error ? NULL
+		: q->pg_query__scan_result__unpack(NULL, scan.pbuf.len,
+						   (const uint8_t *)scan.pbuf.data);
+	size_t k = 0;
+	for (size_t i = 0; tokens && i < n; i++) {
+		while (k < tokens->n_tokens && ((size_t)tokens->tokens[k]->start < s[i].from ||
+						is_comment(tokens->tokens[k])))
+			k++;
+		if (k < tokens->n_tokens && (size_t)tokens->tokens[k]->start < s[i].end)
+			s[i].first = (size_t)tokens->tokens[k]->start;
+	}
+	if (tokens)
+		q->pg_query__scan_result__free_unpacked(tokens, NULL);
+	q->pg_query_free_scan_result(scan);
+}
+
+int mig_pg_split(const char *sql, struct mig_stmt **out, size_t *n,
+		 struct mig_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	const struct mig_pg_query *q = load(err);
+	if (!q)
+		return err->code;
+	PgQuerySplitResult r = q->pg_query_split_with_parser(sql);
+	if (r.error) {
+		q->pg_query_free_split_result(r);
+		r = q->pg_query_split_with_scanner(sql);
+	}
+	if (r.error) {
+		mig_err_set(err, MIG_EDB, "PostgreSQL's parser cannot read this "
+			    "section: %s", r.error->message);
+		q->pg_query_free_split_result(r);
+		return MIG_EDB;
+	}
+	struct mig_stmt *s = xcalloc((size_t)r.n_stmts + 1, sizeof(*s));
+	for (int i = 0; i < r.n_stmts; i++) {
+		s[i].from = (size_t)r.stmts[i]->stmt_location;
+		s[i].first = s[i].from;
+		/* a length of 0 means "to the end", as in PostgreSQL's RawStmt */
+		s[i].end = r.stmts[i]->stmt_len ? s[i].from + (size_t)r.stmts[i]->stmt_len
+						: strlen(sql);
+	}
+	find_first_tokens(q, sql, s, (size_t)r.n_stmts);
+	*n = (size_t)r.n_stmts;
+	*out = s;
+	q->pg_query_free_split_result(r);
+	return MIG_OK;
+}
