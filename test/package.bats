@@ -8,7 +8,7 @@ setup() {
   version=$(sed -n 's/^#define MIG_VERSION "\(.*\)"$/\1/p' "$REPO/tools/lib/mig.h")
 }
 
-@test "dpkg-buildpackage makes mig_VERSION_amd64.deb: programs and man pages under /usr, Depends names libpq5" {
+@test "dpkg-buildpackage makes mig_VERSION_amd64.deb: programs and man pages under /usr, Depends names libpq5 and libpg-query" {
   command -v dpkg-buildpackage >/dev/null ||
     skip "dpkg-buildpackage is not installed (install-deps.sh --test installs dpkg-dev and debhelper)"
   command -v dh >/dev/null || skip "debhelper is not installed (install-deps.sh --test installs it)"
@@ -31,6 +31,8 @@ setup() {
   run dpkg-deb -f "$deb" Depends
   assert_success
   assert_output --regexp '(^|, )libpq5(,|$| )'
+  assert_output --regexp "(^|, )libpg-query1504.0(,|$| )"
+  assert_output --partial "libnettle8"
   assert_output --partial "libsqlite3-0"
   assert_output --partial "libyaml-0-2"
 
