@@ -751,6 +751,13 @@ pending_folder() {
 	rejected 2 "$u" mig-upgrade --version-table "$name63" -d "$u" -m "$m2"
 	stderr_has "--version-table: 63 bytes; with its primary key constraint '<table>_pkc' it must fit this server's 63-byte names" "at most 59 bytes"
 	rejected 2 "$u" mig-stamp --version-table "$name63" -d "$u" -m "$m2" a1b2c3d4e5f6
+	# mig-verify opens its (empty) database without a session: the same check
+	local empty
+	empty=$(pg_new_db)
+	run --separate-stderr mig-verify --version-table "$name63" -d "$empty" -m "$m2"
+	assert_failure 2
+	[[ $stderr == *"--version-table: 63 bytes; with its primary key constraint"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql "$empty" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 0
 	# 59 fits: the table and its constraint are made
 	run --separate-stderr mig-stamp --version-table "$name59" -d "$u" -m "$m2" a1b2c3d4e5f6
 	assert_success

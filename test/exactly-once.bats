@@ -32,9 +32,9 @@ new_db() {
 # tables DB: the tables, without the version table, on one line.
 tables() {
 	if _mig_is_pg "$1"; then
-		pg_tables "$1" | grep -vx alembic_version | paste -sd' ' -
+		pg_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
 	else
-		sqlite_tables "$1" | grep -vx alembic_version | paste -sd' ' -
+		sqlite_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
 	fi
 }
 

@@ -9,38 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * PostgreSQL truncates a name longer than its identifier limit (63 bytes
- * unless built otherwise), and Alembic's constraint "<table>_pkc" is
- * longer than the table's name: a 63-byte table name would pass and then
- * collide.  So both names are checked against the server's real limit
- * before anything is created.
- */
-static int check_version_names(struct mig_db *db, const struct mig_vt *vt,
-			       struct mig_err *err)
-{
-	struct mig_rows rows = MIG_ROWS_INIT;
-	int rc = mig_db_query(db, "SELECT current_setting('max_identifier_length')",
-			      0, NULL, &rows, err);
-	const char *cell = rc ? NULL : mig_rows_cell(&rows, 0, 0);
-	size_t limit = cell ? (size_t)strtoul(cell, NULL, 10) : 0;
-	mig_rows_release(&rows);
-	if (rc || !limit)
-		return rc;
-	if (vt->schema && strlen(vt->schema) > limit)
-		return mig_err_set(err, MIG_EINPUT, "--version-schema: %zu bytes; this "
-				   "server's names hold at most %zu", strlen(vt->schema),
-				   limit);
-	if (strlen(vt->table) + strlen("_pkc") > limit) {
-		mig_err_set(err, MIG_EINPUT, "--version-table: %zu bytes; with its "
-			    "primary key constraint '<table>_pkc' it must fit this "
-			    "server's %zu-byte names", strlen(vt->table), limit);
-		return mig_err_hint(err, "use a name of at most %zu bytes",
-				    limit - strlen("_pkc"));
-	}
-	return MIG_OK;
-}
-
 int mig_session_open(struct mig_session *s, struct mig_common *c,
 		     unsigned flags, struct mig_err *err)
 {
@@ -77,8 +45,6 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 	if (!rc && s->db && s->vt.schema && mig_db_dialect(s->db) == MIG_SQLITE)
 		rc = mig_err_set(err, MIG_EINPUT, "--version-schema is for PostgreSQL; "
 				 "SQLite has no schemas");
-	if (!rc && s->db && mig_db_dialect(s->db) == MIG_POSTGRESQL)
-		rc = check_version_names(s->db, &s->vt, err);
 	if (!rc && s->db)	/* before any migration can change search_path */
 		rc = mig_vt_resolve(s->db, &s->vt, err);
 	if (rc)
