@@ -122,7 +122,10 @@ def cmd_list():
         out.append({
             "id": r.revision,
             "down_revision": as_list(r.down_revision),
-            "branch_labels": sorted(r.branch_labels or ()),
+            # As declared: Alembic's branch_labels also holds the labels a
+            # revision inherits from its branch.
+            "branch_labels": sorted(getattr(r, "_orig_branch_labels", None)
+                                    or r.branch_labels or ()),
             "depends_on": as_list(r.dependencies),
             "message": (r.doc or "").strip().splitlines()[0] if r.doc else "",
             "create_date": create_date(r.module),

@@ -141,8 +141,9 @@ static int record_step(struct work *w, const char *url, enum mig_dialect d,
 		const char *env = mig_json_str(&j, j.root, "env");
 		const char *why = mig_json_str(&j, j.root, "env_error");
 		if (!w->im->env && env)
-			w->im->env = why ? xasprintf("a minimal env.py (the project's: %s)", why)
-					 : xstrdup(env);
+			w->im->env = why ? xasprintf("a minimal env.py (the project's failed: %s)", why)
+				     : !strcmp(env, "minimal") ? xstrdup("a minimal env.py (the project has none)")
+				     : xstrdup("the project's env.py");
 	}
 	mig_json_release(&j);
 	if (rc == MIG_EFOUND) {
