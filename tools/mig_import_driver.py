@@ -124,8 +124,8 @@ def cmd_list():
             "down_revision": as_list(r.down_revision),
             # As declared: Alembic's branch_labels also holds the labels a
             # revision inherits from its branch.
-            "branch_labels": sorted(getattr(r, "_orig_branch_labels", None)
-                                    or r.branch_labels or ()),
+            "branch_labels": sorted(getattr(r, "_orig_branch_labels",
+                                            r.branch_labels) or ()),
             "depends_on": as_list(r.dependencies),
             "message": (r.doc or "").strip().splitlines()[0] if r.doc else "",
             "create_date": create_date(r.module),
