@@ -3,6 +3,7 @@
  * databases, writing it as mig files, and proving that the files build the
  * same databases, step by step (contract in import.h).
  */
+#define _DEFAULT_SOURCE	/* scandir, alphasort */
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
 #include "import_driver.h"
@@ -364,21 +365,20 @@ static int make_dir(const char *path, struct mig_err *err)
 /* An output folder that holds migrations (.sql or .py) is refused. */
 static int check_output(const char *versions, bool force, struct mig_err *err)
 {
-	DIR *dp = opendir(versions);
-	if (!dp)
-		return MIG_OK;
+	struct dirent **names = NULL;
+	int n = scandir(versions, &names, NULL, alphasort);
 	struct mig_strv found = MIG_STRV_INIT;
-	const struct dirent *e;
-	while ((e = readdir(dp)) != NULL) {
-		size_t len = strlen(e->d_name);
-		if ((len > 4 && !strcmp(e->d_name + len - 4, ".sql")) ||
-		    (len > 3 && !strcmp(e->d_name + len - 3, ".py")))
-			strv_push(&found, e->d_name);
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+		if ((len > 4 && !strcmp(name + len - 4, ".sql")) ||
+		    (len > 3 && !strcmp(name + len - 3, ".py")))
+			strv_push(&found, name);
+		free(names[i]);
 	}
-	closedir(dp);
+	free(names);
 	int rc = MIG_OK;
 	if (found.n && !force) {
-		strv_sort(&found);
 		rc = mig_err_set(err, MIG_ESAFETY, "%s already holds %zu migration file%s "
 				 "(%s, ...); nothing was written", versions, found.n,
 				 found.n == 1 ? "" : "s", found.v[0]);
