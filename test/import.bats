@@ -276,3 +276,39 @@ import_and_upgrade() {
 	assert_failure 2
 	[[ ! -e $out ]]
 }
+
+@test "an env.py that connects to another database is stopped before Alembic touches it; a minimal one is used" {
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	prod=$BATS_TEST_TMPDIR/prod.db
+	sqlite_sql "$prod" "CREATE TABLE customers (id INTEGER PRIMARY KEY); INSERT INTO customers VALUES (42)"
+	before=$(sha256sum <"$prod")
+	cat >"$proj/env.py" <<PY
+from alembic import context
+from sqlalchemy import create_engine
+
+# Ignores the configured URL: always the "production" database.
+engine = create_engine("sqlite:///$prod")
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+PY
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON"
+	assert_success
+	assert_output --partial "with a minimal env.py (the project's failed: EnvRefused: env.py connects to another database than the scratch one); identical at all 18 steps"
+	assert_equal "$(sha256sum <"$prod")" "$before"
+	assert_equal "$(sqlite_tables "$prod")" customers
+}
+
+@test "a revision whose downgrade raises stops the import: exit 1 naming it, nothing written" {
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	f=$proj/versions/5e0c0e0f0005_default_team.py
+	sed -i 's/^    op.get_bind().execute(sa.text("DELETE FROM teams.*/    raise RuntimeError("cannot undo the default team")/' "$f"
+	grep -q 'raise RuntimeError' "$f"
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON"
+	assert_failure 1
+	[[ $stderr == *"5e0c0e0f0005_default_team.py: downgrade() raised on sqlite: RuntimeError: cannot undo the default team; nothing was written"* ]]
+	[[ ! -e $out ]]
+}
