@@ -312,3 +312,25 @@ PY
 	[[ $stderr == *"5e0c0e0f0005_default_team.py: downgrade() raised on sqlite: RuntimeError: cannot undo the default team; nothing was written"* ]]
 	[[ ! -e $out ]]
 }
+
+@test "make install puts the driver in PREFIX/share/mig, where the installed mig-import finds it" {
+	stage=$BATS_TEST_TMPDIR/stage
+	run make -C "$REPO" install PREFIX=/usr DESTDIR="$stage"
+	assert_success
+	assert [ -f "$stage/usr/share/mig/mig_import_driver.py" ]
+	run --separate-stderr "$stage/usr/bin/mig-import" --alembic-ini "$ini" -m "$out" --python "$ALEMBIC_PYTHON"
+	assert_success
+	assert_output --partial "imported 9 revisions into $out/versions"
+}
+
+@test "under GitHub Actions the table is the step summary and the outputs say how it went" {
+	summary=$BATS_TEST_TMPDIR/summary.md
+	outputs=$BATS_TEST_TMPDIR/outputs
+	GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$summary GITHUB_OUTPUT=$outputs \
+		run --separate-stderr import -m "$out"
+	assert_success
+	grep -qF "| \`$INSPECTOR\` | sqlite | upgrade | 2 | yes |" "$summary"
+	grep -qF -- "- review \`$INSPECTOR\`: it read the database" "$summary"
+	grep -qx "revisions=9" "$outputs"
+	grep -qx "identical=true" "$outputs"
+}

@@ -156,6 +156,39 @@ static void report_json(const struct import_cli *c, const struct mig_import *im,
 	buf_release(&b);
 }
 
+/* Under GitHub Actions: annotations, the table as the step summary, outputs. */
+static void report_github(const struct mig_import *im, int rc)
+{
+	if (!gh_active())
+		return;
+	mig_findings_annotate(&im->findings);
+	struct mig_buf md = MIG_BUF_INIT;
+	buf_printf(&md, "### mig-import: %s\n\n", rc ? "failed" : "imported and proved");
+	if (im->nsteps)
+		buf_puts(&md, "| revision | dialect | step | statements | identical |\n"
+			 "|---|---|---|---:|---|\n");
+	for (size_t i = 0; i < im->nsteps; i++) {
+		const struct mig_import_step *s = &im->steps[i];
+		buf_printf(&md, "| `%s` | %s | %s | %zu | %s |\n", im->revs[s->rev].id,
+			   mig_dialect_name(s->dialect), direction(s->upgrade), s->statements,
+			   s->identical ? "yes" : "**no**");
+	}
+	for (size_t i = 0; i < im->nrevs; i++) {
+		const struct mig_import_rev *r = &im->revs[i];
+		if (mig_import_rev_read(r))
+			buf_printf(&md, "\n- review `%s`: it read the database", r->id);
+		if (mig_import_rev_autocommit(r))
+			buf_printf(&md, "\n- review `%s`: it runs outside a transaction", r->id);
+	}
+	buf_puts(&md, "\n\n");
+	gh_summary(buf_str(&md));
+	buf_release(&md);
+	char *n = xasprintf("%zu", im->nrevs);
+	gh_output("revisions", n);
+	free(n);
+	gh_output("identical", !rc && im->nsteps ? "true" : "false");
+}
+
 static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 {
 	struct import_cli *c = opts;
@@ -253,6 +286,7 @@ int main(int argc, char **argv)
 		else if (rc)
 			fprintf(stderr, "%s: %s\n", mig_progname, err.msg ? err.msg : "failed");
 	}
+	report_github(&im, rc);
 	mig_import_release(&im);
 	mig_err_release(&err);
 	return mig_close_stdout(rc);

@@ -153,8 +153,9 @@ static int record_step(struct work *w, const char *url, enum mig_dialect d,
 			    r->source, upgrade ? "upgrade()" : "downgrade()",
 			    mig_dialect_name(d), run->error);
 		mig_err_hint(err, "fix the revision so that it runs on a fresh %s database, "
-			     "or import only the dialect it is written for (--dialect)",
-			     mig_dialect_name(d));
+			     "or import only the dialect it is written for (--dialect)%s",
+			     mig_dialect_name(d), d == MIG_POSTGRESQL ? "; the scratch "
+			     "database keeps what ran until then: recreate it empty" : "");
 	}
 	return rc;
 }
