@@ -334,3 +334,9 @@ PY
 	grep -qx "revisions=9" "$outputs"
 	grep -qx "identical=true" "$outputs"
 }
+
+@test "-v prints what a flagged revision read" {
+	run --separate-stderr import -m "$out" -v
+	assert_success
+	assert_line "  sqlite upgrade read: SELECT count(*) FROM teams"
+}

@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"      --force             write over migration files already in DIR\n"
 	"      --format FMT        text (default) or json\n"
 	"  -q, --quiet             print only errors\n"
-	"  -v, --verbose           also list every difference's context\n"
+	"  -v, --verbose           also print what each flagged revision read\n"
 	"  -h, --help              show this help\n"
 	"      --version           show the version\n"
 	"\n"
@@ -81,6 +81,11 @@ static void report_text(const struct import_cli *c, const struct mig_import *im,
 		if (mig_import_rev_read(r))
 			printf("review: %s: %s read the database (catalog query or SELECT); on "
 			       "another database it may run other statements\n", file, r->id);
+		for (int d = 0; c->common.verbosity > 0 && d < 2; d++)
+			for (int up = 1; up >= 0; up--)
+				for (size_t k = 0; k < r->runs[d][up].reads.n; k++)
+					printf("  %s %s read: %s\n", d ? "postgresql" : "sqlite",
+					       direction(up), r->runs[d][up].reads.v[k]);
 		if (mig_import_rev_autocommit(r))
 			printf("review: %s: %s runs outside a transaction (autocommit_block)\n",
 			       file, r->id);
