@@ -267,8 +267,9 @@ int main(int argc, char **argv)
 	struct import_cli c;
 	memset(&c, 0, sizeof(c));
 	const struct mig_command_line cl = {
-		usage_text, longopts, own_option, &c, 0,
-		"mig-import records on scratch databases only (--scratch-url)",
+		.usage = usage_text, .longopts = longopts, .own_option = own_option,
+		.opts = &c, .max_operands = 0,
+		.no_database = "mig-import records on scratch databases only (--scratch-url)",
 	};
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;

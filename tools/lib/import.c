@@ -35,7 +35,7 @@ struct work {
 	struct snapshot *snaps[2];	/* per dialect: 2 * nrevs states */
 };
 
-static const struct mig_vt version_table = { NULL, MIG_DEFAULT_VERSION_TABLE };
+static const struct mig_vt version_table = { .table = MIG_DEFAULT_VERSION_TABLE };
 
 static void snapshot_release(struct snapshot *s)
 {
@@ -482,7 +482,7 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 		same = false;
 		*stop = true;
 	} else {
-		struct mig_goal goal = { upgrade, NULL, 0, 0, gi };
+		struct mig_goal goal = { .upgrade = upgrade, .only = gi };
 		struct mig_err run_err = MIG_ERR_INIT;
 		if (mig_run(db, g, &version_table, &goal, NULL, &run_err)) {
 			buf_printf(&w->im->diff, "%s, %s: mig could not run the file: %s\n",
@@ -494,7 +494,8 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 		mig_err_release(&run_err);
 	}
 	if (!*stop) {
-		struct snapshot got = { { NULL, 0, NULL }, MIG_STRV_INIT };
+		struct snapshot got;
+		memset(&got, 0, sizeof(got));
 		rc = take_snapshot(url, &got, err);
 		if (!rc)
 			compare(w, d, what, expected, &got, &same);
