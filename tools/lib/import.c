@@ -183,13 +183,17 @@ static int require_empty(const char *url, struct mig_err *err)
 	return rc;
 }
 
-static int drop_version_table(const char *url, struct mig_err *err)
+static int drop_bookkeeping(const char *url, struct mig_err *err)
 {
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .lock_timeout = -1 };
 	int rc = mig_db_open(&db, url, &co, err);
 	if (!rc)
-		rc = mig_db_exec_script(db, "DROP TABLE IF EXISTS alembic_version",
+		/* mig_history too: DESIGN.md's step history, which mig's runner
+		 * writes beside the version table.  The scratch database was
+		 * empty when we started, so both are ours. */
+		rc = mig_db_exec_script(db, "DROP TABLE IF EXISTS alembic_version;\n"
+					"DROP TABLE IF EXISTS mig_history",
 					"mig-import", 1, err);
 	mig_db_close(db);
 	return rc;
@@ -582,7 +586,7 @@ static int record_all(struct work *w, struct mig_err *err)
 	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
 		rc = record_dialect(w, MIG_POSTGRESQL, w->o->scratch_url, err);
 		/* Alembic leaves its (empty) version table; mig builds there next. */
-		int rc2 = drop_version_table(w->o->scratch_url, err);
+		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
 	}
@@ -603,7 +607,7 @@ static int prove_all(struct work *w, struct mig_err *err)
 	}
 	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
 		rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
-		int rc2 = drop_version_table(w->o->scratch_url, err);
+		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
 	}
