@@ -57,14 +57,23 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(HARDEN) $(PKG_CFLAGS) $(WARN) -Itools/lib \
 	-DMIG_LIBPQ=\"$(LIBPQ)\"
 ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN)
 
-PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema mig-stamp mig-new
+PROGRAMS = mig-upgrade mig-downgrade mig-status mig-verify mig-check-schema mig-stamp mig-new \
+	mig-import
+# mig-import's Python driver: beside the programs in a build, in
+# PREFIX/share/mig when installed (tools/lib/import_driver.h).
+IMPORT_DRIVER = mig_import_driver.py
+SHAREDIR ?= $(PREFIX)/share/mig
 LIB_SRC = $(sort $(wildcard tools/lib/*.c))
 LIB_OBJ = $(LIB_SRC:tools/lib/%.c=$(BUILD)/lib/%.o)
 LIB = $(BUILD)/libmig.a
 HEADERS = $(wildcard tools/lib/*.h)
 MANPAGES = $(PROGRAMS:%=tools/man/%.1)
 
-all: $(PROGRAMS:%=$(BIN)/%)
+all: $(PROGRAMS:%=$(BIN)/%) $(BIN)/$(IMPORT_DRIVER)
+
+$(BIN)/$(IMPORT_DRIVER): tools/$(IMPORT_DRIVER)
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(BUILD)/lib/%.o: tools/lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -147,10 +156,12 @@ install: all
 	install -m 755 $(PROGRAMS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
 	install -m 644 tools/man/mig.7 $(DESTDIR)$(MAN7DIR)/
+	install -d $(DESTDIR)$(SHAREDIR)
+	install -m 644 tools/$(IMPORT_DRIVER) $(DESTDIR)$(SHAREDIR)/
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/%.1)
-	rm -f $(DESTDIR)$(MAN7DIR)/mig.7
+	rm -f $(DESTDIR)$(MAN7DIR)/mig.7 $(DESTDIR)$(SHAREDIR)/$(IMPORT_DRIVER)
 
 # The release tarball: every tracked file as in the work tree, under
 # mig-VERSION/, written to DISTDIR (default: here).  Needs a git checkout.

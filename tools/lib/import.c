@@ -1,0 +1,684 @@
+/*
+ * import.c: mig-import's work: recording what Alembic executes on scratch
+ * databases, writing it as mig files, and proving that the files build the
+ * same databases, step by step (contract in import.h).
+ */
+#define _DEFAULT_SOURCE	/* scandir, alphasort */
+#define _POSIX_C_SOURCE 200809L
+#include "import.h"
+#include "import_driver.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Index of a dialect in mig_import_rev.runs. */
+static int di(enum mig_dialect d)
+{
+	return d == MIG_POSTGRESQL ? 1 : 0;
+}
+
+/* A database as the proof sees it: its schema and its version rows. */
+struct snapshot {
+	struct mig_schema schema;
+	struct mig_strv rows;
+};
+
+struct work {
+	struct mig_import *im;
+	const struct mig_import_opts *o;
+	struct mig_driver drv;
+	char *tmpdir;		/* SQLite scratch files */
+	struct snapshot *snaps[2];	/* per dialect: 2 * nrevs states */
+};
+
+static const struct mig_vt version_table = { .table = MIG_DEFAULT_VERSION_TABLE };
+
+static void snapshot_release(struct snapshot *s)
+{
+	mig_schema_release(&s->schema);
+	strv_release(&s->rows);
+}
+
+static int take_snapshot(const char *url, struct snapshot *out, struct mig_err *err)
+{
+	struct mig_db *db = NULL;
+	struct mig_connect_opts co = { .lock_timeout = -1 };
+	int rc = mig_db_open(&db, url, &co, err);
+	if (!rc)
+		rc = mig_db_introspect(db, NULL, version_table.table, &out->schema, err);
+	bool exists = false;
+	if (!rc)
+		rc = mig_vt_read(db, &version_table, &exists, &out->rows, err);
+	strv_sort(&out->rows);
+	mig_db_close(db);
+	return rc;
+}
+
+/* ---- reading the history -------------------------------------------------- */
+
+static void read_revisions(struct mig_import *im, const struct mig_json *j)
+{
+	const yaml_node_t *list = mig_json_get(j, j->root, "revisions");
+	im->nrevs = mig_json_len(list);
+	im->revs = xcalloc(im->nrevs ? im->nrevs : 1, sizeof(*im->revs));
+	for (size_t i = 0; i < im->nrevs; i++) {
+		const yaml_node_t *n = mig_json_item(j, list, i);
+		struct mig_import_rev *r = &im->revs[i];
+		const char *s = mig_json_str(j, n, "id");
+		r->id = xstrdup(s ? s : "");
+		mig_json_strv(j, n, "down_revision", &r->down);
+		mig_json_strv(j, n, "branch_labels", &r->branch_labels);
+		mig_json_strv(j, n, "depends_on", &r->depends_on);
+		s = mig_json_str(j, n, "message");
+		r->message = s && *s ? xstrdup(s) : NULL;
+		s = mig_json_str(j, n, "create_date");
+		r->create_date = s ? xstrdup(s) : NULL;
+		s = mig_json_str(j, n, "path");
+		r->source = xstrdup(s ? s : "?");
+	}
+}
+
+/* The history as mig's graph linter sees it: the findings mig-verify prints. */
+static int lint_history(struct mig_import *im, const char *script_location,
+			struct mig_err *err)
+{
+	struct mig_graph g;
+	int rc = mig_graph_load(&g, script_location, err);
+	if (rc)
+		return rc;
+	if (mig_findings_count(&g.findings, MIG_SEV_ERROR)) {
+		im->findings = g.findings;
+		memset(&g.findings, 0, sizeof(g.findings));
+		rc = mig_err_set(err, MIG_EFOUND, "%s: the history has errors; nothing was "
+				 "written", script_location);
+	}
+	mig_graph_release(&g);
+	return rc;
+}
+
+static int load_history(struct work *w, struct mig_err *err)
+{
+	struct mig_json j = { .loaded = false };
+	static const char *const probe[] = { "probe", NULL };
+	int rc = mig_driver_call(&w->drv, NULL, probe, &j, err);
+	char *location = NULL;
+	if (!rc) {
+		const char *s = mig_json_str(&j, j.root, "script_location");
+		location = xstrdup(s ? s : ".");
+	}
+	mig_json_release(&j);
+	if (!rc)
+		rc = lint_history(w->im, location, err);
+	free(location);
+	static const char *const list[] = { "list", NULL };
+	if (!rc)
+		rc = mig_driver_call(&w->drv, NULL, list, &j, err);
+	if (!rc)
+		read_revisions(w->im, &j);
+	mig_json_release(&j);
+	if (!rc && !w->im->nrevs)
+		rc = mig_err_set(err, MIG_EINPUT, "the Alembic history has no revision");
+	return rc;
+}
+
+/* ---- recording -------------------------------------------------------------- */
+
+static int record_step(struct work *w, const char *url, enum mig_dialect d,
+		       size_t i, bool upgrade, struct mig_err *err)
+{
+	struct mig_import_rev *r = &w->im->revs[i];
+	struct mig_import_run *run = &r->runs[di(d)][upgrade];
+	const char *args[] = { "step", r->id, upgrade ? "up" : "down", NULL };
+	struct mig_json j = { .loaded = false };
+	int rc = mig_driver_call(&w->drv, url, args, &j, err);
+	if (j.loaded) {
+		mig_json_strv(&j, j.root, "statements", &run->statements);
+		mig_json_strv(&j, j.root, "reads", &run->reads);
+		run->autocommit = mig_json_true(&j, j.root, "autocommit");
+		const char *env = mig_json_str(&j, j.root, "env");
+		const char *why = mig_json_str(&j, j.root, "env_error");
+		if (!w->im->env && env)
+			w->im->env = why ? xasprintf("a minimal env.py (the project's failed: %s)", why)
+				     : !strcmp(env, "minimal") ? xstrdup("a minimal env.py (the project has none)")
+				     : xstrdup("the project's env.py");
+	}
+	mig_json_release(&j);
+	if (rc == MIG_EFOUND) {
+		run->error = xstrdup(err->msg ? err->msg : "?");
+		mig_err_set(err, MIG_EFOUND, "%s: %s raised on %s: %s; nothing was written",
+			    r->source, upgrade ? "upgrade()" : "downgrade()",
+			    mig_dialect_name(d), run->error);
+		mig_err_hint(err, "fix the revision so that it runs on a fresh %s database, "
+			     "or import only the dialect it is written for (--dialect)%s",
+			     mig_dialect_name(d), d == MIG_POSTGRESQL ? "; the scratch "
+			     "database keeps what ran until then: recreate it empty" : "");
+	}
+	return rc;
+}
+
+/* Refuses a scratch database that holds tables; a table is somebody's. */
+static int require_empty(const char *url, struct mig_err *err)
+{
+	struct mig_db *db = NULL;
+	struct mig_connect_opts co = { .lock_timeout = -1 };
+	int rc = mig_db_open(&db, url, &co, err);
+	struct mig_strv tables = MIG_STRV_INIT;
+	if (!rc)
+		rc = mig_db_list_tables(db, NULL, &tables, err);
+	if (!rc && tables.n) {
+		char *names = strv_join(&tables, ", ");
+		rc = mig_err_set(err, MIG_ESAFETY, "the scratch database %s is not empty "
+				 "(tables: %s); mig-import builds and drops tables there",
+				 mig_db_url(db)->display, names);
+		mig_err_hint(err, "create an empty database for it, e.g. "
+			     "'createdb mig_import_scratch'");
+		free(names);
+	}
+	strv_release(&tables);
+	mig_db_close(db);
+	return rc;
+}
+
+static int drop_bookkeeping(const char *url, struct mig_err *err)
+{
+	struct mig_db *db = NULL;
+	struct mig_connect_opts co = { .lock_timeout = -1 };
+	int rc = mig_db_open(&db, url, &co, err);
+	if (!rc)
+		/* mig_history too: DESIGN.md's step history, which mig's runner
+		 * writes beside the version table.  The scratch database was
+		 * empty when we started, so both are ours. */
+		rc = mig_db_exec_script(db, "DROP TABLE IF EXISTS alembic_version;\n"
+					"DROP TABLE IF EXISTS mig_history",
+					"mig-import", 1, err);
+	mig_db_close(db);
+	return rc;
+}
+
+static int record_dialect(struct work *w, enum mig_dialect d, const char *url,
+			  struct mig_err *err)
+{
+	size_t n = w->im->nrevs;
+	struct snapshot *snaps = xcalloc(2 * n, sizeof(*snaps));
+	w->snaps[di(d)] = snaps;
+	int rc = MIG_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = record_step(w, url, d, i, true, err);
+		if (!rc)
+			rc = take_snapshot(url, &snaps[i], err);
+	}
+	for (size_t k = 0; !rc && k < n; k++) {
+		size_t i = n - 1 - k;
+		rc = record_step(w, url, d, i, false, err);
+		if (!rc)
+			rc = take_snapshot(url, &snaps[n + k], err);
+	}
+	return rc;
+}
+
+/* ---- writing the files ----------------------------------------------------- */
+
+static bool run_same(const struct mig_strv *a, size_t i, const struct mig_strv *b, size_t j)
+{
+	return !strcmp(a->v[i], b->v[j]);
+}
+
+static void put_section(struct mig_buf *out, bool upgrade, const char *dialect,
+			const char *const *stmts, size_t n, bool one_each)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || one_each)
+			buf_printf(out, "\n-- +%s%s%s\n", upgrade ? "upgrade" : "downgrade",
+				   dialect ? " " : "", dialect ? dialect : "");
+		buf_printf(out, "%s;\n", stmts[i]);
+	}
+}
+
+/*
+ * The sections of one direction: a longest common subsequence of the two
+ * dialects' statements goes to common sections, the rest to dialect
+ * sections, so that each dialect runs its statements in recorded order.
+ */
+static void put_direction(struct mig_buf *out, const struct mig_import_rev *r,
+			  unsigned dialects, bool upgrade, bool one_each)
+{
+	const struct mig_strv *a = &r->runs[0][upgrade].statements;
+	const struct mig_strv *b = &r->runs[1][upgrade].statements;
+	if (dialects != (MIG_IMPORT_SQLITE | MIG_IMPORT_POSTGRESQL)) {
+		const struct mig_strv *only = dialects == MIG_IMPORT_SQLITE ? a : b;
+		put_section(out, upgrade, dialects == MIG_IMPORT_SQLITE ? "sqlite" : "postgresql",
+			    (const char *const *)only->v, only->n, one_each);
+		return;
+	}
+	size_t n = a->n, m = b->n;
+	size_t *len = xcalloc((n + 1) * (m + 1), sizeof(*len));
+#define L(i, j) len[(i) * (m + 1) + (j)]
+	for (size_t i = n; i-- > 0;)
+		for (size_t j = m; j-- > 0;)
+			L(i, j) = run_same(a, i, b, j) ? L(i + 1, j + 1) + 1
+				  : L(i + 1, j) > L(i, j + 1) ? L(i + 1, j) : L(i, j + 1);
+	size_t i = 0, j = 0;
+	while (i < n || j < m) {
+		size_t i0 = i, j0 = j;
+		/* Up to the next statement of the common subsequence. */
+		while ((i < n || j < m) && !(i < n && j < m && run_same(a, i, b, j) &&
+					       L(i, j) == L(i + 1, j + 1) + 1)) {
+			if (j >= m || (i < n && L(i + 1, j) >= L(i, j + 1)))
+				i++;
+			else
+				j++;
+		}
+		put_section(out, upgrade, "sqlite", (const char *const *)a->v + i0, i - i0, one_each);
+		put_section(out, upgrade, "postgresql", (const char *const *)b->v + j0, j - j0,
+			    one_each);
+		size_t c = 0;
+		while (i + c < n && j + c < m && run_same(a, i + c, b, j + c) &&
+		       L(i + c, j + c) == L(i + c + 1, j + c + 1) + 1)
+			c++;
+		put_section(out, upgrade, NULL, (const char *const *)a->v + i, c, one_each);
+		i += c;
+		j += c;
+	}
+#undef L
+	free(len);
+}
+
+bool mig_import_rev_read(const struct mig_import_rev *r)
+{
+	for (int d = 0; d < 2; d++)
+		for (int u = 0; u < 2; u++)
+			if (r->runs[d][u].reads.n)
+				return true;
+	return false;
+}
+
+bool mig_import_rev_failed(const struct mig_import_rev *r)
+{
+	for (int d = 0; d < 2; d++)
+		for (int u = 0; u < 2; u++)
+			if (r->runs[d][u].error)
+				return true;
+	return false;
+}
+
+bool mig_import_rev_autocommit(const struct mig_import_rev *r)
+{
+	for (int d = 0; d < 2; d++)
+		for (int u = 0; u < 2; u++)
+			if (r->runs[d][u].autocommit)
+				return true;
+	return false;
+}
+
+static void put_list(struct mig_buf *out, const char *key, const struct mig_strv *sv,
+		     bool always)
+{
+	if (!sv->n && !always)
+		return;
+	char *s = sv->n ? strv_join(sv, ", ") : xstrdup("none");
+	buf_printf(out, "-- %s: %s\n", key, s);
+	free(s);
+}
+
+static char *render(const struct mig_import_rev *r, unsigned dialects)
+{
+	struct mig_buf out = MIG_BUF_INIT;
+	buf_printf(&out, "-- revision: %s\n", r->id);
+	put_list(&out, "down_revision", &r->down, true);
+	put_list(&out, "branch_labels", &r->branch_labels, false);
+	put_list(&out, "depends_on", &r->depends_on, false);
+	if (r->message)
+		buf_printf(&out, "-- message: %s\n", r->message);
+	if (r->create_date)
+		buf_printf(&out, "-- create_date: %s\n", r->create_date);
+	bool autocommit = mig_import_rev_autocommit(r);
+	if (autocommit)
+		buf_puts(&out, "-- transactional: false\n");
+	const char *slash = strrchr(r->source, '/');
+	buf_printf(&out, "--\n-- Imported by mig-import %s from %s: the statements Alembic "
+		   "sent on a fresh database.\n", MIG_VERSION, slash ? slash + 1 : r->source);
+	if (mig_import_rev_read(r))
+		buf_puts(&out, "-- REVIEW: this revision read the database (a catalog query or "
+			 "a SELECT whose result it used);\n-- REVIEW: on another database it may "
+			 "have run other statements than these.\n");
+	if (autocommit)
+		buf_puts(&out, "-- REVIEW: this revision runs outside a transaction "
+			 "(autocommit_block).\n");
+	for (int up = 1; up >= 0; up--) {
+		size_t before = out.len;
+		put_direction(&out, r, dialects, up, autocommit);
+		/* A revision that sends nothing (a merge) still has its marker. */
+		if (out.len == before)
+			buf_printf(&out, "\n-- +%s\n", up ? "upgrade" : "downgrade");
+	}
+	return buf_detach(&out);
+}
+
+static int make_dir(const char *path, struct mig_err *err)
+{
+	if (mkdir(path, 0777) == 0 || errno == EEXIST)
+		return MIG_OK;
+	return mig_err_set(err, MIG_EINPUT, "cannot create %s: %s", path, strerror(errno));
+}
+
+/* An output folder that holds migrations (.sql or .py) is refused. */
+static int check_output(const char *versions, bool force, struct mig_err *err)
+{
+	struct dirent **names = NULL;
+	int n = scandir(versions, &names, NULL, alphasort);
+	struct mig_strv found = MIG_STRV_INIT;
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+		if ((len > 4 && !strcmp(name + len - 4, ".sql")) ||
+		    (len > 3 && !strcmp(name + len - 3, ".py")))
+			strv_push(&found, name);
+		free(names[i]);
+	}
+	free(names);
+	int rc = MIG_OK;
+	if (found.n && !force) {
+		rc = mig_err_set(err, MIG_ESAFETY, "%s already holds %zu migration file%s "
+				 "(%s, ...); nothing was written", versions, found.n,
+				 found.n == 1 ? "" : "s", found.v[0]);
+		mig_err_hint(err, "import into an empty folder (-m DIR), or give --force to "
+			     "write over files of the same name");
+	}
+	strv_release(&found);
+	return rc;
+}
+
+static int write_file(const char *path, const char *text, struct mig_err *err)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *fp = fopen(tmp, "w");
+	int rc = MIG_OK;
+	if (!fp)
+		rc = mig_err_set(err, MIG_EINPUT, "cannot write %s: %s", tmp, strerror(errno));
+	if (fp) {
+		fputs(text, fp);
+		bool bad = ferror(fp) != 0;
+		if (fclose(fp) != 0 || bad)
+			rc = mig_err_set(err, MIG_EINPUT, "cannot write %s: %s", tmp,
+					 strerror(errno));
+	}
+	if (!rc && rename(tmp, path) != 0)
+		rc = mig_err_set(err, MIG_EINPUT, "cannot rename %s: %s", tmp, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int write_files(struct work *w, struct mig_err *err)
+{
+	int rc = make_dir(w->o->common->migrations_dir, err);
+	if (!rc)
+		rc = make_dir(w->im->dir, err);
+	for (size_t i = 0; !rc && i < w->im->nrevs; i++) {
+		struct mig_import_rev *r = &w->im->revs[i];
+		char *slug = mig_slugify(r->message ? r->message : "");
+		r->file = *slug ? xasprintf("%s/%s_%s.sql", w->im->dir, r->id, slug)
+				: xasprintf("%s/%s.sql", w->im->dir, r->id);
+		free(slug);
+		char *text = render(r, w->o->dialects);
+		rc = write_file(r->file, text, err);
+		free(text);
+	}
+	return rc;
+}
+
+/* ---- the proof --------------------------------------------------------------- */
+
+static void compare(struct work *w, enum mig_dialect d, const char *what,
+		    const struct snapshot *alembic, const struct snapshot *mig, bool *same)
+{
+	struct mig_findings f = MIG_FINDINGS_INIT;
+	mig_schema_diff(&alembic->schema, &mig->schema, &f);
+	for (size_t i = 0; i < f.n; i++) {
+		buf_printf(&w->im->diff, "%s, %s: %s\n", mig_dialect_name(d), what, f.v[i].msg);
+		w->im->ndiffs++;
+		*same = false;
+	}
+	mig_findings_release(&f);
+	char *a = strv_join(&alembic->rows, " "), *m = strv_join(&mig->rows, " ");
+	if (strcmp(a, m) != 0) {
+		buf_printf(&w->im->diff, "%s, %s: version rows differ: Alembic has [%s], "
+			   "mig-upgrade has [%s]\n", mig_dialect_name(d), what, a, m);
+		w->im->ndiffs++;
+		*same = false;
+	}
+	free(a);
+	free(m);
+}
+
+static void add_step(struct mig_import *im, size_t rev, enum mig_dialect d, bool upgrade,
+		     bool identical)
+{
+	im->steps = xrealloc(im->steps, (im->nsteps + 1) * sizeof(*im->steps));
+	struct mig_import_step *s = &im->steps[im->nsteps++];
+	s->rev = rev;
+	s->dialect = d;
+	s->upgrade = upgrade;
+	s->statements = im->revs[rev].runs[di(d)][upgrade].statements.n;
+	s->identical = identical;
+}
+
+static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph *g,
+		      const char *url, enum mig_dialect d, size_t i, bool upgrade,
+		      const struct snapshot *expected, bool *stop, struct mig_err *err)
+{
+	struct mig_import_rev *r = &w->im->revs[i];
+	size_t gi = mig_graph_find(g, r->id);
+	char *what = xasprintf("after %s %s", upgrade ? "upgrade to" : "downgrade of", r->id);
+	bool same = true;
+	int rc = MIG_OK;
+	if (gi == MIG_NONE) {
+		buf_printf(&w->im->diff, "%s, %s: %s has no file in %s\n", mig_dialect_name(d),
+			   what, r->id, w->im->dir);
+		w->im->ndiffs++;
+		same = false;
+		*stop = true;
+	} else {
+		struct mig_goal goal = { .upgrade = upgrade, .only = gi };
+		struct mig_err run_err = MIG_ERR_INIT;
+		if (mig_run(db, g, &version_table, &goal, NULL, &run_err)) {
+			buf_printf(&w->im->diff, "%s, %s: mig could not run the file: %s\n",
+				   mig_dialect_name(d), what, run_err.msg ? run_err.msg : "?");
+			w->im->ndiffs++;
+			same = false;
+			*stop = true;
+		}
+		mig_err_release(&run_err);
+	}
+	if (!*stop) {
+		struct snapshot got;
+		memset(&got, 0, sizeof(got));
+		rc = take_snapshot(url, &got, err);
+		if (!rc)
+			compare(w, d, what, expected, &got, &same);
+		snapshot_release(&got);
+	}
+	add_step(w->im, i, d, upgrade, same);
+	free(what);
+	return rc;
+}
+
+static int prove_dialect(struct work *w, const struct mig_graph *g, enum mig_dialect d,
+			 const char *url, struct mig_err *err)
+{
+	struct mig_db *db = NULL;
+	struct mig_connect_opts co = { .create = true, .lock_timeout = -1, .scratch = true };
+	int rc = mig_db_open(&db, url, &co, err);
+	size_t n = w->im->nrevs;
+	const struct snapshot *snaps = w->snaps[di(d)];
+	bool stop = false;
+	for (size_t i = 0; !rc && !stop && i < n; i++)
+		rc = prove_step(w, db, g, url, d, i, true, &snaps[i], &stop, err);
+	for (size_t k = 0; !rc && !stop && k < n; k++)
+		rc = prove_step(w, db, g, url, d, n - 1 - k, false, &snaps[n + k], &stop, err);
+	mig_db_close(db);
+	return rc;
+}
+
+/* ---- the whole run --------------------------------------------------------------- */
+
+static char *sqlite_url(const struct work *w, const char *name)
+{
+	return xasprintf("sqlite:///%s/%s", w->tmpdir, name);
+}
+
+static int make_tmpdir(struct work *w, struct mig_err *err)
+{
+	const char *base = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/mig-import-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		int rc = mig_err_set(err, MIG_EINPUT, "cannot create %s: %s", tmpl,
+				     strerror(errno));
+		free(tmpl);
+		return rc;
+	}
+	if (tmpl[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+		char *abs = xasprintf("%s/%s", cwd ? cwd : ".", tmpl);
+		free(cwd);
+		free(tmpl);
+		tmpl = abs;
+	}
+	w->tmpdir = tmpl;
+	return MIG_OK;
+}
+
+static void remove_tmpdir(struct work *w)
+{
+	if (!w->tmpdir)
+		return;
+	static const char *const names[] = { "alembic.db", "mig.db", "alembic.db-journal",
+					      "mig.db-journal", NULL };
+	for (size_t i = 0; names[i]; i++) {
+		char *p = xasprintf("%s/%s", w->tmpdir, names[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(w->tmpdir);
+	free(w->tmpdir);
+	w->tmpdir = NULL;
+}
+
+static int record_all(struct work *w, struct mig_err *err)
+{
+	int rc = MIG_OK;
+	if (w->o->dialects & MIG_IMPORT_POSTGRESQL)
+		rc = require_empty(w->o->scratch_url, err);
+	if (!rc && (w->o->dialects & MIG_IMPORT_SQLITE)) {
+		rc = make_tmpdir(w, err);
+		char *url = rc ? NULL : sqlite_url(w, "alembic.db");
+		if (!rc)
+			rc = record_dialect(w, MIG_SQLITE, url, err);
+		free(url);
+	}
+	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
+		rc = record_dialect(w, MIG_POSTGRESQL, w->o->scratch_url, err);
+		/* Alembic leaves its (empty) version table; mig builds there next. */
+		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
+		if (!rc)
+			rc = rc2;
+	}
+	return rc;
+}
+
+static int prove_all(struct work *w, struct mig_err *err)
+{
+	struct mig_graph g;
+	int rc = mig_graph_load(&g, w->o->common->migrations_dir, err);
+	if (rc)
+		return rc;
+	rc = mig_graph_require_usable(&g, err);
+	if (!rc && (w->o->dialects & MIG_IMPORT_SQLITE)) {
+		char *url = sqlite_url(w, "mig.db");
+		rc = prove_dialect(w, &g, MIG_SQLITE, url, err);
+		free(url);
+	}
+	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
+		rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
+		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
+		if (!rc)
+			rc = rc2;
+	}
+	/* The files proved, for the report. */
+	for (size_t i = 0; !rc && i < w->im->nrevs; i++) {
+		size_t gi = mig_graph_find(&g, w->im->revs[i].id);
+		if (!w->im->revs[i].file && gi != MIG_NONE)
+			w->im->revs[i].file = xstrdup(g.revs[gi].path);
+	}
+	mig_graph_release(&g);
+	if (!rc && w->im->ndiffs)
+		rc = mig_err_set(err, MIG_EFOUND, "the proof found %zu difference%s",
+				 w->im->ndiffs, w->im->ndiffs == 1 ? "" : "s");
+	return rc;
+}
+
+int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
+		   struct mig_err *err)
+{
+	memset(im, 0, sizeof(*im));
+	im->dir = xasprintf("%s/versions", o->common->migrations_dir);
+	struct work w = { .im = im, .o = o };
+	w.drv.python = o->python;
+	w.drv.ini = o->alembic_ini;
+	w.drv.scripts = o->scripts;
+	int rc = mig_driver_find(&w.drv, err);
+	if (!rc && !o->check_only)
+		rc = check_output(im->dir, o->force, err);
+	if (!rc)
+		rc = load_history(&w, err);
+	if (!rc)
+		rc = record_all(&w, err);
+	if (!rc && !o->check_only)
+		rc = write_files(&w, err);
+	if (!rc)
+		rc = prove_all(&w, err);
+	for (int d = 0; d < 2; d++) {
+		for (size_t i = 0; w.snaps[d] && i < 2 * im->nrevs; i++)
+			snapshot_release(&w.snaps[d][i]);
+		free(w.snaps[d]);
+	}
+	remove_tmpdir(&w);
+	mig_driver_release(&w.drv);
+	return rc;
+}
+
+void mig_import_release(struct mig_import *im)
+{
+	for (size_t i = 0; i < im->nrevs; i++) {
+		struct mig_import_rev *r = &im->revs[i];
+		free(r->id);
+		strv_release(&r->down);
+		strv_release(&r->branch_labels);
+		strv_release(&r->depends_on);
+		free(r->message);
+		free(r->create_date);
+		free(r->source);
+		free(r->file);
+		for (int d = 0; d < 2; d++) {
+			for (int u = 0; u < 2; u++) {
+				strv_release(&r->runs[d][u].statements);
+				strv_release(&r->runs[d][u].reads);
+				free(r->runs[d][u].error);
+			}
+		}
+	}
+	free(im->revs);
+	free(im->steps);
+	mig_findings_release(&im->findings);
+	buf_release(&im->diff);
+	free(im->env);
+	free(im->dir);
+	memset(im, 0, sizeof(*im));
+}

@@ -1,0 +1,325 @@
+"""mig-import's driver: runs the user's own Alembic in the user's own Python
+and reports, as one JSON document on stdout, what Alembic did.
+
+mig-import (tools/mig-import.c, tools/lib/import.c) runs it; it is not a
+program for people.  It never installs anything and touches no database but
+the scratch one named by $MIG_IMPORT_URL.
+
+Commands (the Alembic project comes from $MIG_IMPORT_INI, an alembic.ini, or
+$MIG_IMPORT_SCRIPTS, a script folder):
+
+  probe          the Python and Alembic versions and the script folder
+  list           every revision (graph fields, message, create date) and an
+                 order to apply them in (bases first, dependencies before
+                 dependents)
+  step REV up|down
+                 applies or reverts exactly REV on the scratch database and
+                 records every statement Alembic sends while REV's own
+                 upgrade() or downgrade() runs (SQLAlchemy's
+                 before_cursor_execute event), so Alembic's version-table
+                 bookkeeping is left out: mig does its own.
+
+Exit status: 0 with {"ok": true, ...}; 3 with {"ok": false, "kind": ...,
+"message": ...}.  "kind" is no-alembic, load, env or migration.
+"""
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import sys
+
+REAL_STDOUT = sys.stdout
+
+
+def emit(doc, code=0):
+    doc.setdefault("format", 1)
+    REAL_STDOUT.write(json.dumps(doc, ensure_ascii=True) + "\n")
+    REAL_STDOUT.flush()
+    sys.exit(code)
+
+
+def fail(kind, message, **more):
+    doc = {"ok": False, "kind": kind, "message": message}
+    doc.update(more)
+    emit(doc, 3)
+
+
+# A migration may print; only the JSON document goes to mig-import.
+sys.stdout = sys.stderr
+
+try:
+    import logging
+
+    import sqlalchemy
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import NullPool
+
+    import alembic
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationContext, RevisionStep
+    from alembic.script import ScriptDirectory
+except ImportError as e:
+    fail("no-alembic", "cannot import %s in %s: %s" % (e.name, sys.executable, e))
+
+logging.disable(logging.CRITICAL)
+
+
+def load_config():
+    ini = os.environ.get("MIG_IMPORT_INI")
+    scripts = os.environ.get("MIG_IMPORT_SCRIPTS")
+    if ini:
+        cfg = Config(ini)
+        if not cfg.get_main_option("script_location"):
+            fail("load", "%s: no script_location in [alembic]" % ini)
+    else:
+        cfg = Config()
+        cfg.set_main_option("script_location", scripts)
+    return cfg
+
+
+def load_script(cfg):
+    try:
+        script = ScriptDirectory.from_config(cfg)
+        revs = list(script.walk_revisions("base", "heads"))
+    except Exception as e:  # Alembic raises many kinds; all mean "cannot load"
+        fail("load", "%s: %s" % (type(e).__name__, e))
+    return script, revs
+
+
+def create_date(module):
+    m = re.search(r"^Create Date:\s*(.+?)\s*$", module.__doc__ or "", re.M)
+    return m.group(1) if m else None
+
+
+def as_list(v):
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    return list(v)
+
+
+def cmd_probe():
+    cfg = load_config()
+    emit({
+        "ok": True,
+        "python": sys.executable,
+        "alembic": alembic.__version__,
+        "sqlalchemy": sqlalchemy.__version__,
+        "script_location": ScriptDirectory.from_config(cfg).dir,
+    })
+
+
+def cmd_list():
+    cfg = load_config()
+    script, revs = load_script(cfg)
+    out = []
+    for r in reversed(revs):  # walk_revisions goes heads to base
+        out.append({
+            "id": r.revision,
+            "down_revision": as_list(r.down_revision),
+            # As declared: Alembic's branch_labels also holds the labels a
+            # revision inherits from its branch.
+            "branch_labels": sorted(getattr(r, "_orig_branch_labels",
+                                            r.branch_labels) or ()),
+            "depends_on": as_list(r.dependencies),
+            "message": (r.doc or "").strip().splitlines()[0] if r.doc else "",
+            "create_date": create_date(r.module),
+            "path": r.path,
+        })
+    emit({"ok": True, "script_location": script.dir,
+          "env_py": os.path.exists(os.path.join(script.dir, "env.py")),
+          "revisions": out})
+
+
+READ_RE = re.compile(r"^\s*(SELECT|PRAGMA|WITH|SHOW|EXPLAIN)\b", re.I)
+CATALOG_RE = re.compile(r"\b(sqlite_master|sqlite_schema|information_schema|pg_catalog)\b", re.I)
+
+
+class Recorder:
+    def __init__(self):
+        self.on = False
+        self.statements = []
+        self.reads = []
+        self.autocommit = False
+        self.started = False
+        self.quote = sqlite3.connect(":memory:")
+
+    def sqlite_literal(self, value):
+        return self.quote.execute("SELECT quote(?)", (value,)).fetchone()[0]
+
+    def inline_sqlite(self, statement, params):
+        """The statement as SQLite received it: each ? (outside quotes)
+        replaced by SQLite's own quote() of its value."""
+        if isinstance(params, dict):
+            values = iter([])
+            named = params
+        else:
+            values = iter(params)
+            named = None
+        out, quote = [], None
+        i = 0
+        while i < len(statement):
+            c = statement[i]
+            if quote:
+                if c == quote:
+                    quote = None
+                out.append(c)
+            elif c in "'\"`[":
+                quote = "]" if c == "[" else c
+                out.append(c)
+            elif c == "?" and named is None:
+                out.append(self.sqlite_literal(next(values)))
+            elif c == ":" and named is not None:
+                m = re.match(r":(\w+)", statement[i:])
+                if m and m.group(1) in named:
+                    out.append(self.sqlite_literal(named[m.group(1)]))
+                    i += len(m.group(0))
+                    continue
+                out.append(c)
+            else:
+                out.append(c)
+            i += 1
+        return "".join(out)
+
+    def render(self, conn, cursor, statement, parameters, executemany):
+        sets = parameters if executemany else [parameters]
+        out = []
+        for p in sets:
+            if not p:
+                out.append(statement)
+            elif conn.dialect.name == "postgresql":
+                text = cursor.mogrify(statement, p)
+                out.append(text.decode() if isinstance(text, bytes) else text)
+            else:
+                out.append(self.inline_sqlite(statement, p))
+        return out
+
+    def before(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.on:
+            return
+        for s in self.render(conn, cursor, statement, parameters, executemany):
+            s = s.strip().rstrip(";").strip()
+            if READ_RE.match(s) or CATALOG_RE.search(s):
+                self.reads.append(s)
+            self.statements.append(s)
+
+
+def cmd_step(rev_id, direction):
+    url = os.environ["MIG_IMPORT_URL"]
+    cfg = load_config()
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    script, _ = load_script(cfg)
+    rev = script.get_revision(rev_id)
+    upgrade = direction == "up"
+    rec = Recorder()
+    event.listen(Engine, "before_cursor_execute", rec.before)
+
+    # Record only while the revision's own function runs.
+    name = "upgrade" if upgrade else "downgrade"
+    original = getattr(rev.module, name)
+
+    def recorded(*a, **kw):
+        rec.on = rec.started = True
+        try:
+            return original(*a, **kw)
+        finally:
+            rec.on = False
+
+    setattr(rev.module, name, recorded)
+
+    original_block = MigrationContext.autocommit_block
+
+    @contextlib.contextmanager
+    def autocommit_block(self):
+        if rec.on:
+            rec.autocommit = True
+        with original_block(self):
+            yield
+
+    MigrationContext.autocommit_block = autocommit_block
+
+    def steps(heads, context):
+        return [RevisionStep(script.revision_map, rev, upgrade)]
+
+    env_used, env_error = "minimal", None
+    try:
+        if os.path.exists(os.path.join(script.dir, "env.py")):
+            env_error = run_user_env(cfg, script, steps, url, rec)
+            if env_error is None:
+                env_used = "env.py"
+        if env_used == "minimal":
+            run_minimal_env(cfg, script, steps, url)
+    except Exception as e:
+        fail("migration", "%s: %s" % (type(e).__name__, e),
+             statements=rec.statements, reads=rec.reads,
+             autocommit=rec.autocommit)
+    emit({"ok": True, "statements": rec.statements, "reads": rec.reads,
+          "autocommit": rec.autocommit, "env": env_used, "env_error": env_error})
+
+
+def same_database(a, b):
+    a, b = sqlalchemy.engine.make_url(a), sqlalchemy.engine.make_url(b)
+    return (a.get_backend_name(), a.host, a.port, a.database) == \
+        (b.get_backend_name(), b.host, b.port, b.database)
+
+
+def run_user_env(cfg, script, steps, url, rec):
+    """Runs the project's env.py.  Returns None when it ran the step, or
+    why it could not (then nothing was migrated).  An env.py that connects
+    anywhere but the scratch database is stopped in configure(), before
+    Alembic touches that database."""
+    original_configure = EnvironmentContext.configure
+
+    def configure(self, *a, **kw):
+        original_configure(self, *a, **kw)
+        ctx = self.get_context()
+        bind = getattr(ctx, "connection", None)
+        if bind is None or not same_database(str(bind.engine.url), url):
+            raise EnvRefused("env.py connects to another database than the scratch one")
+
+    EnvironmentContext.configure = configure
+    try:
+        with EnvironmentContext(cfg, script, fn=steps):
+            script.run_env()
+    except Exception as e:
+        if rec.started:
+            raise
+        return "%s: %s" % (type(e).__name__, e)
+    finally:
+        EnvironmentContext.configure = original_configure
+    return None if rec.started else "env.py ran no migration"
+
+
+class EnvRefused(Exception):
+    pass
+
+
+def run_minimal_env(cfg, script, steps, url):
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            with EnvironmentContext(cfg, script, fn=steps) as env:
+                env.configure(connection=connection, transaction_per_migration=True)
+                with env.begin_transaction():
+                    env.run_migrations()
+    finally:
+        engine.dispose()
+
+
+def main(argv):
+    if argv[:1] == ["probe"]:
+        cmd_probe()
+    elif argv[:1] == ["list"]:
+        cmd_list()
+    elif len(argv) == 3 and argv[0] == "step" and argv[2] in ("up", "down"):
+        cmd_step(argv[1], argv[2])
+    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
