@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"  -q, --quiet             print only errors\n"
 	"  -v, --verbose           also print what each flagged revision read\n"
 	"  -h, --help              show this help\n"
-	"      --version           show the version\n"
+	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 imported and proved, 1 the history has graph errors, a revision\n"
 	"raised, or the proof found differences, 2 bad usage or input (no Python,\n"

@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE	/* scandir, alphasort */
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
+#include "sum.h"
 #include "import_driver.h"
 
 #include <dirent.h>
@@ -431,6 +432,11 @@ static int write_files(struct work *w, struct mig_err *err)
 		rc = write_file(r->file, text, err);
 		free(text);
 	}
+	/* an imported folder starts with its sum, as one mig-new writes */
+	size_t nsummed = 0;
+	bool changed = false;
+	if (!rc)
+		rc = mig_sum_write(w->o->common->migrations_dir, &nsummed, &changed, err);
 	return rc;
 }
 
