@@ -114,7 +114,7 @@ static void plan_and_write(const struct mig_graph *g, const struct mig_strv *cur
 	int rc = upgrade ? mig_plan_upgrade(g, current, target, ntarget, &plan, &err)
 			 : mig_plan_downgrade(g, current, target, ntarget, &plan, &err);
 	if (rc == MIG_OK) {
-		struct mig_vt vt = { NULL, MIG_DEFAULT_VERSION_TABLE, true };
+		struct mig_vt vt = { .table = MIG_DEFAULT_VERSION_TABLE, .no_history = true };
 		struct mig_buf sql = MIG_BUF_INIT;
 		mig_plan_sql(&sql, g, &vt, MIG_SQLITE, current, current->n > 0, &plan);
 		mig_plan_sql(&sql, g, &vt, MIG_POSTGRESQL, current, current->n > 0, &plan);
