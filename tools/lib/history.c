@@ -25,10 +25,16 @@ bool mig_history_enabled(const struct mig_vt *vt)
 	return !vt->no_history && !(env && *env && strcmp(env, "0") != 0);
 }
 
+/* Beside the version table: the schema it was resolved to for this run. */
+static const char *history_schema(const struct mig_vt *vt)
+{
+	return vt->resolved_schema ? vt->resolved_schema : vt->schema;
+}
+
 static char *table_name(const struct mig_vt *vt)
 {
 	struct mig_buf b = MIG_BUF_INIT;
-	mig_quote_qualified(&b, vt->schema, MIG_HISTORY_TABLE);
+	mig_quote_qualified(&b, history_schema(vt), MIG_HISTORY_TABLE);
 	return buf_detach(&b);
 }
 
@@ -108,21 +114,14 @@ static const char *host_name(void)
 
 /* One catalog lookup of one name: listing the schema's tables at every
  * step would cost a run of N steps on N tables N*N. */
+/* In the version table's resolved schema, whatever a migration did to
+ * search_path: one indexed lookup, through the driver. */
 static int table_exists(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 			struct mig_err *err)
 {
-	const char *p[2] = { vt->schema, MIG_HISTORY_TABLE };
-	struct mig_rows r = MIG_ROWS_INIT;
-	int rc = mig_db_dialect(db) == MIG_POSTGRESQL
-		? mig_db_query(db, "SELECT 1 FROM pg_catalog.pg_class c "
-			       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-			       "WHERE c.relkind IN ('r', 'p') AND c.relname = $2 "
-			       "AND n.nspname = COALESCE($1::text, current_schema())",
-			       2, p, &r, err)
-		: mig_db_query(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-			       "AND name = $1", 1, p + 1, &r, err);
-	*exists = !rc && r.nrows > 0;
-	mig_rows_release(&r);
+	unsigned long oid = 0;
+	int rc = mig_db_table_oid(db, history_schema(vt), MIG_HISTORY_TABLE, &oid, err);
+	*exists = !rc && oid != 0;
 	return rc;
 }
 
