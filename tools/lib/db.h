@@ -76,6 +76,9 @@ struct mig_db {
 	 * (0: none) and pg_settings' word for where it was set, which the lock
 	 * wait keeps as its deadline, as a blocking wait in the server would */
 	long server_lock_timeout_ms;
+	/* mig_history was found or made, and written, on this connection: a run
+	 * looks it up once, not at every step (history.c) */
+	bool history_table_seen;
 	char *server_lock_timeout_source;
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
 };

@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE	/* gethostname */
 #define _POSIX_C_SOURCE 200809L
 #include "history.h"
+#include "db.h"
 
 #include <pwd.h>
 #include <stdlib.h>
@@ -138,8 +139,8 @@ int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 	static const char *const dirs[] = { "up", "down", "stamp" };
 	if (!mig_history_enabled(vt))
 		return MIG_OK;
-	bool exists = false;
-	int rc = table_exists(db, vt, &exists, err);
+	bool exists = db->history_table_seen;
+	int rc = exists ? MIG_OK : table_exists(db, vt, &exists, err);
 	if (!rc && !exists)
 		rc = create_table(db, vt, err);
 	if (rc)
@@ -159,6 +160,7 @@ int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 			      pg ? "current_user, current_setting('application_name')"
 				 : "NULL, NULL");
 	rc = mig_db_query(db, sql, 10, p, NULL, err);
+	db->history_table_seen = rc == MIG_OK;
 	if (rc)
 		mig_err_hint(err, "recording the step in %s failed, so the step was rolled "
 			     "back; --no-history (or MIG_NO_HISTORY=1) runs without it", t);
