@@ -173,7 +173,7 @@ EOF
 	run --separate-stderr mig-upgrade -d "$(sqlite_url "$db")" --lock-timeout 0.5
 	touch "$release"
 	assert_failure 4
-	[[ $stderr == *"timed out waiting for the database lock held by another process"* ]]
+	[[ $stderr == *"timed out after 0.5 s (--lock-timeout) waiting for the database lock held by another process"* ]] || fail "$stderr"
 	wait
 	assert_equal "$(version_rows "$db")" ""
 }

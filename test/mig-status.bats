@@ -120,3 +120,27 @@ load test_helper/common
 	assert_failure 2
 	[[ $stderr == *"versions/abc_x.sql:2: unknown header key 'down_revison'"* ]]
 }
+
+@test "a connection that times out names the connect_timeout in force and where it came from" {
+	# a server that accepts the connection and never answers
+	local port_file=$BATS_TEST_TMPDIR/port
+	python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(30)
+' "$port_file" &
+	local listener=$!
+	for _ in $(seq 100); do [[ -s $port_file ]] && break; sleep 0.1; done
+	[[ -s $port_file ]] || fail "the silent server did not start"
+	local url="postgresql://nobody@127.0.0.1:$(cat "$port_file")/db?connect_timeout=1"
+	run --separate-stderr mig-status -d "$url"
+	assert_failure 3
+	[[ $stderr == *"timeout expired (connect_timeout=1 s, from the URL)"* ]] || fail "$stderr"
+	run --separate-stderr mig-status -d "$url" --wait 1
+	assert_failure 3
+	[[ $stderr == *"(connect_timeout=1 s, from the URL), after waiting up to 1 s for the server (--wait)"* ]] || fail "$stderr"
+	kill "$listener"
+}

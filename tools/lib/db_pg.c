@@ -80,6 +80,32 @@ static void remember_sent_password(struct mig_db *db, const PGconn *h)
 		gh_mask(sent);
 }
 
+/* Which connect_timeout ran out, and where it was set, for the message. */
+static char *connect_timeout_in_force(const struct mig_db *db)
+{
+	char *perr = NULL;
+	const char *from_url = NULL;
+	PQconninfoOption *opts = pq->PQconninfoParse(db->url.conninfo, &perr);
+	for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val)
+			from_url = o->val;
+	char *what = from_url
+		? xasprintf(" (connect_timeout=%s s, from the URL)", from_url)
+		: xstrdup(" (connect_timeout=10 s, mig's default; connect_timeout= in the "
+			  "URL sets another)");
+	if (db->opts.wait_seconds > 0) {
+		char *w = xasprintf("%s, after waiting up to %g s for the server (--wait)",
+				    what, db->opts.wait_seconds);
+		free(what);
+		what = w;
+	}
+	if (opts)
+		pq->PQconninfoFree(opts);
+	if (perr)
+		pq->PQfreemem(perr);
+	return what;
+}
+
 static int pg_connect(struct mig_db *db, struct mig_err *err)
 {
 	/* Keywords before dbname are defaults the URL may override. */
@@ -95,7 +121,11 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	if (!h || pq->PQstatus(h) != CONNECTION_OK) {
 		char *m = xstrdup(h ? pq->PQerrorMessage(h) : "out of memory");
 		trim(m);
-		mig_err_set(err, MIG_EDB, "cannot connect to %s: %s", db->url.display, m);
+		char *in_force = strstr(m, "timeout expired") ? connect_timeout_in_force(db)
+							      : xstrdup("");
+		mig_err_set(err, MIG_EDB, "cannot connect to %s: %s%s", db->url.display, m,
+			    in_force);
+		free(in_force);
 		free(m);
 		pq->PQfinish(h);
 		return mig_err_hint(err, "check the URL and that the server is up; "

@@ -268,9 +268,12 @@ static int sqlite_begin(struct mig_db *db, struct mig_err *err)
 	if (src == SQLITE_OK)
 		return MIG_OK;
 	if ((src & 0xff) == SQLITE_BUSY) {
+		/* without --lock-timeout the busy timeout is unbounded, so only
+		 * the flag's timeout can run out */
 		mig_err_set(err, MIG_ESAFETY,
-			    "%s: timed out waiting for the database lock held by "
-			    "another process", db->url.path);
+			    "%s: timed out after %g s (--lock-timeout) waiting for the "
+			    "database lock held by another process", db->url.path,
+			    db->opts.lock_timeout < 0 ? 0 : db->opts.lock_timeout);
 		return mig_err_hint(err, "another migration may be running; "
 				    "retry, or raise --lock-timeout");
 	}
