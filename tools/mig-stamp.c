@@ -103,8 +103,7 @@ static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *
 	buf_puts(&b, ",\"findings\":");
 	mig_findings_json(&b, &st->findings);
 	buf_puts(&b, "}\n");
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 }
 
 static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp *st,

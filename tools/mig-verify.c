@@ -185,8 +185,8 @@ static void report_json(const struct mig_verify_opts *o, const struct mig_graph 
 			const struct mig_verify *v, bool failed, double ms)
 {
 	struct mig_buf b = MIG_BUF_INIT;
-	buf_printf(&b, "{\"ok\":%s,\"graph\":", !failed &&
-		   !mig_findings_count(&v->findings, MIG_SEV_ERROR) ? "true" : "false");
+	(void)failed;	/* "ok" is the exit status's (mig_json_write) */
+	buf_puts(&b, "{\"graph\":");
 	graph_json(&b, g);
 	buf_puts(&b, ",\"findings\":");
 	mig_findings_json(&b, &v->findings);
@@ -198,8 +198,7 @@ static void report_json(const struct mig_verify_opts *o, const struct mig_graph 
 		   o->roundtrip ? "true" : "false", v->roundtrip_steps);
 	json_str(&b, v->roundtrip_failed);
 	buf_printf(&b, "},\"ms\":%.3f}\n", ms);
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 }
 
 static void report_github(const struct mig_graph *g, const struct mig_verify *v,
@@ -302,12 +301,11 @@ static int update_sum(const struct mig_common *c, struct mig_err *err)
 	char *path = xasprintf("%s/%s", c->migrations_dir, MIG_SUM_FILE);
 	if (c->format == MIG_FORMAT_JSON) {
 		struct mig_buf b = MIG_BUF_INIT;
-		buf_puts(&b, "{\"ok\":true,\"sum_file\":");
+		buf_puts(&b, "{\"sum_file\":");
 		json_str(&b, path);
 		buf_printf(&b, ",\"files\":%zu,\"changed\":%s}\n", n,
 			   changed ? "true" : "false");
-		fputs(buf_str(&b), stdout);
-		buf_release(&b);
+		mig_json_result(&b);
 	} else if (c->verbosity >= 0) {
 		printf("%s: %s (%zu file%s)\n", path, changed ? "written" : "up to date",
 		       n, n == 1 ? "" : "s");

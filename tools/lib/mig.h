@@ -869,6 +869,24 @@ void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings);
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f);
 void mig_findings_annotate(const struct mig_findings *f);
 
+/* ---- the JSON contract (json.c) ------------------------------------------- */
+
+/* --format json: from here on, the run's output is one JSON document. */
+void mig_json_enable(bool on);
+bool mig_json_active(void);
+/* The program's result: an object "{...}" whose members go into the
+ * document (the caller's buffer is emptied).  A later call replaces it. */
+void mig_json_result(struct mig_buf *object);
+/* Records the error that stopped the run (the first one counts); kind
+ * NULL names it after code: found, input, database, safety. */
+void mig_json_error(int code, const char *kind, const char *message, const char *hint);
+/* Writes the one document to stdout ({"ok", "format": 1, the result's
+ * members, "error"}), once; nothing without --format json.
+ * mig_close_report() and the usage errors call it. */
+void mig_json_write(int rc);
+/* The model as JSON, with the keys of the YAML spec (--dump --format json). */
+void mig_schema_json(struct mig_buf *b, const struct mig_schema *s);
+
 /* ---- mig-new: new migration files (newrev.c) ------------------------------- */
 
 struct mig_newrev_opts {
