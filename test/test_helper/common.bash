@@ -240,8 +240,11 @@ _mig_json_checked() {
 	rcfile=$out.rc
 	# stdout stays a pipe, as in `mig-status --format json | jq`
 	{
-		command "$prog" "$@"
-		echo $? >"$rcfile"
+		if command "$prog" "$@"; then
+			echo 0 >"$rcfile"
+		else
+			echo $? >"$rcfile"
+		fi
 	} | cat >"$out"
 	rc=$(<"$rcfile")
 	cat "$out"
