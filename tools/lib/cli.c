@@ -209,6 +209,8 @@ static void __attribute__((noreturn)) usage_failed(const char *usage, const char
 	fprintf(stderr, "%s: %s\n", mig_progname, msg);
 	fwrite(usage, 1, synopsis_length(usage), stderr);
 	fprintf(stderr, "Try '%s --help' for more.\n", mig_progname);
+	if (gh_active())
+		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, "usage", msg);
 	char *hint = xasprintf("see %s --help", mig_progname);
 	mig_json_error(MIG_EINPUT, "usage", msg, hint);
 	free(hint);
@@ -310,10 +312,11 @@ static void annotate_error(const struct mig_err *err)
 	long line = m[flen] == ':' ? strtol(m + flen + 1, &end, 10) : 0;
 	if (line > 0 && end && end[0] == ':' && end[1] == ' ' && line < 100000000) {
 		char *file = xstrndup(m, flen);
-		gh_annotate(stderr, MIG_SEV_ERROR, file, (int)line, end + 2);
+		gh_annotate(stderr, MIG_SEV_ERROR, file, (int)line, mig_error_kind(err->code),
+			    end + 2);
 		free(file);
 	} else {
-		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, m);
+		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, mig_error_kind(err->code), m);
 	}
 }
 

@@ -41,7 +41,7 @@ void mig_json_result(struct mig_buf *object)
 	doc.result = buf_detach(object);
 }
 
-static const char *kind_of(int code)
+const char *mig_error_kind(int code)
 {
 	switch (code) {
 	case MIG_EFOUND:
@@ -62,7 +62,7 @@ void mig_json_error(int code, const char *kind, const char *message, const char 
 		return;
 	doc.failed = true;
 	doc.code = code;
-	doc.kind = kind ? kind : kind_of(code);
+	doc.kind = kind ? kind : mig_error_kind(code);
 	doc.message = xstrdup(message ? message : "failed");
 	doc.hint = hint ? xstrdup(hint) : NULL;
 }

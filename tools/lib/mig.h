@@ -857,9 +857,10 @@ bool gh_active(void);
 void mig_gate_open(void);
 /* Registers a secret with ::add-mask:: so the runner hides it in logs. */
 void gh_mask(const char *secret);
-/* ::error file=F,line=L::msg (escaped as GitHub requires). */
+/* ::error file=F,line=L,title=mig CODE::msg (escaped as GitHub requires),
+ * F relative to $GITHUB_WORKSPACE when it lies inside it; no file: none. */
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
-		 const char *msg);
+		 const char *code, const char *msg);
 /* Appends key=value to $GITHUB_OUTPUT (value on one line). */
 int gh_output(const char *key, const char *value);
 /* Appends markdown to $GITHUB_STEP_SUMMARY. */
@@ -884,6 +885,9 @@ void mig_json_error(int code, const char *kind, const char *message, const char 
  * members, "error"}), once; nothing without --format json.
  * mig_close_report() and the usage errors call it. */
 void mig_json_write(int rc);
+/* What an exit code means, one word: found, input, database, safety (the
+ * "kind" of a JSON error, the title of an error's annotation). */
+const char *mig_error_kind(int code);
 /* The model as JSON, with the keys of the YAML spec (--dump --format json). */
 void mig_schema_json(struct mig_buf *b, const struct mig_schema *s);
 
