@@ -182,10 +182,9 @@ static void report_text(const struct mig_verify_opts *o, const struct mig_graph 
 }
 
 static void report_json(const struct mig_verify_opts *o, const struct mig_graph *g,
-			const struct mig_verify *v, bool failed, double ms)
+			const struct mig_verify *v, double ms)
 {
-	struct mig_buf b = MIG_BUF_INIT;
-	(void)failed;	/* "ok" is the exit status's (mig_json_write) */
+	struct mig_buf b = MIG_BUF_INIT;	/* "ok" is added by mig_json_write */
 	buf_puts(&b, "{\"graph\":");
 	graph_json(&b, g);
 	buf_puts(&b, ",\"findings\":");
@@ -278,7 +277,7 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, bool require_
 	if (!rc || rc == MIG_EDB) {
 		double ms = mig_now_ms() - t0;
 		if (c->format == MIG_FORMAT_JSON)
-			report_json(o, &g, &v, rc != MIG_OK, ms);
+			report_json(o, &g, &v, ms);
 		else if (!rc)
 			report_text(o, &g, &v, ms);
 		report_github(&g, &v, rc != MIG_OK);

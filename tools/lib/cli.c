@@ -201,10 +201,10 @@ static size_t synopsis_length(const char *usage)
 	return end ? (size_t)(end - usage) + 1 : strlen(usage);
 }
 
-/* A usage mistake: the one line that says what is wrong, the synopsis
+/* A usage mistake (msg, which is freed): the one line that says what is wrong, the synopsis
  * and where the rest is, on stderr (the whole --help buries the line);
  * with --format json also the error document.  Exits 2. */
-static void __attribute__((noreturn)) usage_failed(const char *usage, const char *msg)
+static void __attribute__((noreturn)) usage_failed(const char *usage, char *msg)
 {
 	fprintf(stderr, "%s: %s\n", mig_progname, msg);
 	fwrite(usage, 1, synopsis_length(usage), stderr);
@@ -214,6 +214,7 @@ static void __attribute__((noreturn)) usage_failed(const char *usage, const char
 	char *hint = xasprintf("see %s --help", mig_progname);
 	mig_json_error(MIG_EINPUT, "usage", msg, hint);
 	free(hint);
+	free(msg);
 	exit(mig_close_stdout(MIG_EINPUT));
 }
 
