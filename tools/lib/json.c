@@ -88,6 +88,10 @@ void mig_json_write(int rc)
 {
 	if (!doc.active || doc.written)
 		return;
+	/* A program that prints a document of its own and has not handed it
+	 * here yet keeps its output alone; its failures still get theirs. */
+	if (!doc.result && !doc.failed && rc < MIG_EINPUT)
+		return;
 	doc.written = true;
 	/* a failure that left no message still says what it was */
 	if (rc >= MIG_EINPUT && !doc.failed)
