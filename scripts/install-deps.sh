@@ -65,6 +65,9 @@ test_packages=(
 	# poolers and failovers: a real PgBouncer (test/pgbouncer.bats) and
 	# pg_auto_failover (test/failover.bats) in front of and around the sandbox
 	pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
+	# the output contracts: every --format json document checked against
+	# schemas/ (test/json.bats), and mandoc -Tlint on every man page
+	python3-jsonschema mandoc
 )
 
 usage() {

@@ -142,8 +142,9 @@ consumer_job() {
     "$consumer/migrations/versions/2b3c4d5e6f7a_invoices.sql"
   consumer_job --env WANT_VERSION= --env VERIFY_URL= --env MIG_RUN=
   assert_failure 1
-  assert_line --regexp "^::error file=migrations/versions/2b3c4d5e6f7a_invoices\.sql,line=2::down_revision '0f0f0f0f0f0f' of '2b3c4d5e6f7a' names no revision"
-  assert_line "::error title=mig verify::mig-verify failed on a clean SQLite database (exit 1); the annotations and the job summary say why"
+  assert_line --regexp "^::error file=migrations/versions/2b3c4d5e6f7a_invoices\.sql,line=2,title=mig missing-revision::down_revision '0f0f0f0f0f0f' of '2b3c4d5e6f7a' names no revision"
+  assert_line "mig-verify failed on a clean SQLite database (exit 1); the annotations and the job summary say why"
+  assert_equal "$(grep -c '^::error' <<<"$output")" 1
   assert_line "==> [3/4] ./vendor/mig/verify: failed (a step of the action failed)"
   assert_line "==> [4/4] Report: skipped (an earlier step failed)"
   assert_line "job migrations: failure (failed: ./vendor/mig/verify)"

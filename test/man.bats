@@ -148,15 +148,46 @@ check_renders() {
   done
 }
 
-@test "every program exits 2 with the usage on stderr for an unknown option" {
+@test "every program exits 2 on an unknown option with one line, the synopsis and 'Try --help', not the whole help" {
   for prog in "${programs[@]}"; do
     echo "# $prog"
-    help=$("$prog" --help)
-    run --separate-stderr "$prog" --no-such-option
+    synopsis=$("$prog" --help | sed '/^$/,$d')
+    for bad in --no-such-option -Z; do
+      run --separate-stderr "$prog" "$bad"
+      assert_failure 2
+      assert_output ""
+      expected="$prog: unknown option '$bad'
+$synopsis
+Try '$prog --help' for more."
+      assert_equal "$stderr" "$expected"
+    done
+    run --separate-stderr "$prog" --wait
     assert_failure 2
+    [[ ${stderr%%$'\n'*} == "$prog: option '--wait' needs a value" ]] ||
+      [[ ${stderr%%$'\n'*} == "$prog: --wait: "* ]] || fail "$prog: $stderr"
+    [[ $stderr != *"Exit:"* ]] || fail "$prog prints the whole help"
+  done
+}
+
+@test "every --help fits 80 columns" {
+  for prog in "${programs[@]}"; do
+    echo "# $prog"
+    run --separate-stderr "$prog" --help
+    assert_success
+    wide=$(awk 'length > 80 { print length ": " $0 }' <<<"$output")
+    [[ -z $wide ]] || fail "$prog --help has lines over 80 columns: $wide"
+  done
+}
+
+@test "mandoc -Tlint reports no warning on any page" {
+  command -v mandoc >/dev/null || fail "mandoc is missing: scripts/install-deps.sh --test installs it"
+  for page in "$REPO"/tools/man/*.[17]; do
+    echo "# $page"
+    # -W warning: warnings and worse; STYLE notes (a cross-reference to a
+    # page this machine has not installed) depend on the machine
+    run mandoc -Tlint -W warning "$page"
+    assert_success
     assert_output ""
-    [[ $stderr == *"'--no-such-option'"* ]] || fail "$prog does not name the bad option"
-    [[ $stderr == *"$help" ]] || fail "$prog does not print the usage on stderr"
   done
 }
 

@@ -199,7 +199,7 @@ agent_id_spec() {
 	export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$BATS_TEST_TMPDIR/summary GITHUB_OUTPUT=$BATS_TEST_TMPDIR/out
 	run --separate-stderr mig-check-schema -d "$(sqlite_url "$BATS_TEST_TMPDIR/v.db")" --spec "$spec"
 	assert_failure 1
-	[[ $stderr == *"::error file=$spec,line=$(line_of 'note:')::children.note: type is integer, spec says text"* ]]
+	[[ $stderr == *"::error file=$spec,line=$(line_of 'note:'),title=mig type::children.note: type is integer, spec says text"* ]]
 	grep -q "children.note: type is integer" "$GITHUB_STEP_SUMMARY"
 	grep -qx "differences=true" "$GITHUB_OUTPUT"
 }

@@ -189,7 +189,7 @@ lint() {
 	export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$BATS_TEST_TMPDIR/summary GITHUB_OUTPUT=$BATS_TEST_TMPDIR/out
 	run --separate-stderr mig-verify --lint-only -m "$(fixture lint_missing)"
 	assert_failure 1
-	[[ $stderr == *"::error file=$(fixture lint_missing)/versions/cccccccccccc_orphan.sql,line=2::down_revision '0123456789ab' of 'cccccccccccc' names no revision"* ]]
+	[[ $stderr == *"::error file=$(fixture lint_missing)/versions/cccccccccccc_orphan.sql,line=2,title=mig missing-revision::down_revision '0123456789ab' of 'cccccccccccc' names no revision"* ]]
 	grep -q "### mig-verify: failed" "$GITHUB_STEP_SUMMARY"
 	run mig-verify -q --expect-tables 23
 	assert_success

@@ -49,7 +49,10 @@ primary_at_one() {
 
 refused_as_standby() {
 	assert_failure 4
-	assert_output ''
+	# text mode prints nothing on stdout; --format json only the error document
+	[[ -z $output || $(jq -r '.error.kind + " " + (.error.code | tostring)' <<<"$output") == "safety 4" ]] ||
+		fail "stdout: $output"
+	[[ $output != *s00000000002* ]] || fail "a plan on stdout: $output"
 	[[ $stderr == *"read-only standby; connect to the primary (target_session_attrs=read-write)"* ]] ||
 		fail "not the standby refusal: $stderr"
 	# refused before any plan: no "upgrading", no revision named
@@ -88,7 +91,7 @@ refused_as_standby() {
 	refused_as_standby
 }
 
-@test "mig-upgrade --format json on a standby: exit 4 with the reason, no plan on stdout" {
+@test "mig-upgrade --format json on a standby: exit 4 with the reason in the error document, no plan on stdout" {
 	primary_at_one
 	run --separate-stderr mig-upgrade -d "$sb" -m "$m" --format json
 	refused_as_standby

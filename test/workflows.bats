@@ -133,10 +133,13 @@ teardown() {
 	run_job ci.yaml migrations --env PG_URL="postgresql://nobody@127.0.0.1:1/none" \
 		--artifacts "$BATS_TEST_TMPDIR/artifacts"
 	assert_failure 1
-	assert_line "::error file=migrations/versions/c4d5e6f7a8b9_agent_notes.sql,line=2::down_revision 'a0b1c2d3e4f5' of 'c4d5e6f7a8b9' names no revision (mig-status lists the revisions there are)"
+	assert_line "::error file=migrations/versions/c4d5e6f7a8b9_agent_notes.sql,line=2,title=mig missing-revision::down_revision 'a0b1c2d3e4f5' of 'c4d5e6f7a8b9' names no revision (mig-status lists the revisions there are)"
 	assert_line "==> [2/6] Verify on a clean SQLite database / Verify: failed (exit 1)"
 	assert_line "==> [2/6] Verify on a clean SQLite database: failed (a step of the action failed)"
-	assert_line "::error title=mig verify::mig-verify failed on a clean SQLite database (exit 1); the annotations and the job summary say why"
+	assert_line "mig-verify failed on a clean SQLite database (exit 1); the annotations and the job summary say why"
+	# one error, one annotation (the dump step after it fails on it too, quietly)
+	assert_equal "$(grep -c "^::error.*names no revision" <<<"$output")" 1
+	assert_line "no SQLite dump: the migrations do not upgrade to head (see the verify step)"
 	assert_line "==> [3/6] Verify on PostgreSQL 16: skipped (an earlier step failed)"
 	assert_line "==> [5/6] Both dialects hold the same schema: skipped (an earlier step failed)"
 	assert_line "job migrations: failure (failed: Verify on a clean SQLite database)"
@@ -178,8 +181,8 @@ teardown() {
 	run_job ci.yaml migrations --env PG_URL="postgresql://nobody@127.0.0.1:1/none" \
 		--artifacts "$BATS_TEST_TMPDIR/artifacts"
 	assert_failure 1
-	assert_line "::error file=migrations/schema.yaml,line=25::agent_services.note: column is not in the spec"
-	assert_line "::error file=migrations/schema.yaml,line=25::agent_services: index ix_agent_services_note is not in the spec"
+	assert_line "::error file=migrations/schema.yaml,line=25,title=mig extra-column::agent_services.note: column is not in the spec"
+	assert_line "::error file=migrations/schema.yaml,line=25,title=mig extra-index::agent_services: index ix_agent_services_note is not in the spec"
 	assert_line "job migrations: failure (failed: Verify on a clean SQLite database)"
 
 	# The spec follows (from the uploaded dump): the same job goes green on SQLite.

@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"      --spec FILE         the expected schema (YAML)\n"
 	"      --strict            also report what the spec does not mention\n"
 	"      --dump              write the database's schema as a spec to stdout\n"
+	"                          (YAML; JSON with --format json)\n"
 	"      --schema NAME       PostgreSQL schema to read (default: public)\n"
 	"      --include-version-table  do not leave out the version table\n"
 	"      --format FMT        text (default) or json\n"
@@ -65,12 +66,10 @@ static void report_json(const struct check_opts *o, const struct mig_schema *liv
 	struct mig_buf b = MIG_BUF_INIT;
 	buf_puts(&b, "{\"spec\":");
 	json_str(&b, o->spec);
-	buf_printf(&b, ",\"tables\":%zu,\"ok\":%s,\"findings\":", live->ntables,
-		   mig_findings_count(f, MIG_SEV_ERROR) ? "false" : "true");
+	buf_printf(&b, ",\"tables\":%zu,\"findings\":", live->ntables);
 	mig_findings_json(&b, f);
 	buf_puts(&b, "}\n");
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 }
 
 static void report_github(const struct check_opts *o, const struct mig_findings *f)
@@ -104,7 +103,13 @@ static int check(struct check_opts *o, struct mig_err *err)
 		rc = mig_db_introspect(s.db, schema, o->with_vt ? NULL : s.vt.table, &live, err);
 		mig_session_close(&s);
 	}
-	if (!rc && o->dump) {
+	if (!rc && o->dump && o->common.format == MIG_FORMAT_JSON) {
+		struct mig_buf b = MIG_BUF_INIT;
+		buf_puts(&b, "{\"tables\":");
+		mig_schema_json(&b, &live);
+		buf_putc(&b, '}');
+		mig_json_result(&b);
+	} else if (!rc && o->dump) {
 		rc = mig_spec_dump(&live, stdout, err);
 	} else if (!rc) {
 		struct mig_findings f = MIG_FINDINGS_INIT;

@@ -12,9 +12,9 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql] [--no-history]\n"
-	"                     [--format text|json] [--wait SECONDS] [--lock-timeout SECONDS]\n"
-	"                     [--lock-mode MODE] [--no-lock]\n"
+	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
+	"                     [--no-history] [--format text|json] [--wait SECONDS]\n"
+	"                     [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Revert migrations of DIR/versions (default: migrations), newest first.\n"

@@ -141,8 +141,7 @@ static void report_json(const struct mig_newrev *nr, const struct mig_autogen *a
 		json_str(&b, nr->text);
 	}
 	buf_puts(&b, "}\n");
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 }
 
 /* What was written (or printed with --sql), and where it was chained. */

@@ -14,8 +14,9 @@
 
 static const char usage_text[] =
 	"usage: mig-stamp REV [-d URL] [-m DIR] [--spec FILE | --no-verify] [--force]\n"
-	"                 [--dry-run] [--no-history] [--format text|json] [--wait SECONDS]\n"
-	"                 [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
+	"                 [--dry-run] [--no-history] [--format text|json]\n"
+	"                 [--wait SECONDS] [--lock-timeout SECONDS] [--lock-mode MODE]\n"
+	"                 [--no-lock]\n"
 	"                 [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Record that the database is at REV (an id, a unique prefix, head, heads,\n"
@@ -103,8 +104,7 @@ static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *
 	buf_puts(&b, ",\"findings\":");
 	mig_findings_json(&b, &st->findings);
 	buf_puts(&b, "}\n");
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 }
 
 static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp *st,

@@ -168,8 +168,7 @@ static void print_json(const struct mig_session *s, const struct mig_status *st,
 	buf_puts(&b, ",\"changed\":");
 	mig_findings_json(&b, &a->changed);
 	buf_puts(&b, "}}\n");
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 	strv_release(&heads);
 }
 
@@ -206,8 +205,7 @@ static void print_log(const struct mig_status_ctx *x)
 			buf_putc(&b, '}');
 		}
 		buf_puts(&b, "]}\n");
-		fputs(buf_str(&b), stdout);
-		buf_release(&b);
+		mig_json_result(&b);
 		return;
 	}
 	if (x->o->common.verbosity < 0)

@@ -182,11 +182,10 @@ static void report_text(const struct mig_verify_opts *o, const struct mig_graph 
 }
 
 static void report_json(const struct mig_verify_opts *o, const struct mig_graph *g,
-			const struct mig_verify *v, bool failed, double ms)
+			const struct mig_verify *v, double ms)
 {
-	struct mig_buf b = MIG_BUF_INIT;
-	buf_printf(&b, "{\"ok\":%s,\"graph\":", !failed &&
-		   !mig_findings_count(&v->findings, MIG_SEV_ERROR) ? "true" : "false");
+	struct mig_buf b = MIG_BUF_INIT;	/* "ok" is added by mig_json_write */
+	buf_puts(&b, "{\"graph\":");
 	graph_json(&b, g);
 	buf_puts(&b, ",\"findings\":");
 	mig_findings_json(&b, &v->findings);
@@ -198,8 +197,7 @@ static void report_json(const struct mig_verify_opts *o, const struct mig_graph 
 		   o->roundtrip ? "true" : "false", v->roundtrip_steps);
 	json_str(&b, v->roundtrip_failed);
 	buf_printf(&b, "},\"ms\":%.3f}\n", ms);
-	fputs(buf_str(&b), stdout);
-	buf_release(&b);
+	mig_json_result(&b);
 }
 
 static void report_github(const struct mig_graph *g, const struct mig_verify *v,
@@ -279,7 +277,7 @@ static int verify(struct mig_verify_opts *o, struct mig_common *c, bool require_
 	if (!rc || rc == MIG_EDB) {
 		double ms = mig_now_ms() - t0;
 		if (c->format == MIG_FORMAT_JSON)
-			report_json(o, &g, &v, rc != MIG_OK, ms);
+			report_json(o, &g, &v, ms);
 		else if (!rc)
 			report_text(o, &g, &v, ms);
 		report_github(&g, &v, rc != MIG_OK);
@@ -302,12 +300,11 @@ static int update_sum(const struct mig_common *c, struct mig_err *err)
 	char *path = xasprintf("%s/%s", c->migrations_dir, MIG_SUM_FILE);
 	if (c->format == MIG_FORMAT_JSON) {
 		struct mig_buf b = MIG_BUF_INIT;
-		buf_puts(&b, "{\"ok\":true,\"sum_file\":");
+		buf_puts(&b, "{\"sum_file\":");
 		json_str(&b, path);
 		buf_printf(&b, ",\"files\":%zu,\"changed\":%s}\n", n,
 			   changed ? "true" : "false");
-		fputs(buf_str(&b), stdout);
-		buf_release(&b);
+		mig_json_result(&b);
 	} else if (c->verbosity >= 0) {
 		printf("%s: %s (%zu file%s)\n", path, changed ? "written" : "up to date",
 		       n, n == 1 ? "" : "s");

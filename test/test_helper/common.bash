@@ -214,3 +214,48 @@ db_fingerprint() {
 	fi
 	echo "rows: $(version_rows "$1")"
 }
+
+# The JSON contract (DESIGN.md "JSON"): every `mig-* --format json` run a
+# suite makes goes through _mig_json_checked, which passes the output and
+# the exit status through unchanged, after checking with
+# test/test_helper/validate-json.py (Debian's python3-jsonschema) that stdout
+# is exactly one document valid against schemas/<program>.schema.json. A
+# document that is not makes the command exit 87, a code no mig program
+# uses, so the test that ran it fails, and the reason is on stderr. Runs
+# other than --format json go straight to the program.
+_mig_json_checked() {
+	local prog=$1 json=0 arg prev=
+	shift
+	for arg in "$@"; do
+		[[ $arg == --format=json || ($prev == --format && $arg == json) ]] && json=1
+		[[ $arg == -- ]] && break
+		prev=$arg
+	done
+	if ((json == 0)); then
+		command "$prog" "$@"
+		return
+	fi
+	local out rcfile rc
+	out=$(mktemp "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/json-out.XXXXXX")
+	rcfile=$out.rc
+	# stdout stays a pipe, as in `mig-status --format json | jq`
+	{
+		if command "$prog" "$@"; then
+			echo 0 >"$rcfile"
+		else
+			echo $? >"$rcfile"
+		fi
+	} | cat >"$out"
+	rc=$(<"$rcfile")
+	cat "$out"
+	if ! /usr/bin/python3 "$REPO/test/test_helper/validate-json.py" "$prog" "$out"; then
+		rc=87
+	fi
+	rm -f "$out" "$rcfile"
+	return "$rc"
+}
+for _mig_prog in mig-upgrade mig-downgrade mig-status mig-new mig-verify mig-stamp \
+	mig-check-schema; do
+	eval "$_mig_prog() { _mig_json_checked $_mig_prog \"\$@\"; }"
+done
+unset _mig_prog

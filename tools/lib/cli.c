@@ -122,6 +122,7 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		else
 			return mig_err_set(err, MIG_EINPUT,
 					   "--format: '%s' is not text or json", arg);
+		mig_json_enable(c->format == MIG_FORMAT_JSON);
 		return 1;
 	case MIG_OPT_WAIT:
 		rc = mig_parse_seconds("--wait", arg, &c->wait_seconds, err);
@@ -193,13 +194,55 @@ void mig_usage(const char *usage, FILE *fp, int code)
 	exit(code);
 }
 
+/* The synopsis: the usage text up to its first empty line. */
+static size_t synopsis_length(const char *usage)
+{
+	const char *end = strstr(usage, "\n\n");
+	return end ? (size_t)(end - usage) + 1 : strlen(usage);
+}
+
+/* A usage mistake (msg, which is freed): the one line that says what is wrong, the synopsis
+ * and where the rest is, on stderr (the whole --help buries the line);
+ * with --format json also the error document.  Exits 2. */
+static void __attribute__((noreturn)) usage_failed(const char *usage, char *msg)
+{
+	fprintf(stderr, "%s: %s\n", mig_progname, msg);
+	fwrite(usage, 1, synopsis_length(usage), stderr);
+	fprintf(stderr, "Try '%s --help' for more.\n", mig_progname);
+	if (gh_active())
+		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, "usage", msg);
+	char *hint = xasprintf("see %s --help", mig_progname);
+	mig_json_error(MIG_EINPUT, "usage", msg, hint);
+	free(hint);
+	free(msg);
+	exit(mig_close_stdout(MIG_EINPUT));
+}
+
 void mig_usage_error(const char *usage, const char *fmt, ...)
 {
-	va_list ap;
+	va_list ap, len;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	va_copy(len, ap);
+	int n = vsnprintf(NULL, 0, fmt, len);
+	va_end(len);
+	char *msg = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	msg[0] = '\0';
+	if (n > 0)
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	mig_usage(usage, stderr, MIG_EINPUT);
+	usage_failed(usage, msg);
+}
+
+/* --format json before anything is parsed, so that a usage mistake
+ * earlier on the command line is reported as a document too. */
+static void prescan_format(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (!strcmp(argv[i], "--format=json") ||
+		    (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "json")))
+			mig_json_enable(true);
+	}
 }
 
 /* The common flags that name a database, for a program that has none. */
@@ -225,7 +268,17 @@ int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common 
 {
 	int opt, rc;
 	mig_init(argv[0], common);
-	while ((opt = getopt_long(argc, argv, MIG_COMMON_SHORTOPTS, cl->longopts, NULL)) != -1) {
+	prescan_format(argc, argv);
+	opterr = 0;	/* its messages are said here, once, as usage errors */
+	while ((opt = getopt_long(argc, argv, ":" MIG_COMMON_SHORTOPTS, cl->longopts,
+				  NULL)) != -1) {
+		if (opt == '?' && optopt)
+			mig_usage_error(cl->usage, "unknown option '-%c'", optopt);
+		if (opt == '?')
+			mig_usage_error(cl->usage, "unknown option '%s'", argv[optind - 1]);
+		if (opt == ':')
+			mig_usage_error(cl->usage, "option '%s' needs a value",
+					argv[optind - 1]);
 		if (cl->no_database && database_flag(opt))
 			mig_usage_error(cl->usage, "%s: %s", database_flag(opt), cl->no_database);
 		if (opt == 'h')
@@ -238,8 +291,8 @@ int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common 
 			rc = cl->own_option(cl->opts, opt, optarg, err);
 		else if ((rc = mig_common_option(common, opt, optarg, err)) == 1)
 			rc = MIG_OK;
-		else if (rc == 0)	/* getopt's '?': it has named the flag */
-			mig_usage(cl->usage, stderr, MIG_EINPUT);
+		else if (rc == 0)
+			mig_usage_error(cl->usage, "unknown option '%s'", argv[optind - 1]);
 		if (rc)
 			return rc;
 	}
@@ -260,10 +313,11 @@ static void annotate_error(const struct mig_err *err)
 	long line = m[flen] == ':' ? strtol(m + flen + 1, &end, 10) : 0;
 	if (line > 0 && end && end[0] == ':' && end[1] == ' ' && line < 100000000) {
 		char *file = xstrndup(m, flen);
-		gh_annotate(stderr, MIG_SEV_ERROR, file, (int)line, end + 2);
+		gh_annotate(stderr, MIG_SEV_ERROR, file, (int)line, mig_error_kind(err->code),
+			    end + 2);
 		free(file);
 	} else {
-		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, m);
+		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, mig_error_kind(err->code), m);
 	}
 }
 
@@ -275,11 +329,13 @@ int mig_report_error(const struct mig_err *err)
 		fprintf(stderr, "%s: %s\n", mig_progname, err->msg);
 	if (err->hint)
 		fprintf(stderr, "hint: %s\n", err->hint);
+	mig_json_error(err->code, NULL, err->msg, err->hint);
 	return err->code;
 }
 
 int mig_close_report(int rc, bool database_written)
 {
+	mig_json_write(rc);
 	errno = 0;
 	bool bad = ferror(stdout);
 	if (fclose(stdout) != 0)

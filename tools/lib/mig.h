@@ -901,9 +901,10 @@ bool gh_active(void);
 void mig_gate_open(void);
 /* Registers a secret with ::add-mask:: so the runner hides it in logs. */
 void gh_mask(const char *secret);
-/* ::error file=F,line=L::msg (escaped as GitHub requires). */
+/* ::error file=F,line=L,title=mig CODE::msg (escaped as GitHub requires),
+ * F relative to $GITHUB_WORKSPACE when it lies inside it; no file: none. */
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
-		 const char *msg);
+		 const char *code, const char *msg);
 /* Appends key=value to $GITHUB_OUTPUT (value on one line). */
 int gh_output(const char *key, const char *value);
 /* Appends markdown to $GITHUB_STEP_SUMMARY. */
@@ -912,6 +913,27 @@ int gh_summary(const char *markdown);
 void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings);
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f);
 void mig_findings_annotate(const struct mig_findings *f);
+
+/* ---- the JSON contract (json.c) ------------------------------------------- */
+
+/* --format json: from here on, the run's output is one JSON document. */
+void mig_json_enable(bool on);
+bool mig_json_active(void);
+/* The program's result: an object "{...}" whose members go into the
+ * document (the caller's buffer is emptied).  A later call replaces it. */
+void mig_json_result(struct mig_buf *object);
+/* Records the error that stopped the run (the first one counts); kind
+ * NULL names it after code: found, input, database, safety. */
+void mig_json_error(int code, const char *kind, const char *message, const char *hint);
+/* Writes the one document to stdout ({"ok", "format": 1, the result's
+ * members, "error"}), once; nothing without --format json.
+ * mig_close_report() and the usage errors call it. */
+void mig_json_write(int rc);
+/* What an exit code means, one word: found, input, database, safety (the
+ * "kind" of a JSON error, the title of an error's annotation). */
+const char *mig_error_kind(int code);
+/* The model as JSON, with the keys of the YAML spec (--dump --format json). */
+void mig_schema_json(struct mig_buf *b, const struct mig_schema *s);
 
 /* ---- mig-new: new migration files (newrev.c) ------------------------------- */
 

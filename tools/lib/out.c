@@ -347,21 +347,49 @@ void gh_mask(const char *secret)
 	gate_raw_end(stderr);
 }
 
-void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
-		 const char *msg)
+/* GitHub puts an annotation on a pull request's file only when its path is
+ * relative to the repository's root, $GITHUB_WORKSPACE; mig is often run
+ * from a subfolder, or given absolute paths.  A file outside the workspace
+ * (or one that cannot be resolved) keeps the path it was named by. */
+static char *workspace_path(const char *file)
 {
+	const char *ws = getenv("GITHUB_WORKSPACE");
+	char *root = ws && *ws ? realpath(ws, NULL) : NULL;
+	char *abs = root ? realpath(file, NULL) : NULL;
+	char *out = NULL;
+	if (abs) {
+		size_t n = strlen(root);
+		if (n == 1)	/* the workspace is "/" */
+			out = xstrdup(abs + 1);
+		else if (!strncmp(abs, root, n) && abs[n] == '/')
+			out = xstrdup(abs + n + 1);
+	}
+	free(abs);
+	free(root);
+	return out ? out : xstrdup(file);
+}
+
+void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
+		 const char *code, const char *msg)
+{
+	char *path = file ? workspace_path(file) : NULL;
 	gate_raw_begin(fp);
-	fputs(sev == MIG_SEV_ERROR ? "::error" : "::warning", fp);
-	if (file) {
-		fputs(" file=", fp);
-		gh_escape(fp, file, true);
+	fputs(sev == MIG_SEV_ERROR ? "::error " : "::warning ", fp);
+	if (path) {
+		fputs("file=", fp);
+		gh_escape(fp, path, true);
 		if (line > 0)
 			fprintf(fp, ",line=%d", line);
+		fputc(',', fp);
 	}
+	fputs("title=", fp);
+	gh_escape(fp, "mig ", true);
+	gh_escape(fp, code, true);
 	fputs("::", fp);
 	gh_escape(fp, msg, false);
 	fputc('\n', fp);
 	gate_raw_end(fp);
+	free(path);
 }
 
 static int gh_append(const char *var, const char *text)
@@ -449,7 +477,7 @@ void mig_findings_annotate(const struct mig_findings *f)
 		const struct mig_finding *x = &f->v[i];
 		char *msg = x->hint ? xasprintf("%s (%s)", x->msg, x->hint)
 				    : xstrdup(x->msg);
-		gh_annotate(stderr, x->severity, x->file, x->line, msg);
+		gh_annotate(stderr, x->severity, x->file, x->line, x->code, msg);
 		free(msg);
 	}
 }

@@ -103,8 +103,7 @@ void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s)
 		json_strv(&b, &now);
 		buf_printf(&b, ",\"%s\":[%s],\"ms\":%.3f}\n",
 			   r->upgrade ? "applied" : "reverted", buf_str(&r->steps), ms);
-		fputs(buf_str(&b), stdout);
-		buf_release(&b);
+		mig_json_result(&b);
 	} else if (r->c->verbosity >= 0 && r->nsteps) {
 		printf("database is at %s (%zu %s in %.1f ms)\n", now.n ? ids : "base",
 		       r->nsteps, r->upgrade ? "applied" : "reverted", ms);
