@@ -101,12 +101,12 @@ static void report_text(const struct import_cli *c, const struct mig_import *im,
 		       im->nsteps);
 }
 
-static void report_json(const struct import_cli *c, const struct mig_import *im, int rc,
-			const struct mig_err *err)
+/* The result's members; json.c adds ok, format and the error (the one
+ * document of the JSON contract). */
+static void report_json(const struct import_cli *c, const struct mig_import *im)
 {
 	struct mig_buf b = MIG_BUF_INIT;
-	buf_printf(&b, "{\"format\":1,\"ok\":%s,\"check\":%s,\"dir\":", rc ? "false" : "true",
-		   c->o.check_only ? "true" : "false");
+	buf_printf(&b, "{\"check\":%s,\"dir\":", c->o.check_only ? "true" : "false");
 	json_str(&b, im->dir);
 	buf_puts(&b, ",\"env\":");
 	json_str(&b, im->env);
@@ -147,17 +147,8 @@ static void report_json(const struct import_cli *c, const struct mig_import *im,
 	}
 	buf_puts(&b, "],\"findings\":");
 	mig_findings_json(&b, &im->findings);
-	if (rc) {
-		static const char *const kinds[] = { "ok", "found", "input", "database", "safety" };
-		buf_printf(&b, ",\"error\":{\"code\":%d,\"kind\":\"%s\",\"message\":", rc,
-			   rc >= 0 && rc <= 4 ? kinds[rc] : "?");
-		json_str(&b, err->msg);
-		buf_puts(&b, ",\"hint\":");
-		json_str(&b, err->hint);
-		buf_putc(&b, '}');
-	}
-	buf_puts(&b, "}\n");
-	fputs(buf_str(&b), stdout);
+	buf_putc(&b, '}');
+	mig_json_result(&b);
 	buf_release(&b);
 }
 
@@ -284,7 +275,9 @@ int main(int argc, char **argv)
 		rc = mig_import_run(&im, &c.o, &err);
 	}
 	if (c.common.format == MIG_FORMAT_JSON) {
-		report_json(&c, &im, rc, &err);
+		report_json(&c, &im);
+		if (rc)
+			mig_json_error(rc, NULL, err.msg ? err.msg : "failed", err.hint);
 	} else {
 		report_text(&c, &im, rc);
 		if (rc && (rc != MIG_EFOUND || (!im.ndiffs && !im.findings.n)))

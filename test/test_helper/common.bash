@@ -254,7 +254,7 @@ _mig_json_checked() {
 	rm -f "$out" "$rcfile"
 	return "$rc"
 }
-for _mig_prog in mig-upgrade mig-downgrade mig-status mig-new mig-verify mig-stamp \
+for _mig_prog in mig-upgrade mig-downgrade mig-status mig-new mig-verify mig-stamp mig-import \
 	mig-check-schema; do
 	eval "$_mig_prog() { _mig_json_checked $_mig_prog \"\$@\"; }"
 done
