@@ -105,6 +105,46 @@ CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
 	assert_equal "$(tables "$DB")" "t0 t2"
 }
 
+# reopened ENDING REOPENING: a2 ends mig's transaction with ENDING, opens
+# another with REOPENING, and goes on; on PostgreSQL the state reads "open"
+# again at the end of the section, so only the transaction's identity tells.
+reopened() {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t0 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "CREATE TABLE t1 (id INTEGER PRIMARY KEY);
+$1${2:+
+$2}
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a1
+	assert_success
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	assert_equal "$(version_rows "$DB")" "a1"
+	# t2 ran in the transaction the migration opened, which mig rolled back
+	[[ $(tables "$DB") != *t2* ]] || fail "t2 stayed: $(tables "$DB")"
+	[[ $(history_rows "$DB") != *a2* ]] || fail "a history row for a2: $(history_rows "$DB")"
+}
+
+@test "PostgreSQL: COMMIT; BEGIN in a transactional section is refused (exit 3, its line), not recorded as applied" {
+	reopened "COMMIT;" "BEGIN;"
+	[[ $stderr == *"versions/a2.sql:6: this statement committed mig's transaction"* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" "t0 t1"
+}
+
+@test "PostgreSQL: ROLLBACK; START TRANSACTION in a transactional section is refused (exit 3), nothing of it recorded" {
+	reopened "ROLLBACK;" "START TRANSACTION;"
+	[[ $stderr == *"versions/a2.sql:6: this statement rolled back mig's transaction"* ]] || fail "$stderr"
+	assert_equal "$(tables "$DB")" "t0"
+}
+
+@test "PostgreSQL: COMMIT AND CHAIN and END; BEGIN are refused as well" {
+	reopened "COMMIT AND CHAIN;"
+	[[ $stderr == *"versions/a2.sql:6: this statement committed mig's transaction"* ]] || fail "$stderr"
+	reopened "END;" "BEGIN;"
+	[[ $stderr == *"versions/a2.sql:6: this statement committed mig's transaction"* ]] || fail "$stderr"
+}
+
 @test "SQLite: a ROLLBACK in the first migration leaves the file as it was: no version table, no tables" {
 	new_db sqlite
 	local m=$BATS_TEST_TMPDIR/m

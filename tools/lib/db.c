@@ -70,6 +70,7 @@ void mig_db_close(struct mig_db *db)
 	db->drv->close(db);
 	free(db->lock_key);
 	free(db->server_lock_timeout_source);
+	free(db->tx_started);
 	free(db->url_text);
 	mig_url_release(&db->url);
 	free(db);
@@ -113,9 +114,11 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 {
 	db->tx_line = 0;
 	db->tx_change = MIG_TX_SAME;
+	db->tx_replaced = false;
 	int rc = redact(db, db->drv->exec_script(db, sql, file, first_line, err), err);
 	enum mig_tx_state now = db->drv->tx_state(db);
-	bool kept = db->in_tx ? now == MIG_TX_OPEN || (rc && now == MIG_TX_FAILED)
+	bool kept = db->in_tx ? (now == MIG_TX_OPEN || (rc && now == MIG_TX_FAILED))
+				&& !db->tx_replaced
 			      : now == MIG_TX_IDLE;
 	/* A failed statement whose error ended the transaction (SQLite rolls
 	 * back by itself on SQLITE_FULL, SQLITE_IOERR, ...) is that failure,

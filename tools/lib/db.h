@@ -70,6 +70,11 @@ struct mig_db {
 	bool in_tx;
 	int tx_line;		/* see exec_script */
 	enum mig_tx_change tx_change;	/* what that statement did */
+	/* The section ended mig's transaction and opened another (COMMIT;
+	 * BEGIN, COMMIT AND CHAIN): the state reads "open" as before, but the
+	 * transaction is not mig's.  Set by the driver in exec_script. */
+	bool tx_replaced;
+	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
 	bool session_locked;	/* PostgreSQL: the session advisory lock is held */
 	/* PostgreSQL without --lock-timeout: the server's lock_timeout in ms

@@ -234,7 +234,7 @@ struct tx_tags {
 static void note_tx_tag(struct tx_tags *t, const char *tag, long k)
 {
 	long *slot = NULL;
-	if (!strcmp(tag, "BEGIN"))
+	if (!strcmp(tag, "BEGIN") || !strcmp(tag, "START TRANSACTION"))
 		slot = &t->begin;
 	else if (!strcmp(tag, "COMMIT") || !strcmp(tag, "PREPARE TRANSACTION"))
 		slot = &t->end;
@@ -244,10 +244,40 @@ static void note_tx_tag(struct tx_tags *t, const char *tag, long k)
 		*slot = k + 1;
 }
 
+static int pg_query(struct mig_db *db, const char *sql, int nparams,
+		    const char *const *params, struct mig_rows *out,
+		    struct mig_err *err);
+
+/* Whether the open transaction is the one pg_begin opened: its now() is
+ * the start time pg_begin read (microseconds apart at the least, since the
+ * section's statements ran in between). */
+static bool same_transaction(struct mig_db *db)
+{
+	struct mig_rows r = MIG_ROWS_INIT;
+	struct mig_err ignored = MIG_ERR_INIT;
+	int rc = pg_query(db, "SELECT pg_catalog.now()::text", 0, NULL, &r, &ignored);
+	const char *now = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	bool same = !db->tx_started || (now && !strcmp(now, db->tx_started));
+	mig_rows_release(&r);
+	mig_err_release(&ignored);
+	return same;
+}
+
 static void note_tx_change(struct mig_db *db, struct split *sp, int first_line,
 			   const struct tx_tags *t)
 {
 	enum mig_tx_state now = pg_tx_state(db);
+	long ended = t->end && t->rollback ? (t->end < t->rollback ? t->end : t->rollback)
+				       : t->end ? t->end : t->rollback;
+	if (db->in_tx && now == MIG_TX_OPEN && ended && !same_transaction(db)) {
+		/* COMMIT; BEGIN (or AND CHAIN): open again, but not mig's; a
+		 * ROLLBACK tag alone may be ROLLBACK TO SAVEPOINT, hence the
+		 * transaction's start time, not the tag, decides */
+		db->tx_replaced = true;
+		db->tx_line = mig_sql_line(sp->sql, statement_start(sp, ended - 1), first_line);
+		db->tx_change = ended == t->end ? MIG_TX_COMMITTED : MIG_TX_ROLLED_BACK;
+		return;
+	}
 	long k = now == MIG_TX_OPEN ? t->begin : t->end ? t->end : t->rollback;
 	if (!k)
 		return;
@@ -628,9 +658,14 @@ static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 
 static int pg_begin(struct mig_db *db, struct mig_err *err)
 {
-	struct mig_rows scratch = MIG_ROWS_INIT;
-	int rc = pg_query(db, "BEGIN", 0, NULL, &scratch, err);
-	mig_rows_release(&scratch);
+	struct mig_rows r = MIG_ROWS_INIT;
+	/* one round trip: the transaction and its start time, which tells it
+	 * from one a migration's COMMIT; BEGIN opens (note_tx_change) */
+	int rc = pg_query(db, "BEGIN; SELECT pg_catalog.now()::text", 0, NULL, &r, err);
+	free(db->tx_started);
+	db->tx_started = !rc && mig_rows_cell(&r, 0, 0) ? xstrdup(mig_rows_cell(&r, 0, 0))
+							: NULL;
+	mig_rows_release(&r);
 	if (!rc && db->lock_key)
 		rc = advisory_lock(db, db->lock_key, true, err);
 	return rc;
