@@ -240,3 +240,25 @@ lint() {
 	assert_equal "$(ls "$m/versions")" "$(cat "$BATS_TEST_TMPDIR/files.before")"
 	cmp "$m/mig.sum" "$BATS_TEST_TMPDIR/sum.before"
 }
+
+@test "a block comment that holds a section marker, and a '--' inside a SQLite quoted name, are code, not comments" {
+	f=$m/versions/s2_quoted.sql
+	printf -- '-- revision: s2\n-- down_revision: e173b895ecb0\n\n-- +upgrade\nCREATE TABLE [x--y] (id INTEGER);\nCREATE TABLE z (id INTEGER);\n' >"$f"
+	run mig-verify --update-sum -m "$m"
+	assert_success
+	# what follows "--" inside [ ] is part of the name, so this renames the table
+	sed -i 's/\[x--y\]/[x--w]/' "$f"
+	lint
+	assert_failure 1
+	assert_output --partial "its code changed"
+	refute_output --partial "was written: only comments or white space"
+	sed -i 's/\[x--w\]/[x--y]/' "$f"
+	lint
+	assert_success
+	# mig reads a marker line even inside /* */: z moves to the downgrade
+	sed -i 's/^CREATE TABLE z/\/*\n-- +downgrade\n*\/\nCREATE TABLE z/' "$f"
+	lint
+	assert_failure 1
+	assert_output --partial "its code changed"
+	refute_output --partial "was written: only comments or white space"
+}

@@ -78,6 +78,24 @@ static bool directive(const char *p, const char *end, bool in_header)
 	return false;
 }
 
+/* Whether a line of text..end, white space aside, starts with a section
+ * marker ("-- +upgrade", "-- +downgrade sqlite", ...). */
+static bool marker_inside(const char *text, const char *end)
+{
+	for (const char *p = text; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		const char *s = p;
+		while (s < eol && (*s == ' ' || *s == '\t'))
+			s++;
+		if (eol - s >= 2 && s[0] == '-' && s[1] == '-' && directive(s, eol, false))
+			return true;
+		p = eol < end ? eol + 1 : end;
+	}
+	return false;
+}
+
 struct code {
 	struct mig_buf out;
 	bool pending_space;
@@ -155,8 +173,22 @@ static void sql_code(struct code *c, const char *text, size_t len)
 			const char *s = p + 2;
 			while (s + 1 < end && !(s[0] == '*' && s[1] == '/'))
 				s++;
-			p = s + 1 < end ? s + 2 : end;
-			c->pending_space = true;
+			const char *after = s + 1 < end ? s + 2 : end;
+			/* the file's reader is line by line: a section marker
+			 * inside a block comment still moves what follows, so
+			 * such a comment is code */
+			if (marker_inside(p, after))
+				emit(c, p, (size_t)(after - p));
+			else
+				c->pending_space = true;
+			p = after;
+		} else if (*p == '[' || *p == '`') {
+			/* SQLite's quoted names: a "--" inside is no comment */
+			const char *close = memchr(p + 1, *p == '[' ? ']' : '`',
+						   (size_t)(end - p - 1));
+			size_t n = close ? (size_t)(close - p + 1) : (size_t)(end - p);
+			emit(c, p, n);
+			p += n;
 		} else if (*p == '\'' || *p == '"') {
 			bool escapes = *p == '\'' && p > text && (p[-1] == 'E' || p[-1] == 'e') &&
 				       (p - 1 == text || !word_char(p[-2]));
