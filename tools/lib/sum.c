@@ -89,7 +89,7 @@ static bool marker_inside(const char *text, const char *end)
 		const char *s = p;
 		while (s < eol && (*s == ' ' || *s == '\t'))
 			s++;
-		if (eol - s >= 2 && s[0] == '-' && s[1] == '-' && directive(s, eol, false))
+		if (s + 1 < eol && s[0] == '-' && s[1] == '-' && directive(s, eol, false))
 			return true;
 		p = eol < end ? eol + 1 : end;
 	}
