@@ -93,28 +93,7 @@ patient() { echo "$1?connect_timeout=120"; }
 @test "--lock-timeout gives up with exit 4 while another upgrade holds the PostgreSQL lock" {
 	require_pg
 	url=$(pg_new_db)
-	make_migrations "$BATS_TEST_TMPDIR/slow"
-	# The migration waits (60 s at most) until the test opens the gate: a
-	# sequence, read outside transactions, and no table that would make the
-	# database look like a legacy one.
-	pg_sql "$url" "CREATE SEQUENCE gate"
-	cat >"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql" <<'EOF'
--- revision: aaaaaaaaaaaa
--- down_revision: none
-
--- +upgrade
-DO $$
-BEGIN
-	FOR i IN 1..1200 LOOP
-		EXIT WHEN (SELECT is_called FROM gate);
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
-CREATE TABLE slow (id integer);
-
--- +downgrade
-DROP TABLE slow;
-EOF
+	gated_migration "$url" "$BATS_TEST_TMPDIR/slow"
 	mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/slow" &
 	wait_until "the first upgrade holds the migration lock" pg_holds_advisory_lock "$url"
 	run --separate-stderr mig-upgrade -d "$url" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
@@ -128,25 +107,7 @@ EOF
 @test "a lock_timeout from the URL's options is the wait's deadline, and the message says so" {
 	require_pg
 	url=$(pg_new_db)
-	make_migrations "$BATS_TEST_TMPDIR/slow"
-	pg_sql "$url" "CREATE SEQUENCE gate"
-	cat >"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql" <<'EOF'
--- revision: aaaaaaaaaaaa
--- down_revision: none
-
--- +upgrade
-DO $$
-BEGIN
-	FOR i IN 1..1200 LOOP
-		EXIT WHEN (SELECT is_called FROM gate);
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END $$;
-CREATE TABLE slow (id integer);
-
--- +downgrade
-DROP TABLE slow;
-EOF
+	gated_migration "$url" "$BATS_TEST_TMPDIR/slow"
 	mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/slow" &
 	wait_until "the first upgrade holds the migration lock" pg_holds_advisory_lock "$url"
 	local sep='?'

@@ -165,27 +165,7 @@ advisory_locks() {
 @test "through PgBouncer the per-transaction lock excludes a second run: --lock-timeout gives up with exit 4, and the first finishes" {
 	url=$(pg_new_db)
 	pgb=$(pgbouncer_url "$url")
-	mkdir -p "$BATS_TEST_TMPDIR/slow/versions"
-	# The migration waits (60 s at most) until the test opens the gate: a
-	# sequence, read outside transactions.
-	pg_sql "$url" "CREATE SEQUENCE gate"
-	cat >"$BATS_TEST_TMPDIR/slow/versions/aaaaaaaaaaaa_slow.sql" <<-'SQL'
-		-- revision: aaaaaaaaaaaa
-		-- down_revision: none
-
-		-- +upgrade
-		DO $$
-		BEGIN
-			FOR i IN 1..1200 LOOP
-				EXIT WHEN (SELECT is_called FROM gate);
-				PERFORM pg_sleep(0.05);
-			END LOOP;
-		END $$;
-		CREATE TABLE slow (id integer);
-
-		-- +downgrade
-		DROP TABLE slow;
-	SQL
+	gated_migration "$url" "$BATS_TEST_TMPDIR/slow"
 	mig-upgrade -q -d "$pgb" -m "$BATS_TEST_TMPDIR/slow" &
 	first=$!
 	for _ in $(seq 600); do

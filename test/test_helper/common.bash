@@ -143,6 +143,33 @@ make_migrations() {
 	mkdir -p "$1/versions"
 }
 
+# gated_migration URL DIR: DIR/versions/aaaaaaaaaaaa_slow.sql, a migration
+# that creates table slow once the test opens the gate (60 s at most):
+# `pg_sql URL "SELECT nextval('gate')"`.  The gate is a sequence of URL's
+# database, read outside transactions, and no table that would make the
+# database look like a legacy one.
+gated_migration() {
+	pg_sql "$1" "CREATE SEQUENCE gate"
+	mkdir -p "$2/versions"
+	cat >"$2/versions/aaaaaaaaaaaa_slow.sql" <<-'SQL'
+		-- revision: aaaaaaaaaaaa
+		-- down_revision: none
+
+		-- +upgrade
+		DO $$
+		BEGIN
+			FOR i IN 1..1200 LOOP
+				EXIT WHEN (SELECT is_called FROM gate);
+				PERFORM pg_sleep(0.05);
+			END LOOP;
+		END $$;
+		CREATE TABLE slow (id integer);
+
+		-- +downgrade
+		DROP TABLE slow;
+	SQL
+}
+
 # --- internals -------------------------------------------------------------
 
 # Relations that are ordinary or partitioned tables outside the system schemas.
