@@ -188,7 +188,7 @@ with_entry() {
 	chmod 666 "$NOBODY_DIR/app.db"
 	chmod 777 "$NOBODY_DIR"
 	db=$NOBODY_DIR/app.db
-	rejected 2 "$db" runuser -u nobody -- "$(command -v mig-upgrade)" -d "$(sqlite_url "$db")" -m "$NOBODY_DIR/m"
+	rejected 2 "$db" runuser -u nobody -- "$(type -P mig-upgrade)" -d "$(sqlite_url "$db")" -m "$NOBODY_DIR/m"
 	stderr_has "b2_secret.sql: Permission denied"
 }
 

@@ -370,7 +370,7 @@ ro_refused() {
 	ro_setup
 	chmod 777 "$NOBODY_DIR"
 	chmod 444 "$db"
-	ro_refused runuser -u nobody -- "$(command -v mig-upgrade)" -d "$(sqlite_url "$db")" -m "$NOBODY_DIR/m"
+	ro_refused runuser -u nobody -- "$(type -P mig-upgrade)" -d "$(sqlite_url "$db")" -m "$NOBODY_DIR/m"
 }
 
 @test "a SQLite file in a read-only directory (chmod 555, run as nobody) exits 3 and stays unchanged" {
@@ -378,7 +378,7 @@ ro_refused() {
 	ro_setup
 	chown nobody "$db"
 	chmod 555 "$NOBODY_DIR"
-	ro_refused runuser -u nobody -- "$(command -v mig-upgrade)" -d "$(sqlite_url "$db")" -m "$NOBODY_DIR/m"
+	ro_refused runuser -u nobody -- "$(type -P mig-upgrade)" -d "$(sqlite_url "$db")" -m "$NOBODY_DIR/m"
 }
 
 @test "an immutable SQLite file (chattr +i, as root) exits 3 and stays unchanged" {

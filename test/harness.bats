@@ -160,7 +160,7 @@ load test_helper/common
 @test "use_sanitizer_build puts the sanitizer build first on PATH, where a leak exits 86" {
   [[ -n ${MIG_ASAN_BIN:-} ]] || skip "MIG_ASAN_BIN is not set (make test sets it)"
   use_sanitizer_build
-  assert_equal "$(command -v mig-upgrade)" "$MIG_ASAN_BIN/mig-upgrade"
+  assert_equal "$(type -P mig-upgrade)" "$MIG_ASAN_BIN/mig-upgrade"
   # A program built as `make asan` builds, with the options test/run.sh sets.
   printf '%s\n' '#include <stdlib.h>' '#include <string.h>' \
     'int main(void) { char *p = malloc(8); strcpy(p, "leak"); return p[0] == 0; }' \

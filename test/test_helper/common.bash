@@ -259,6 +259,12 @@ _mig_json_checked() {
 		prev=$arg
 	done
 	if ((json == 0)); then
+		# In a subshell (`mig-upgrade ... &`, `run`, `$(...)`) the program
+		# takes the subshell's place, so that $! is its pid: a test that
+		# kills it must kill the program, not a shell around it.
+		if [[ $BASHPID != "$$" ]]; then
+			exec "$prog" "$@"
+		fi
 		command "$prog" "$@"
 		return
 	fi
