@@ -41,8 +41,12 @@ primary_at_one() {
 	chain "$m" 2
 	run mig-upgrade -q -d "$url" -m "$m" --to s00000000001
 	assert_success
-	for _ in $(seq 900); do standby_caught_up "$url" 2>/dev/null && break; sleep 0.1; done
-	standby_caught_up "$url" || fail "the standby did not catch up"
+	# wait for what the tests need: the version row replayed on the standby
+	for _ in $(seq 900); do
+		[[ $(standby_sql "$url" "SELECT version_num FROM alembic_version" 2>/dev/null) == \
+			s00000000001 ]] && break
+		sleep 0.1
+	done
 	sb=$(standby_url "$url")
 	assert_equal "$(standby_sql "$url" "SELECT version_num FROM alembic_version")" s00000000001
 }

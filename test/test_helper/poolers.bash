@@ -109,12 +109,13 @@ pgbouncer_url() {
 
 # standby_start: a hot standby of the sandbox, made with pg_basebackup -R
 # (streaming replication over the sandbox's unix socket), on a socket of its
-# own in MIG_SB_DIR.  Returns once it accepts connections.
+# own in MIG_SB_DIR.  Returns once it accepts connections.  The checkpoint
+# is fast: the default spreads it over minutes on a busy primary.
 standby_start() {
 	MIG_SB_DIR=$(_socket_dir mig-sb) || return
 	MIG_SB_PORT=$(_free_socket_port "$MIG_SB_DIR") || return
 	_as_pg_owner "$MIG_PG_BINDIR/pg_basebackup" -h "$MIG_PG_HOST" -p "$MIG_PG_PORT" \
-		-U "$MIG_PG_USER" -D "$MIG_SB_DIR/data" -R -X stream --no-sync \
+		-U "$MIG_PG_USER" -D "$MIG_SB_DIR/data" -R -X stream --no-sync --checkpoint=fast \
 		>"$MIG_SB_DIR/basebackup.log" 2>&1 || {
 		cat "$MIG_SB_DIR/basebackup.log" >&2
 		return 1
@@ -147,13 +148,6 @@ standby_url() {
 standby_sql() {
 	"$MIG_PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$MIG_SB_DIR" -p "$MIG_SB_PORT" \
 		-U "$MIG_PG_USER" -d "$(_mig_pg_dbname "$1")" -f - <<<"$2"
-}
-
-# standby_caught_up URL: the standby has replayed all the primary has written.
-standby_caught_up() {
-	local lsn
-	lsn=$(pg_sql "$1" "SELECT pg_current_wal_lsn()")
-	[[ $(standby_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn") == t ]]
 }
 
 # --- pg_auto_failover --------------------------------------------------------
