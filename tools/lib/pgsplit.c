@@ -7,8 +7,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pgsplit.h"
+#include "dl.h"
 
-#include <dlfcn.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stddef.h>
@@ -40,10 +40,7 @@ _Static_assert(sizeof((struct mig_pg_query){ PGQ_FUNCTIONS(PGQ_INIT) }) ==
 	       sizeof(struct mig_pg_query), "struct mig_pg_query matches pg_query.h");
 
 #define PGQ_SYMBOL(f) { #f, offsetof(struct mig_pg_query, f) },
-static const struct {
-	const char *name;
-	size_t offset;
-} symbols[] = { PGQ_FUNCTIONS(PGQ_SYMBOL) };
+static const struct mig_dl_symbol symbols[] = { PGQ_FUNCTIONS(PGQ_SYMBOL) };
 
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) * sizeof(void *) ==
 	       sizeof(struct mig_pg_query), "PGQ_FUNCTIONS names every member");
@@ -65,24 +62,14 @@ static const struct mig_pg_query *load(struct mig_err *err)
 {
 	if (handle)
 		return &table;
-	void *h = dlopen(MIG_LIBPG_QUERY, RTLD_LAZY | RTLD_LOCAL);
-	if (!h)
-		return fail(err, dlerror());
-	struct mig_pg_query t;
-	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
-		void *sym = dlsym(h, symbols[i].name);
-		if (!sym) {
-			const char *e = dlerror();
-			char *why = xasprintf("%s", e ? e : symbols[i].name);
-			dlclose(h);
-			fail(err, why);
-			free(why);
-			return NULL;
-		}
-		memcpy((char *)&t + symbols[i].offset, &sym, sizeof(sym));
+	char *why = NULL;
+	handle = mig_dl_bind(MIG_LIBPG_QUERY, symbols, sizeof(symbols) / sizeof(symbols[0]),
+			     &table, sizeof(table), &why);
+	if (!handle) {
+		fail(err, why);
+		free(why);
+		return NULL;
 	}
-	table = t;
-	handle = h;
 	return &table;
 }
 

@@ -3,8 +3,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pq.h"
+#include "dl.h"
 
-#include <dlfcn.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +28,7 @@ _Static_assert(sizeof((struct mig_pq){ PQ_FUNCTIONS(PQ_INIT) }) ==
 	       sizeof(struct mig_pq), "struct mig_pq matches libpq-fe.h");
 
 #define PQ_SYMBOL(f) { #f, offsetof(struct mig_pq, f) },
-static const struct {
-	const char *name;
-	size_t offset;
-} symbols[] = { PQ_FUNCTIONS(PQ_SYMBOL) };
+static const struct mig_dl_symbol symbols[] = { PQ_FUNCTIONS(PQ_SYMBOL) };
 
 /* dlsym() gives a void *, which POSIX lets us copy into a function pointer. */
 _Static_assert(sizeof(void *) == sizeof(void (*)(void)),
@@ -57,29 +54,13 @@ const struct mig_pq *mig_pq_load(struct mig_err *err)
 {
 	if (handle)
 		return &table;
-	/* RTLD_LAZY binds as a linked libpq did: libpq, libssl, libcrypto and
-	 * libldap are built BIND_NOW and are bound now all the same, and
-	 * RTLD_NOW would only add every PLT entry of the lazily bound Kerberos
-	 * and GMP libraries, 1.9 M instructions a PostgreSQL run.  The dlsym()
-	 * below checks the functions we call. */
-	void *h = dlopen(MIG_LIBPQ, RTLD_LAZY | RTLD_LOCAL);
-	if (!h)
-		return fail(err, dlerror());
-	struct mig_pq t;
-	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
-		void *sym = dlsym(h, symbols[i].name);
-		if (!sym) {
-			/* dlerror()'s text does not outlive dlclose() */
-			const char *e = dlerror();
-			char *why = xasprintf("%s", e ? e : symbols[i].name);
-			dlclose(h);
-			fail(err, why);
-			free(why);
-			return NULL;
-		}
-		memcpy((char *)&t + symbols[i].offset, &sym, sizeof(sym));
+	char *why = NULL;
+	handle = mig_dl_bind(MIG_LIBPQ, symbols, sizeof(symbols) / sizeof(symbols[0]),
+			     &table, sizeof(table), &why);
+	if (!handle) {
+		fail(err, why);
+		free(why);
+		return NULL;
 	}
-	table = t;
-	handle = h;
 	return &table;
 }
