@@ -13,6 +13,8 @@
  */
 #define _GNU_SOURCE
 #include "mig.h"
+#include "schema.h"
+#include "spec.h"
 
 #include <stdint.h>
 #include <stdlib.h>

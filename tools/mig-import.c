@@ -5,8 +5,12 @@
  * is in tools/lib/import.c; this file is the command line and the report.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "mig.h"
+#include "cli.h"
 #include "import.h"
+#include "json.h"
+#include "mig.h"
+#include "out.h"
+#include "url.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -24,7 +24,17 @@
  * had (mig-verify --roundtrip checks it).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "autogen.h"
+#include "compare.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
+#include "schema.h"
+#include "spec.h"
+#include "stamp.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -8,7 +8,10 @@
  * everything counts, "expected").
  */
 #define _POSIX_C_SOURCE 200809L
+#include "compare.h"
+#include "findings.h"
 #include "mig.h"
+#include "schema.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,8 +13,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "introspect.h"
+#include "mig.h"
+#include "out.h"
 #include "pgsplit.h"
 #include "pq.h"
+#include "schema.h"
+#include "url.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -9,7 +9,11 @@
  */
 #define _DEFAULT_SOURCE	/* scandir, openat */
 #define _POSIX_C_SOURCE 200809L
+#include "graph.h"
+#include "findings.h"
 #include "mig.h"
+#include "migfile.h"
+#include "pyrev.h"
 #include "sum.h"
 
 #include <dirent.h>

@@ -6,8 +6,18 @@
 #define _DEFAULT_SOURCE	/* scandir, alphasort */
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
-#include "sum.h"
+#include "compare.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "import_driver.h"
+#include "mig.h"
+#include "newrev.h"
+#include "run.h"
+#include "schema.h"
+#include "sum.h"
+#include "url.h"
+#include "version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +41,7 @@ struct snapshot {
 struct work {
 	struct mig_import *im;
 	const struct mig_import_opts *o;
-	struct mig_driver drv;
+	struct mig_import_driver drv;
 	char *tmpdir;		/* SQLite scratch files */
 	struct snapshot *snaps[2];	/* per dialect: 2 * nrevs states */
 };

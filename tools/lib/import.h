@@ -35,7 +35,10 @@
 #ifndef MIG_IMPORT_H
 #define MIG_IMPORT_H
 
+#include "cli.h"
+#include "findings.h"
 #include "mig.h"
+#include "url.h"
 
 enum { MIG_IMPORT_SQLITE = 1, MIG_IMPORT_POSTGRESQL = 2 };
 

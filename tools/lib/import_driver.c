@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "import_driver.h"
+#include "mig.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -36,7 +37,7 @@ static char *exe_dir(void)
 	}
 }
 
-int mig_driver_find(struct mig_driver *d, struct mig_err *err)
+int mig_driver_find(struct mig_import_driver *d, struct mig_err *err)
 {
 	const char *env = getenv("MIG_IMPORT_DRIVER");
 	if (env && *env) {
@@ -70,14 +71,14 @@ int mig_driver_find(struct mig_driver *d, struct mig_err *err)
 	return rc;
 }
 
-void mig_driver_release(struct mig_driver *d)
+void mig_driver_release(struct mig_import_driver *d)
 {
 	free(d->script);
 	d->script = NULL;
 }
 
 /* Runs the driver; its stdout into out, its exit status into *status. */
-static int spawn(const struct mig_driver *d, const char *url, const char *const *args,
+static int spawn(const struct mig_import_driver *d, const char *url, const char *const *args,
 		 struct mig_buf *out, int *status, struct mig_err *err)
 {
 	const char *python = d->python ? d->python : "python3";
@@ -157,7 +158,7 @@ static int load_json(struct mig_json *j, const struct mig_buf *text, struct mig_
 	return rc;
 }
 
-int mig_driver_call(const struct mig_driver *d, const char *url,
+int mig_driver_call(const struct mig_import_driver *d, const char *url,
 		    const char *const *args, struct mig_json *out,
 		    struct mig_err *err)
 {

@@ -21,7 +21,7 @@
 
 #include <yaml.h>
 
-struct mig_driver {
+struct mig_import_driver {
 	const char *python;	/* NULL: python3 on PATH */
 	char *script;		/* the driver, found by mig_driver_find */
 	const char *ini;	/* alembic.ini, or NULL */
@@ -36,8 +36,8 @@ struct mig_json {
 };
 
 /* Finds the driver (see above); MIG_EINPUT naming the places looked in. */
-int mig_driver_find(struct mig_driver *d, struct mig_err *err);
-void mig_driver_release(struct mig_driver *d);
+int mig_driver_find(struct mig_import_driver *d, struct mig_err *err);
+void mig_driver_release(struct mig_import_driver *d);
 
 /*
  * Runs the driver with args (NULL-terminated) and url (NULL: none) and
@@ -46,7 +46,7 @@ void mig_driver_release(struct mig_driver *d);
  * a Python without Alembic, and MIG_EFOUND for a migration that raised
  * (the answer is still in *out, with the statements sent until then).
  */
-int mig_driver_call(const struct mig_driver *d, const char *url,
+int mig_driver_call(const struct mig_import_driver *d, const char *url,
 		    const char *const *args, struct mig_json *out,
 		    struct mig_err *err);
 

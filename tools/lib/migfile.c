@@ -5,7 +5,9 @@
  * at: each section goes to the database whole.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "migfile.h"
 #include "mig.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * catalog types read alike.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "schema.h"
 #include "mig.h"
 
 #include <ctype.h>

@@ -11,7 +11,9 @@
  * the tree walked afterwards has no shared nodes.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "spec.h"
 #include "mig.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -8,8 +8,19 @@
  * mig-upgrade takes.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "stamp.h"
+#include "compare.h"
 #include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "history.h"
+#include "mig.h"
+#include "migfile.h"
+#include "run.h"
+#include "schema.h"
+#include "spec.h"
+#include "status.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>

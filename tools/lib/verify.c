@@ -4,7 +4,19 @@
  * walk the up/down "stairway" round trip revision by revision.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "verify.h"
+#include "compare.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "plan.h"
+#include "run.h"
+#include "schema.h"
+#include "spec.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdlib.h>
