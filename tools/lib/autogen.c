@@ -27,6 +27,7 @@
 #include "autogen.h"
 #include "compare.h"
 #include "db.h"
+#include "diff.h"
 #include "findings.h"
 #include "graph.h"
 #include "mig.h"
@@ -338,66 +339,15 @@ static bool same_default(const char *a, const char *b)
 
 /* ---- the model ------------------------------------------------------------------ */
 
-static bool same_list(const struct mig_strv *a, const struct mig_strv *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static const struct mig_fk *find_fk(const struct mig_table *t, const struct mig_fk *f)
-{
-	for (size_t i = 0; i < t->nfks; i++)
-		if (same_list(&t->fks[i].columns, &f->columns) &&
-		    !strcmp(t->fks[i].ref_table, f->ref_table) &&
-		    same_list(&t->fks[i].ref_columns, &f->ref_columns))
-			return &t->fks[i];
-	return NULL;
-}
-
-static bool same_fk_actions(const struct mig_fk *a, const struct mig_fk *b)
-{
-	return same_str(a->on_delete, b->on_delete) && same_str(a->on_update, b->on_update);
-}
-
-static bool has_unique(const struct mig_table *t, const struct mig_strv *cols)
-{
-	for (size_t i = 0; i < t->nuniques; i++)
-		if (same_list(&t->uniques[i], cols))
-			return true;
-	return false;
-}
-
-static const struct mig_index *find_index(const struct mig_table *t, const char *name)
-{
-	for (size_t i = 0; i < t->nindexes; i++)
-		if (!strcmp(t->indexes[i].name, name))
-			return &t->indexes[i];
-	return NULL;
-}
-
-static bool same_index(const struct mig_index *a, const struct mig_index *b)
-{
-	return same_list(&a->columns, &b->columns) && a->unique == b->unique &&
-	       same_str(a->method, b->method) && same_str(a->where, b->where);
-}
-
 /* A key that a foreign key can reference: primary, unique, unique index. */
 static bool is_key(const struct mig_table *t, const struct mig_strv *cols)
 {
-	if ((t->primary_key.n && same_list(&t->primary_key, cols)) || has_unique(t, cols))
+	if ((t->primary_key.n && strv_equal(&t->primary_key, cols)) ||
+	    mig_table_has_unique(t, cols))
 		return true;
 	for (size_t i = 0; i < t->nindexes; i++)
 		if (t->indexes[i].unique == 1 && !t->indexes[i].where &&
-		    same_list(&t->indexes[i].columns, cols))
+		    strv_equal(&t->indexes[i].columns, cols))
 			return true;
 	return false;
 }
@@ -422,12 +372,6 @@ static bool sqlite_addable(const struct mig_table *t, const struct mig_column *c
 	const char *d = c->default_value;
 	return !in_constraint(t, c->name) && (!d || constant_default(d)) &&
 	       (c->nullable || d);
-}
-
-static bool same_column(const struct mig_column *a, const struct mig_column *b)
-{
-	return !strcmp(a->type, b->type) && a->nullable == b->nullable &&
-	       same_default(a->default_value, b->default_value);
 }
 
 /* ---- operations ------------------------------------------------------------------ */
@@ -470,9 +414,12 @@ static struct op inverse(const struct op *o)
 	return r;
 }
 
-/* What one table becomes: its two models and whether SQLite rebuilds it. */
+/* What one table becomes: its two models, its changes (a run of
+ * ag->changes) and whether SQLite rebuilds it. */
 struct tdiff {
 	const struct mig_table *c, *w;
+	const struct mig_change *ch;
+	size_t nch;
 	bool rebuild;
 	struct mig_table target;	/* w, columns in rebuild_target's order */
 };
@@ -482,6 +429,7 @@ struct ag {
 	struct mig_schema cur, want;
 	const char *spec;
 	struct mig_strv unsafe;		/* "table\037what": SQLite cannot rebuild it */
+	struct mig_changes changes;	/* from cur to want (diff.h) */
 	struct tdiff *td;
 	size_t ntd;
 	struct op *ops;
@@ -835,6 +783,7 @@ static int check_columns(struct ag *ag, struct mig_table *t)
 					   ag->spec, c->line, t->name, c->name);
 		if (c->nullable < 0)	/* unset: SQL's default */
 			c->nullable = !pk;
+		c->has_default = true;	/* unset: no default */
 	}
 	for (size_t i = 0; i < t->nindexes; i++)
 		if (t->indexes[i].unique < 0)
@@ -1023,6 +972,51 @@ static char *summary(const struct mig_column *c)
 			 c->default_value ? c->default_value : "");
 }
 
+/* What the migration changes in an altered column: a default written
+ * otherwise but meaning the same is no change. */
+static unsigned column_change(const struct mig_change *ch)
+{
+	unsigned d = ch->altered;
+	if (same_default(ch->from_column->default_value, ch->to_column->default_value))
+		d &= ~(unsigned)MIG_ALTERED_DEFAULT;
+	return d;
+}
+
+/* The change of td about the element p of the current table (a foreign
+ * key, an index), or of the wanted one; NULL when it stays as it is. */
+static const struct mig_change *change_from(const struct tdiff *td, const void *p)
+{
+	for (size_t i = 0; td && i < td->nch; i++)
+		if (td->ch[i].from_fk == p || td->ch[i].from_index == p)
+			return &td->ch[i];
+	return NULL;
+}
+
+static const struct mig_change *change_to(const struct tdiff *td, const void *p)
+{
+	for (size_t i = 0; td && i < td->nch; i++)
+		if (td->ch[i].to_fk == p || td->ch[i].to_index == p)
+			return &td->ch[i];
+	return NULL;
+}
+
+static bool has_change(const struct tdiff *td, enum mig_change_kind kind)
+{
+	for (size_t i = 0; i < td->nch; i++)
+		if (td->ch[i].kind == kind)
+			return true;
+	return false;
+}
+
+/* The changed table of that name, or NULL. */
+static const struct tdiff *find_td(const struct ag *ag, const char *table)
+{
+	for (size_t i = 0; i < ag->ntd; i++)
+		if (!strcmp(ag->td[i].c->name, table))
+			return &ag->td[i];
+	return NULL;
+}
+
 static int added_column(struct ag *ag, struct tdiff *td, const struct mig_column *c)
 {
 	if (!c->nullable && !c->default_value) {
@@ -1050,118 +1044,111 @@ static void dropped_column(struct ag *ag, struct tdiff *td, const struct mig_col
 		td->rebuild = true;
 }
 
-static void altered_column(struct ag *ag, struct tdiff *td, const struct mig_column *a,
-			   const struct mig_column *b)
+static void altered_column(struct ag *ag, struct tdiff *td, const struct mig_change *ch,
+			   unsigned d)
 {
+	const struct mig_column *a = ch->from_column, *b = ch->to_column;
 	struct mig_buf s = MIG_BUF_INIT;
-	if (strcmp(a->type, b->type) != 0)
+	if (d & MIG_ALTERED_TYPE)
 		buf_printf(&s, ", type %s -> %s", a->type, b->type);
-	if (a->nullable != b->nullable)
+	if (d & MIG_ALTERED_NULLABLE)
 		buf_printf(&s, ", %s", b->nullable ? "NOT NULL -> nullable" :
 			   "nullable -> NOT NULL (fails while a row holds NULL)");
-	if (!same_default(a->default_value, b->default_value))
+	if (d & MIG_ALTERED_DEFAULT)
 		buf_printf(&s, ", default %s -> %s", a->default_value ? a->default_value : "none",
 			   b->default_value ? b->default_value : "none");
 	change(ag, "alter column %s.%s: %s", td->w->name, b->name, buf_str(&s) + 2);
-	if (strcmp(a->type, b->type) != 0 && !type_widens(a->type, b->type))
+	if ((d & MIG_ALTERED_TYPE) && !type_widens(a->type, b->type))
 		destroys(ag, "alter column %s.%s: type %s -> %s can cut or change values",
 			 td->w->name, b->name, a->type, b->type);
 	td->rebuild = true;
 	buf_release(&s);
 }
 
-static int diff_columns(struct ag *ag, struct tdiff *td)
+static int describe_columns(struct ag *ag, struct tdiff *td)
 {
 	int rc = MIG_OK;
-	for (size_t i = 0; !rc && i < td->w->ncolumns; i++) {
-		const struct mig_column *b = &td->w->columns[i];
-		const struct mig_column *a = mig_table_find_column(td->c, b->name);
-		if (!a)
-			rc = added_column(ag, td, b);
-		else if (!same_column(a, b))
-			altered_column(ag, td, a, b);
+	for (size_t i = 0; !rc && i < td->nch; i++) {
+		const struct mig_change *ch = &td->ch[i];
+		unsigned d;
+		if (ch->kind == MIG_COLUMN_ADDED)
+			rc = added_column(ag, td, ch->to_column);
+		else if (ch->kind == MIG_COLUMN_ALTERED && (d = column_change(ch)) != 0)
+			altered_column(ag, td, ch, d);
+		else if (ch->kind == MIG_COLUMN_DROPPED)
+			dropped_column(ag, td, ch->from_column);
 	}
-	for (size_t i = 0; !rc && i < td->c->ncolumns; i++)
-		if (!mig_table_find_column(td->w, td->c->columns[i].name))
-			dropped_column(ag, td, &td->c->columns[i]);
 	return rc;
 }
 
-static char *cols_text(const struct mig_strv *cols)
+static void describe_fk(struct ag *ag, struct tdiff *td, const struct mig_fk *f,
+			const struct mig_fk *g, const char *verb)
 {
-	char *j = strv_join(cols, ", ");
-	char *s = xasprintf("(%s)", j);
-	free(j);
-	return s;
+	char *cols = strv_paren(&f->columns), *refs = strv_paren(&f->ref_columns);
+	if (g)
+		change(ag, "change foreign key %s %s -> %s%s: on delete %s, on update %s",
+		       td->w->name, cols, f->ref_table, refs,
+		       g->on_delete ? g->on_delete : "no action",
+		       g->on_update ? g->on_update : "no action");
+	else
+		change(ag, "%s foreign key %s %s -> %s%s%s%s", verb, td->w->name, cols,
+		       f->ref_table, refs, f->on_delete ? " on delete " : "",
+		       f->on_delete ? f->on_delete : "");
+	td->rebuild = true;
+	free(cols);
+	free(refs);
 }
 
-static void diff_fks(struct ag *ag, struct tdiff *td, const struct mig_table *from,
-		     const struct mig_table *to, const char *verb)
+static void describe_unique(struct ag *ag, struct tdiff *td, const struct mig_strv *u,
+			    const char *verb)
 {
-	for (size_t i = 0; i < from->nfks; i++) {
-		const struct mig_fk *f = &from->fks[i], *g = find_fk(to, f);
-		if (g && (verb[0] == 'a' || same_fk_actions(f, g)))
-			continue;
-		char *cols = cols_text(&f->columns), *refs = cols_text(&f->ref_columns);
-		if (g)
-			change(ag, "change foreign key %s %s -> %s%s: on delete %s, on update %s",
-			       td->w->name, cols, f->ref_table, refs,
-			       g->on_delete ? g->on_delete : "no action",
-			       g->on_update ? g->on_update : "no action");
-		else
-			change(ag, "%s foreign key %s %s -> %s%s%s%s", verb, td->w->name, cols,
-			       f->ref_table, refs, f->on_delete ? " on delete " : "",
-			       f->on_delete ? f->on_delete : "");
-		td->rebuild = true;
-		free(cols);
-		free(refs);
-	}
+	char *cols = strv_paren(u);
+	change(ag, "%s unique constraint %s %s", verb, td->w->name, cols);
+	td->rebuild = true;
+	free(cols);
 }
 
-static void diff_uniques(struct ag *ag, struct tdiff *td, const struct mig_table *from,
-			 const struct mig_table *to, const char *verb)
-{
-	for (size_t i = 0; i < from->nuniques; i++) {
-		if (has_unique(to, &from->uniques[i]))
-			continue;
-		char *cols = cols_text(&from->uniques[i]);
-		change(ag, "%s unique constraint %s %s", verb, td->w->name, cols);
-		td->rebuild = true;
-		free(cols);
-	}
-}
-
-static void diff_indexes(struct ag *ag, struct tdiff *td)
-{
-	for (size_t i = 0; i < td->c->nindexes; i++)
-		if (!find_index(td->w, td->c->indexes[i].name))
-			change(ag, "drop index %s on %s", td->c->indexes[i].name, td->c->name);
-	for (size_t i = 0; i < td->w->nindexes; i++) {
-		const struct mig_index *x = &td->w->indexes[i], *y = find_index(td->c, x->name);
-		char *cols = cols_text(&x->columns);
-		if (!y || !same_index(x, y))
-			change(ag, "%s %sindex %s on %s %s", y ? "remake" : "create",
-			       x->unique == 1 ? "unique " : "", x->name, td->w->name, cols);
-		free(cols);
-	}
-}
-
-static void diff_keys(struct ag *ag, struct tdiff *td)
+/* Keys in the order the file lists them: the primary key, unique
+ * constraints that go and come, foreign keys that go (or change) and
+ * come, then indexes. */
+static void describe_keys(struct ag *ag, struct tdiff *td)
 {
 	const struct mig_table *c = td->c, *w = td->w;
-	if (!same_list(&c->primary_key, &w->primary_key)) {
-		char *a = cols_text(&c->primary_key), *b = cols_text(&w->primary_key);
+	if (has_change(td, MIG_PRIMARY_KEY_CHANGED)) {
+		char *a = strv_paren(&c->primary_key), *b = strv_paren(&w->primary_key);
 		change(ag, "primary key of %s: %s -> %s", w->name, c->primary_key.n ? a : "none",
 		       w->primary_key.n ? b : "none");
 		td->rebuild = true;
 		free(a);
 		free(b);
 	}
-	diff_uniques(ag, td, c, w, "drop");
-	diff_uniques(ag, td, w, c, "add");
-	diff_fks(ag, td, c, w, "drop");
-	diff_fks(ag, td, w, c, "add");
-	diff_indexes(ag, td);
+	for (size_t i = 0; i < td->nch; i++)
+		if (td->ch[i].kind == MIG_UNIQUE_DROPPED)
+			describe_unique(ag, td, td->ch[i].from_unique, "drop");
+	for (size_t i = 0; i < td->nch; i++)
+		if (td->ch[i].kind == MIG_UNIQUE_ADDED)
+			describe_unique(ag, td, td->ch[i].to_unique, "add");
+	for (size_t i = 0; i < c->nfks; i++) {
+		const struct mig_change *ch = change_from(td, &c->fks[i]);
+		if (ch)
+			describe_fk(ag, td, &c->fks[i], ch->to_fk, "drop");
+	}
+	for (size_t i = 0; i < td->nch; i++)
+		if (td->ch[i].kind == MIG_FK_ADDED)
+			describe_fk(ag, td, td->ch[i].to_fk, NULL, "add");
+	for (size_t i = 0; i < td->nch; i++)
+		if (td->ch[i].kind == MIG_INDEX_DROPPED)
+			change(ag, "drop index %s on %s", td->ch[i].from_index->name, c->name);
+	for (size_t i = 0; i < td->nch; i++) {
+		const struct mig_change *ch = &td->ch[i];
+		if (ch->kind != MIG_INDEX_ADDED && ch->kind != MIG_INDEX_ALTERED)
+			continue;
+		const struct mig_index *x = ch->to_index;
+		char *cols = strv_paren(&x->columns);
+		change(ag, "%s %sindex %s on %s %s", ch->from_index ? "remake" : "create",
+		       x->unique == 1 ? "unique " : "", x->name, w->name, cols);
+		free(cols);
+	}
 }
 
 /* Columns of a rebuilt SQLite table in the order PostgreSQL ends up with:
@@ -1182,17 +1169,21 @@ static struct mig_table rebuild_target(const struct mig_table *c, const struct m
 	return t;
 }
 
-/* One table in both schemas; kept in ag->td when it changes. */
-static int diff_table(struct ag *ag, const struct mig_table *c, const struct mig_table *w)
+/* One table in both schemas, with its changes; kept in ag->td when the
+ * migration changes it. */
+static int describe_table(struct ag *ag, const struct mig_table *c, const struct mig_table *w,
+			  const struct mig_change *ch, size_t nch)
 {
 	struct tdiff *td = &ag->td[ag->ntd];
 	memset(td, 0, sizeof(*td));
 	td->c = c;
 	td->w = w;
+	td->ch = ch;
+	td->nch = nch;
 	size_t before = ag->out->changes.n;
-	int rc = diff_columns(ag, td);
+	int rc = describe_columns(ag, td);
 	if (!rc)
-		diff_keys(ag, td);
+		describe_keys(ag, td);
 	if (rc || ag->out->changes.n == before)
 		return rc;
 	ag->ntd++;
@@ -1206,27 +1197,33 @@ static int diff_table(struct ag *ag, const struct mig_table *c, const struct mig
 			    "writes an empty one");
 }
 
-static int diff(struct ag *ag, struct mig_strv *created, struct mig_strv *dropped)
+/* The changes from the current schema to the spec (diff.h), each said in
+ * ag->out->changes (and in destructive when it loses data). */
+static int describe(struct ag *ag, struct mig_strv *created, struct mig_strv *dropped)
 {
 	int rc = MIG_OK;
+	const struct mig_changes *all = &ag->changes;
+	mig_schema_diff(&ag->cur, &ag->want, MIG_DIFF_ALL, &ag->changes);
 	ag->td = xcalloc(ag->cur.ntables + 1, sizeof(*ag->td));
-	for (size_t i = 0; i < ag->want.ntables; i++) {
-		const struct mig_table *w = &ag->want.tables[i];
-		if (mig_schema_find(&ag->cur, w->name))
-			continue;
-		strv_push(created, w->name);
-		change(ag, "create table %s", w->name);
-	}
+	for (size_t i = 0; i < all->n; i++)
+		if (all->v[i].kind == MIG_TABLE_ADDED) {
+			strv_push(created, all->v[i].to->name);
+			change(ag, "create table %s", all->v[i].to->name);
+		}
 	for (size_t i = 0; !rc && i < ag->cur.ntables; i++) {
 		const struct mig_table *c = &ag->cur.tables[i];
-		const struct mig_table *w = mig_schema_find(&ag->want, c->name);
-		if (w)
-			rc = diff_table(ag, c, w);
+		size_t first = 0, n = 0;
+		while (first < all->n && (all->v[first].from != c || !all->v[first].to))
+			first++;
+		while (first + n < all->n && all->v[first + n].from == c)
+			n++;
+		if (n)
+			rc = describe_table(ag, c, all->v[first].to, &all->v[first], n);
 	}
-	for (size_t i = 0; !rc && i < ag->cur.ntables; i++) {
-		const char *name = ag->cur.tables[i].name;
-		if (mig_schema_find(&ag->want, name))
+	for (size_t i = 0; !rc && i < all->n; i++) {
+		if (all->v[i].kind != MIG_TABLE_DROPPED)
 			continue;
+		const char *name = all->v[i].from->name;
 		strv_push(dropped, name);
 		change(ag, "drop table %s", name);
 		destroys(ag, "drop table %s: its rows are lost", name);
@@ -1248,17 +1245,13 @@ static bool type_changed(const struct ag *ag, const char *table, const char *col
 /* The key on cols of table goes away (or is remade) in this migration. */
 static bool key_dropped(const struct ag *ag, const char *table, const struct mig_strv *cols)
 {
-	const struct mig_table *c = mig_schema_find(&ag->cur, table);
-	const struct mig_table *w = mig_schema_find(&ag->want, table);
-	if (!c || !w)
-		return false;
-	if (same_list(&c->primary_key, cols) && !same_list(&w->primary_key, cols))
-		return true;
-	if (has_unique(c, cols) && !has_unique(w, cols))
-		return true;
-	for (size_t i = 0; i < c->nindexes; i++) {
-		const struct mig_index *x = &c->indexes[i], *y = find_index(w, x->name);
-		if (x->unique == 1 && same_list(&x->columns, cols) && (!y || !same_index(x, y)))
+	const struct tdiff *td = find_td(ag, table);
+	for (size_t i = 0; td && i < td->nch; i++) {
+		const struct mig_change *ch = &td->ch[i];
+		const struct mig_index *x = ch->from_index;
+		if ((ch->kind == MIG_PRIMARY_KEY_CHANGED && strv_equal(&td->c->primary_key, cols)) ||
+		    (ch->kind == MIG_UNIQUE_DROPPED && strv_equal(ch->from_unique, cols)) ||
+		    (x && x->unique == 1 && strv_equal(&x->columns, cols)))
 			return true;
 	}
 	return false;
@@ -1283,10 +1276,12 @@ static void phase_fks(struct ag *ag, bool drop)
 	for (size_t i = 0; i < ag->cur.ntables; i++) {
 		const struct mig_table *c = &ag->cur.tables[i];
 		const struct mig_table *w = mig_schema_find(&ag->want, c->name);
-		const struct mig_table *from = drop ? c : w, *to = drop ? w : c;
+		const struct mig_table *from = drop ? c : w;
+		const struct tdiff *td = find_td(ag, c->name);
 		for (size_t k = 0; w && k < from->nfks; k++) {
-			const struct mig_fk *f = &from->fks[k], *g = find_fk(to, f);
-			if (g && same_fk_actions(f, g) && !fk_disturbed(ag, c->name, drop ? f : g))
+			const struct mig_fk *f = &from->fks[k];
+			bool changed = drop ? change_from(td, f) : change_to(td, f);
+			if (!changed && !fk_disturbed(ag, c->name, f))
 				continue;
 			add_op(ag, drop ? OP_DROP_FK : OP_ADD_FK, ON_PG, c->name)->fk = f;
 		}
@@ -1297,16 +1292,15 @@ static void phase_drop_keys(struct ag *ag)
 {
 	for (size_t i = 0; i < ag->ntd; i++) {
 		const struct tdiff *td = &ag->td[i];
-		for (size_t k = 0; k < td->c->nindexes; k++) {
-			const struct mig_index *x = &td->c->indexes[k], *y = find_index(td->w, x->name);
-			if (!y || !same_index(x, y))
+		for (size_t k = 0; k < td->c->nindexes; k++)
+			if (change_from(td, &td->c->indexes[k]))
 				add_op(ag, OP_DROP_INDEX, td->rebuild ? ON_PG : ON_BOTH,
-				       td->c->name)->index = x;
-		}
-		for (size_t k = 0; k < td->c->nuniques; k++)
-			if (!has_unique(td->w, &td->c->uniques[k]))
-				add_op(ag, OP_DROP_UNIQUE, ON_PG, td->c->name)->cols = &td->c->uniques[k];
-		if (td->c->primary_key.n && !same_list(&td->c->primary_key, &td->w->primary_key))
+				       td->c->name)->index = &td->c->indexes[k];
+		for (size_t k = 0; k < td->nch; k++)
+			if (td->ch[k].kind == MIG_UNIQUE_DROPPED)
+				add_op(ag, OP_DROP_UNIQUE, ON_PG, td->c->name)->cols =
+					td->ch[k].from_unique;
+		if (td->c->primary_key.n && has_change(td, MIG_PRIMARY_KEY_CHANGED))
 			add_op(ag, OP_DROP_PK, ON_PG, td->c->name)->cols = &td->c->primary_key;
 	}
 }
@@ -1323,20 +1317,17 @@ static void phase_columns(struct ag *ag)
 			o->a = td->c;
 			o->b = &td->target;
 		}
-		for (size_t k = 0; k < td->w->ncolumns; k++) {
-			const struct mig_column *b = &td->w->columns[k];
-			const struct mig_column *a = mig_table_find_column(td->c, b->name);
-			if (!a)
-				add_op(ag, OP_ADD_COLUMN, on, name)->col = b;
-			else if (!same_column(a, b)) {
+		for (size_t k = 0; k < td->nch; k++) {
+			const struct mig_change *ch = &td->ch[k];
+			if (ch->kind == MIG_COLUMN_ADDED)
+				add_op(ag, OP_ADD_COLUMN, on, name)->col = ch->to_column;
+			else if (ch->kind == MIG_COLUMN_ALTERED && column_change(ch)) {
 				struct op *o = add_op(ag, OP_ALTER_COLUMN, ON_PG, name);
-				o->col = a;
-				o->col2 = b;
-			}
+				o->col = ch->from_column;
+				o->col2 = ch->to_column;
+			} else if (ch->kind == MIG_COLUMN_DROPPED)
+				add_op(ag, OP_DROP_COLUMN, on, name)->col = ch->from_column;
 		}
-		for (size_t k = 0; k < td->c->ncolumns; k++)
-			if (!mig_table_find_column(td->w, td->c->columns[k].name))
-				add_op(ag, OP_DROP_COLUMN, on, name)->col = &td->c->columns[k];
 	}
 }
 
@@ -1344,11 +1335,12 @@ static void phase_add_keys(struct ag *ag)
 {
 	for (size_t i = 0; i < ag->ntd; i++) {
 		const struct tdiff *td = &ag->td[i];
-		if (td->w->primary_key.n && !same_list(&td->c->primary_key, &td->w->primary_key))
+		if (td->w->primary_key.n && has_change(td, MIG_PRIMARY_KEY_CHANGED))
 			add_op(ag, OP_ADD_PK, ON_PG, td->w->name)->cols = &td->w->primary_key;
-		for (size_t k = 0; k < td->w->nuniques; k++)
-			if (!has_unique(td->c, &td->w->uniques[k]))
-				add_op(ag, OP_ADD_UNIQUE, ON_PG, td->w->name)->cols = &td->w->uniques[k];
+		for (size_t k = 0; k < td->nch; k++)
+			if (td->ch[k].kind == MIG_UNIQUE_ADDED)
+				add_op(ag, OP_ADD_UNIQUE, ON_PG, td->w->name)->cols =
+					td->ch[k].to_unique;
 	}
 }
 
@@ -1356,12 +1348,10 @@ static void phase_create_indexes(struct ag *ag)
 {
 	for (size_t i = 0; i < ag->ntd; i++) {
 		const struct tdiff *td = &ag->td[i];
-		for (size_t k = 0; k < td->w->nindexes; k++) {
-			const struct mig_index *x = &td->w->indexes[k], *y = find_index(td->c, x->name);
-			if (!y || !same_index(x, y))
+		for (size_t k = 0; k < td->w->nindexes; k++)
+			if (change_to(td, &td->w->indexes[k]))
 				add_op(ag, OP_CREATE_INDEX, td->rebuild ? ON_PG : ON_BOTH,
-				       td->w->name)->index = x;
-		}
+				       td->w->name)->index = &td->w->indexes[k];
 	}
 }
 
@@ -1691,7 +1681,7 @@ static int refuse_destructive(struct ag *ag)
 static int generate(struct ag *ag, const struct mig_autogen_opts *o)
 {
 	struct mig_strv created = MIG_STRV_INIT, dropped = MIG_STRV_INIT;
-	int rc = diff(ag, &created, &dropped);
+	int rc = describe(ag, &created, &dropped);
 	if (!rc && ag->out->changes.n && ag->out->destructive.n && !o->allow_destructive)
 		rc = refuse_destructive(ag);
 	if (!rc && ag->out->changes.n)
@@ -1730,6 +1720,7 @@ int mig_autogen_run(struct mig_autogen *out, const struct mig_autogen_opts *o,
 	for (size_t i = 0; i < ag.ntd; i++)
 		free(ag.td[i].target.columns);
 	free(ag.td);
+	mig_changes_release(&ag.changes);
 	free(ag.ops);
 	strv_release(&ag.unsafe);
 	mig_schema_release(&ag.cur);

@@ -1,5 +1,5 @@
 /*
- * compare.h: the differences between two schema models, as findings: a live
+ * compare.h: the differences between two schema models (diff.h), as findings: a live
  * database against a spec (mig-check-schema, mig-verify --spec), two live
  * databases (stamp checks, the round trip), and the foreign-key type rule
  * over one model.  Findings are appended to the caller's list.
@@ -22,8 +22,8 @@ void mig_schema_compare(const struct mig_schema *live, const struct mig_schema *
 void mig_schema_check_fk_types(const struct mig_schema *live,
 			       struct mig_findings *out);
 /* Differences between two live schemas (stamp check, round trip): each a
- * finding; expected_name and actual_name say what the sides are. */
-void mig_schema_diff(const struct mig_schema *expected, const struct mig_schema *actual,
-		     struct mig_findings *out);
+ * finding that says what was expected. */
+void mig_schema_compare_expected(const struct mig_schema *expected,
+				 const struct mig_schema *actual, struct mig_findings *out);
 
 #endif

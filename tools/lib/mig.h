@@ -76,8 +76,11 @@ struct mig_strv {
 void strv_push(struct mig_strv *sv, const char *s);	/* copies s */
 void strv_push_owned(struct mig_strv *sv, char *s);	/* takes s */
 bool strv_has(const struct mig_strv *sv, const char *s);
+/* Same strings in the same order. */
+bool strv_equal(const struct mig_strv *a, const struct mig_strv *b);
 void strv_sort(struct mig_strv *sv);
 char *strv_join(const struct mig_strv *sv, const char *sep);	/* caller frees */
+char *strv_paren(const struct mig_strv *sv);	/* "(a, b)"; caller frees */
 void strv_release(struct mig_strv *sv);
 
 /* Reads a whole file; returns MIG_EINPUT with the reason on failure. */

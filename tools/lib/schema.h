@@ -83,6 +83,12 @@ void mig_schema_remove_table(struct mig_schema *s, size_t i);
 struct mig_column *mig_table_add_column(struct mig_table *t, const char *name);
 struct mig_column *mig_table_find_column(const struct mig_table *t,
 					 const char *name);
+/* The foreign key of t on f's columns to f's table and, when f names them,
+ * its columns (a spec may leave them to the referenced primary key). */
+const struct mig_fk *mig_table_find_fk(const struct mig_table *t, const struct mig_fk *f);
+/* Whether t has a unique constraint on exactly cols. */
+bool mig_table_has_unique(const struct mig_table *t, const struct mig_strv *cols);
+const struct mig_index *mig_table_find_index(const struct mig_table *t, const char *name);
 struct mig_fk *mig_table_add_fk(struct mig_table *t);
 struct mig_index *mig_table_add_index(struct mig_table *t, const char *name);
 struct mig_strv *mig_table_add_unique(struct mig_table *t, int line);

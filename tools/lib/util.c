@@ -201,6 +201,24 @@ bool strv_has(const struct mig_strv *sv, const char *s)
 	return false;
 }
 
+char *strv_paren(const struct mig_strv *sv)
+{
+	char *j = strv_join(sv, ", ");
+	char *s = xasprintf("(%s)", j);
+	free(j);
+	return s;
+}
+
+bool strv_equal(const struct mig_strv *a, const struct mig_strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -240,7 +240,7 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		rc = snapshot(db, vt, &after, err);
 	if (!rc && !same) {
 		size_t n = v->findings.n;
-		mig_schema_diff(&before, &after, &v->findings);
+		mig_schema_compare_expected(&before, &after, &v->findings);
 		blame(v, &g->revs[rev], n);
 	}
 	if (!rc && !v->roundtrip_failed)
