@@ -15,6 +15,7 @@
 #include "mig.h"
 #include "schema.h"
 #include "spec.h"
+#include "spec_dump.h"
 
 #include <stdint.h>
 #include <stdlib.h>

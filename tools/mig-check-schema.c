@@ -16,6 +16,7 @@
 #include "schema.h"
 #include "session.h"
 #include "spec.h"
+#include "spec_dump.h"
 #include "url.h"
 
 #include <getopt.h>

@@ -1,7 +1,7 @@
 /*
  * spec.h: the YAML schema spec of DESIGN.md (libyaml): loading it into the
- * schema model, with the line of every element for findings, and writing a
- * model back as a spec.
+ * schema model, strictly, with the line of every element for findings.
+ * Writing a model as a spec is spec_dump.h's.
  */
 #ifndef MIG_SPEC_H
 #define MIG_SPEC_H
@@ -9,7 +9,7 @@
 #include "mig.h"
 #include "schema.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 
 /*
  * Loads a YAML spec (the format of DESIGN.md).  MIG_EINPUT with
@@ -19,7 +19,8 @@
  */
 int mig_spec_load(struct mig_schema *out, const char *path, bool strict,
 		  struct mig_err *err);
-/* Writes s as a spec: stable order, so equal schemas give equal bytes. */
-int mig_spec_dump(const struct mig_schema *s, FILE *fp, struct mig_err *err);
+/* Whether a plain YAML scalar of this text reads as null ("", "~", "null"
+ * in any case): the writer quotes such a string so it reads back as text. */
+bool mig_spec_null_text(const char *s);
 
 #endif
