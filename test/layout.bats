@@ -69,3 +69,25 @@ setup_file() {
 		((n <= 900)) || fail "$c has $n lines (at most 900: split it along its jobs)"
 	done
 }
+
+@test "ARCHITECTURE.md: under 200 lines, every file it names exists, every module is on its map" {
+	cd "$REPO"
+	n=$(wc -l <ARCHITECTURE.md)
+	((n < 200)) || fail "ARCHITECTURE.md has $n lines (fewer than 200)"
+	mapfile -t named < <(grep -oE '`(tools|scripts|bench|test|schemas)/[^`* ]*`' ARCHITECTURE.md |
+		tr -d '`' | sort -u)
+	((${#named[@]} > 30)) || fail "only ${#named[@]} paths named"
+	for path in "${named[@]}"; do
+		[[ -e $path ]] || fail "ARCHITECTURE.md names $path, which does not exist"
+	done
+	# bare module names too (the run's flow names cli.c, plan.c...)
+	mapfile -t modules < <(grep -oE '(^|[^/a-z_])[a-z_]+\.[ch]\b' ARCHITECTURE.md |
+		grep -oE '[a-z_]+\.[ch]$' | sort -u)
+	((${#modules[@]} > 5)) || fail "only ${#modules[@]} module names found"
+	for m in "${modules[@]}"; do
+		[[ -e tools/lib/$m ]] || fail "ARCHITECTURE.md names $m, which is not in tools/lib"
+	done
+	for c in tools/lib/*.c; do
+		grep -qF "\`$c\`" ARCHITECTURE.md || fail "$c is not on ARCHITECTURE.md's map"
+	done
+}
