@@ -51,6 +51,7 @@ void ag_put_fk(struct mig_buf *b, const struct mig_fk *f);
 /* CREATE TABLE name with t's columns and keys; then t's indexes. */
 void ag_put_create_table(struct mig_buf *b, const struct mig_table *t,
 			 const char *name, const struct ag_renderer *r);
+/* CREATE INDEX of each index of t. */
 void ag_put_indexes(struct mig_buf *b, const struct mig_table *t,
 		    const struct ag_renderer *r);
 

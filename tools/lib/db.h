@@ -38,6 +38,7 @@ struct mig_rows {
 	long affected;		/* rows changed by INSERT/UPDATE/DELETE */
 };
 #define MIG_ROWS_INIT { 0, 0, NULL, 0 }
+/* The text of a cell, NULL for SQL NULL; borrowed from r. */
 const char *mig_rows_cell(const struct mig_rows *r, size_t row, size_t col);
 void mig_rows_release(struct mig_rows *r);
 
@@ -59,6 +60,8 @@ struct mig_connect_opts {
  */
 int mig_db_open(struct mig_db **out, const char *url_text,
 		const struct mig_connect_opts *opts, struct mig_err *err);
+/* Rolls back a transaction still open, closes db and frees it (NULL is
+ * allowed). */
 void mig_db_close(struct mig_db *db);
 /* A second connection to the same database, with the same options. */
 int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err);
@@ -79,6 +82,8 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 int mig_db_query(struct mig_db *db, const char *sql, int nparams,
 		 const char *const *params, struct mig_rows *out,
 		 struct mig_err *err);
+/* BEGIN (SQLite: BEGIN IMMEDIATE, so the write lock is taken now); MIG_EDB
+ * on failure, no transaction open then. */
 int mig_db_begin(struct mig_db *db, struct mig_err *err);
 /* Where the session stands: outside a transaction, inside one, inside a
  * failed one (PostgreSQL), or unknown (the connection is gone). */
@@ -95,6 +100,8 @@ int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err);
 /* One catalog lookup: the table's OID (PostgreSQL), 1 (SQLite), 0 if none. */
 int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
 		     unsigned long *oid, struct mig_err *err);
+/* COMMIT; MIG_EDB when it fails, and the transaction is rolled back then,
+ * so the caller reports the step as not applied. */
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
 /*
@@ -108,6 +115,7 @@ void mig_db_unlock(struct mig_db *db, const char *key);
 /* Lists the tables of a schema (NULL: the default one), sorted. */
 int mig_db_list_tables(struct mig_db *db, const char *schema,
 		       struct mig_strv *out, struct mig_err *err);
+/* *exists: whether schema.table (schema NULL: the default one) is a table. */
 int mig_db_table_exists(struct mig_db *db, const char *schema,
 			const char *table, bool *exists, struct mig_err *err);
 /* Appends "name" or "schema"."name", quoted for the database. */

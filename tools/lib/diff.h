@@ -83,6 +83,7 @@ enum mig_diff_flags {
 /* Appends to out the changes that take from to to (enum mig_diff_flags). */
 void mig_schema_diff(const struct mig_schema *from, const struct mig_schema *to,
 		     unsigned flags, struct mig_changes *out);
+/* Frees the list (not the models it points into); it is empty after. */
 void mig_changes_release(struct mig_changes *c);
 
 #endif

@@ -25,10 +25,12 @@ struct mig_findings {
 	size_t n, cap;
 };
 #define MIG_FINDINGS_INIT { NULL, 0, 0 }
+/* Appends a finding, copying every string; hint and file may be NULL. */
 void mig_findings_add(struct mig_findings *f, enum mig_severity sev,
 		      const char *code, const char *file, int line,
 		      const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
+/* How many findings of that severity f holds. */
 size_t mig_findings_count(const struct mig_findings *f, enum mig_severity sev);
 void mig_findings_release(struct mig_findings *f);
 

@@ -22,6 +22,7 @@ enum mig_db_state {
 	MIG_STATE_CURRENT,	/* at the heads of the graph */
 	MIG_STATE_BEHIND,	/* pending migrations exist */
 };
+/* The state as one word for reports ("behind"); a static string. */
 const char *mig_db_state_name(enum mig_db_state s);
 
 struct mig_status {

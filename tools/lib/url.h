@@ -11,6 +11,7 @@
 #include "mig.h"
 
 enum mig_dialect { MIG_DIALECT_ANY = 0, MIG_SQLITE, MIG_POSTGRESQL };
+/* "sqlite", "postgresql" (a static string). */
 const char *mig_dialect_name(enum mig_dialect d);
 
 struct mig_url {

@@ -37,9 +37,16 @@ int mig_vt_read(struct mig_db *db, const struct mig_vt *vt, bool *exists,
 /* The rows alone, for a caller that knows the table exists. */
 int mig_vt_read_rows(struct mig_db *db, const struct mig_vt *vt,
 		     struct mig_strv *heads, struct mig_err *err);
+/* CREATE TABLE of the version table, as Alembic makes it (no IF NOT
+ * EXISTS: the caller has read that it is missing). */
 int mig_vt_create(struct mig_db *db, const struct mig_vt *vt,
 		  struct mig_err *err);
+/* The same statement as text, for --sql. */
 void mig_vt_create_sql(struct mig_buf *b, const struct mig_vt *vt);
+/* One row each, in the caller's transaction: insert rev, delete rev, or
+ * update from to to.  Each must change exactly one row, else MIG_EDB
+ * (another process moved the database), so that a version table moved by
+ * someone else is never written over. */
 int mig_vt_insert(struct mig_db *db, const struct mig_vt *vt, const char *rev,
 		  struct mig_err *err);
 int mig_vt_delete(struct mig_db *db, const struct mig_vt *vt, const char *rev,
