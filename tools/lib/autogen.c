@@ -540,6 +540,13 @@ static int refuse_destructive(struct ag_run *ag)
 			    "the file then lists them in a WARNING comment");
 }
 
+/* The dialects of the file, in the order of their sections: adding one is
+ * adding its renderer here. */
+static const struct ag_renderer *const renderers[] = { &ag_render_pg, &ag_render_sqlite };
+static const struct ag_dialects dialects = {
+	renderers, sizeof(renderers) / sizeof(renderers[0]),
+};
+
 static int generate(struct ag_run *ag, const struct mig_autogen_opts *o)
 {
 	struct mig_strv created = MIG_STRV_INIT, dropped = MIG_STRV_INIT;
@@ -550,8 +557,8 @@ static int generate(struct ag_run *ag, const struct mig_autogen_opts *o)
 		rc = ag_plan(ag, &created, &dropped);
 	if (!rc && ag->out->changes.n) {
 		struct mig_buf b = MIG_BUF_INIT;
-		ag_write_direction(ag, &b, true);
-		ag_write_direction(ag, &b, false);
+		ag_write_direction(ag, &dialects, &b, true);
+		ag_write_direction(ag, &dialects, &b, false);
 		ag->out->sections = buf_detach(&b);
 		ag->out->comment = ag_write_comment(ag);
 		rc = self_check(ag);

@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The dialects, in the order their sections are written. */
-static const struct ag_renderer *const renderers[] = { &ag_render_pg, &ag_render_sqlite };
-#define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
-
 /* ---- what every dialect writes -------------------------------------------- */
 
 static void put_column_def(struct mig_buf *b, const struct mig_column *c,
@@ -173,26 +169,29 @@ static void render_op(struct mig_buf *b, const struct ag_op *o, const struct ag_
 
 /* ---- the sections ------------------------------------------------------- */
 
-/* The SQL of one direction: a piece per operation, a text per dialect. */
+/* The SQL of one direction: a piece per operation, a text per dialect
+ * (sql[d][i] is dialect d's text of piece i). */
 struct pieces {
-	char **sql[NRENDERERS];
+	const struct ag_dialects *dialects;
+	char ***sql;
 	size_t n, cap;
 };
 
 /* Takes each dialect's text in bufs as the next piece, unless all are empty. */
 static void add_piece(struct pieces *p, struct mig_buf *bufs)
 {
+	size_t nd = p->dialects->n;
 	bool any = false;
-	for (size_t d = 0; d < NRENDERERS; d++)
+	for (size_t d = 0; d < nd; d++)
 		any = any || bufs[d].len;
 	if (!any)
 		return;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? 2 * p->cap : 32;
-		for (size_t d = 0; d < NRENDERERS; d++)
+		for (size_t d = 0; d < nd; d++)
 			p->sql[d] = xrealloc(p->sql[d], p->cap * sizeof(*p->sql[d]));
 	}
-	for (size_t d = 0; d < NRENDERERS; d++)
+	for (size_t d = 0; d < nd; d++)
 		p->sql[d][p->n] = buf_detach(&bufs[d]);
 	p->n++;
 }
@@ -202,7 +201,7 @@ static bool shared(const struct pieces *p, size_t i)
 {
 	if (!*p->sql[0][i])
 		return false;
-	for (size_t d = 1; d < NRENDERERS; d++)
+	for (size_t d = 1; d < p->dialects->n; d++)
 		if (strcmp(p->sql[0][i], p->sql[d][i]) != 0)
 			return false;
 	return true;
@@ -237,39 +236,41 @@ static void write_pieces(struct mig_buf *out, const char *dir, const struct piec
 	while (tail > head && shared(p, tail - 1))
 		tail--;
 	section(out, dir, NULL, p->sql[0], 0, head);
-	for (size_t d = 0; d < NRENDERERS; d++)
-		section(out, dir, renderers[d]->name, p->sql[d], head, tail);
+	for (size_t d = 0; d < p->dialects->n; d++)
+		section(out, dir, p->dialects->v[d]->name, p->sql[d], head, tail);
 	section(out, dir, NULL, p->sql[0], tail, p->n);
 }
 
-/* The upgrade, or the downgrade: each operation's inverse, last first. */
-void ag_write_direction(const struct ag_run *ag, struct mig_buf *out, bool up)
+void ag_write_direction(const struct ag_run *ag, const struct ag_dialects *dialects,
+			struct mig_buf *out, bool up)
 {
-	struct pieces p;
-	struct mig_buf bufs[NRENDERERS];
-	memset(&p, 0, sizeof(p));
-	memset(bufs, 0, sizeof(bufs));
-	for (size_t d = 0; d < NRENDERERS; d++)
-		if (renderers[d]->begin)
-			renderers[d]->begin(&bufs[d], ag, up);
+	size_t nd = dialects->n;
+	const struct ag_renderer *const *r = dialects->v;
+	struct pieces p = { .dialects = dialects, .sql = xcalloc(nd, sizeof(char **)) };
+	struct mig_buf *bufs = xcalloc(nd, sizeof(*bufs));
+	for (size_t d = 0; d < nd; d++)
+		if (r[d]->begin)
+			r[d]->begin(&bufs[d], ag, up);
 	add_piece(&p, bufs);
 	for (size_t k = 0; k < ag->nops; k++) {
 		struct ag_op o = up ? ag->ops[k] : ag_inverse(&ag->ops[ag->nops - 1 - k]);
-		for (size_t d = 0; d < NRENDERERS; d++)
-			render_op(&bufs[d], &o, renderers[d]);
+		for (size_t d = 0; d < nd; d++)
+			render_op(&bufs[d], &o, r[d]);
 		add_piece(&p, bufs);
 	}
-	for (size_t d = 0; d < NRENDERERS; d++)
-		if (renderers[d]->end)
-			renderers[d]->end(&bufs[d], ag, up);
+	for (size_t d = 0; d < nd; d++)
+		if (r[d]->end)
+			r[d]->end(&bufs[d], ag, up);
 	add_piece(&p, bufs);
 	write_pieces(out, up ? "upgrade" : "downgrade", &p);
-	for (size_t d = 0; d < NRENDERERS; d++) {
+	for (size_t d = 0; d < nd; d++) {
 		for (size_t i = 0; i < p.n; i++)
 			free(p.sql[d][i]);
 		free(p.sql[d]);
 		buf_release(&bufs[d]);
 	}
+	free(p.sql);
+	free(bufs);
 }
 
 /* The header comment: where the migration comes from and what it does.

@@ -3,7 +3,7 @@
  * the ordered operations, written by one renderer per dialect.  A renderer
  * is a const table of functions, as the database drivers are (db.h), so
  * adding a dialect means adding a renderer (autogen_pg.c, autogen_sqlite.c)
- * and naming it in autogen_render.c, not editing branches.
+ * and naming it in autogen.c's list, not editing branches.
  */
 #ifndef MIG_AUTOGEN_RENDER_H
 #define MIG_AUTOGEN_RENDER_H
@@ -14,6 +14,7 @@
 #include "schema.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct ag_renderer {
 	const char *name;	/* the dialect of its sections: "-- +upgrade sqlite" */
@@ -30,6 +31,13 @@ struct ag_renderer {
 
 extern const struct ag_renderer ag_render_pg;
 extern const struct ag_renderer ag_render_sqlite;
+
+/* The dialects a migration is written for, in the order of their sections
+ * (autogen.c names them; at least one). */
+struct ag_dialects {
+	const struct ag_renderer *const *v;
+	size_t n;
+};
 
 /* The operations every dialect writes alike, for the renderers' tables. */
 void ag_render_create_table(struct mig_buf *b, const struct ag_op *o,
@@ -55,8 +63,11 @@ void ag_put_create_table(struct mig_buf *b, const struct mig_table *t,
 void ag_put_indexes(struct mig_buf *b, const struct mig_table *t,
 		    const struct ag_renderer *r);
 
-/* Appends the upgrade (up) or the downgrade sections of ag's operations. */
-void ag_write_direction(const struct ag_run *ag, struct mig_buf *out, bool up);
+/* Appends the upgrade (up) or the downgrade sections of ag's operations:
+ * each operation in each dialect; the downgrade is each operation's
+ * inverse, last first. */
+void ag_write_direction(const struct ag_run *ag, const struct ag_dialects *dialects,
+			struct mig_buf *out, bool up);
 /* The header comment of the file: what it comes from and what it changes;
  * the caller frees it. */
 char *ag_write_comment(const struct ag_run *ag);
