@@ -89,9 +89,13 @@ static void report_text(const struct import_cli *c, const struct mig_import *im,
 		if (mig_import_rev_autocommit(r))
 			printf("review: %s: %s runs outside a transaction (autocommit_block)\n",
 			       file, r->id);
-		if (mig_import_rev_failed(r))
-			printf("review: %s: %s raised an error\n", file, r->id);
+		char *why = mig_import_rev_unfinished(r);
+		if (why)
+			printf("unfinished: %s: %s: %s; finish it by hand\n", file, r->id, why);
+		free(why);
 	}
+	for (size_t i = 0; i < im->stops.n; i++)
+		printf("%s\n", im->stops.v[i]);
 	if (im->diff.len)
 		fputs(buf_str(&im->diff), stdout);
 	if (!rc)
@@ -119,12 +123,19 @@ static void report_json(const struct import_cli *c, const struct mig_import *im)
 		json_str(&b, r->file);
 		buf_puts(&b, ",\"source\":");
 		json_str(&b, r->source);
-		buf_printf(&b, ",\"read_database\":%s,\"autocommit\":%s,\"raised\":%s}",
+		buf_printf(&b, ",\"read_database\":%s,\"autocommit\":%s,\"raised\":%s",
 			   mig_import_rev_read(r) ? "true" : "false",
 			   mig_import_rev_autocommit(r) ? "true" : "false",
 			   mig_import_rev_failed(r) ? "true" : "false");
+		char *why = mig_import_rev_unfinished(r);
+		buf_puts(&b, ",\"unfinished\":");
+		json_str(&b, why);
+		buf_putc(&b, '}');
+		free(why);
 	}
-	buf_puts(&b, "],\"steps\":[");
+	buf_puts(&b, "],\"proof_stopped\":");
+	json_strv(&b, &im->stops);
+	buf_puts(&b, ",\"steps\":[");
 	for (size_t i = 0; i < im->nsteps; i++) {
 		const struct mig_import_step *s = &im->steps[i];
 		buf_puts(&b, i ? ",{\"revision\":" : "{\"revision\":");
@@ -175,6 +186,9 @@ static void report_github(const struct mig_import *im, int rc)
 			buf_printf(&md, "\n- review `%s`: it read the database", r->id);
 		if (mig_import_rev_autocommit(r))
 			buf_printf(&md, "\n- review `%s`: it runs outside a transaction", r->id);
+		if (mig_import_rev_failed(r))
+			buf_printf(&md, "\n- **unfinished** `%s`: it raised; finish it by hand",
+				   r->id);
 	}
 	buf_puts(&md, "\n\n");
 	gh_summary(buf_str(&md));

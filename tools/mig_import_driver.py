@@ -18,6 +18,10 @@ $MIG_IMPORT_SCRIPTS, a script folder):
                  upgrade() or downgrade() runs (SQLAlchemy's
                  before_cursor_execute event), so Alembic's version-table
                  bookkeeping is left out: mig does its own.
+  step REV up|down skip
+                 moves Alembic's version rows past REV as that step would,
+                 without running REV's function: after REV raised, so that
+                 the rest of the history can still be recorded.
 
 Exit status: 0 with {"ok": true, ...}; 3 with {"ok": false, "kind": ...,
 "message": ...}.  "kind" is no-alembic, load, env or migration.
@@ -209,7 +213,7 @@ class Recorder:
             self.statements.append(s)
 
 
-def cmd_step(rev_id, direction):
+def cmd_step(rev_id, direction, skip=False):
     url = os.environ["MIG_IMPORT_URL"]
     cfg = load_config()
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -226,7 +230,7 @@ def cmd_step(rev_id, direction):
     def recorded(*a, **kw):
         rec.on = rec.started = True
         try:
-            return original(*a, **kw)
+            return None if skip else original(*a, **kw)
         finally:
             rec.on = False
 
@@ -316,9 +320,10 @@ def main(argv):
         cmd_probe()
     elif argv[:1] == ["list"]:
         cmd_list()
-    elif len(argv) == 3 and argv[0] == "step" and argv[2] in ("up", "down"):
-        cmd_step(argv[1], argv[2])
-    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down")
+    elif len(argv) in (3, 4) and argv[0] == "step" and argv[2] in ("up", "down") \
+            and argv[3:] in ([], ["skip"]):
+        cmd_step(argv[1], argv[2], argv[3:] == ["skip"])
+    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down [skip]")
 
 
 if __name__ == "__main__":

@@ -128,36 +128,58 @@ static int load_history(struct work *w, struct mig_err *err)
 
 /* ---- recording -------------------------------------------------------------- */
 
+/* A message on one line: it becomes a "-- unfinished:" header line. */
+static char *one_line(const char *msg)
+{
+	char *s = xstrdup(msg ? msg : "?");
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return s;
+}
+
+static void read_run(struct work *w, struct mig_import_run *run, const struct mig_json *j)
+{
+	mig_json_strv(j, j->root, "statements", &run->statements);
+	mig_json_strv(j, j->root, "reads", &run->reads);
+	run->autocommit = mig_json_true(j, j->root, "autocommit");
+	const char *env = mig_json_str(j, j->root, "env");
+	const char *why = mig_json_str(j, j->root, "env_error");
+	if (!w->im->env && env)
+		w->im->env = why ? xasprintf("a minimal env.py (the project's failed: %s)", why)
+			     : !strcmp(env, "minimal") ? xstrdup("a minimal env.py (the project has none)")
+			     : xstrdup("the project's env.py");
+}
+
+/*
+ * Records one revision's step.  When its function raises, what it sent
+ * until then is kept with the error (the file is then written unfinished),
+ * and Alembic's version rows are moved past it without running it, so that
+ * the rest of the history is still recorded.
+ */
 static int record_step(struct work *w, const char *url, enum mig_dialect d,
 		       size_t i, bool upgrade, struct mig_err *err)
 {
 	struct mig_import_rev *r = &w->im->revs[i];
 	struct mig_import_run *run = &r->runs[di(d)][upgrade];
-	const char *args[] = { "step", r->id, upgrade ? "up" : "down", NULL };
+	const char *args[] = { "step", r->id, upgrade ? "up" : "down", NULL, NULL };
 	struct mig_json j = { .loaded = false };
 	int rc = mig_driver_call(&w->drv, url, args, &j, err);
-	if (j.loaded) {
-		mig_json_strv(&j, j.root, "statements", &run->statements);
-		mig_json_strv(&j, j.root, "reads", &run->reads);
-		run->autocommit = mig_json_true(&j, j.root, "autocommit");
-		const char *env = mig_json_str(&j, j.root, "env");
-		const char *why = mig_json_str(&j, j.root, "env_error");
-		if (!w->im->env && env)
-			w->im->env = why ? xasprintf("a minimal env.py (the project's failed: %s)", why)
-				     : !strcmp(env, "minimal") ? xstrdup("a minimal env.py (the project has none)")
-				     : xstrdup("the project's env.py");
-	}
+	if (j.loaded)
+		read_run(w, run, &j);
 	mig_json_release(&j);
-	if (rc == MIG_EFOUND) {
-		run->error = xstrdup(err->msg ? err->msg : "?");
-		mig_err_set(err, MIG_EFOUND, "%s: %s raised on %s: %s; nothing was written",
-			    r->source, upgrade ? "upgrade()" : "downgrade()",
-			    mig_dialect_name(d), run->error);
-		mig_err_hint(err, "fix the revision so that it runs on a fresh %s database, "
-			     "or import only the dialect it is written for (--dialect)%s",
-			     mig_dialect_name(d), d == MIG_POSTGRESQL ? "; the scratch "
-			     "database keeps what ran until then: recreate it empty" : "");
-	}
+	if (rc != MIG_EFOUND)
+		return rc;
+	run->error = one_line(err->msg);
+	mig_err_release(err);
+	args[3] = "skip";
+	rc = mig_driver_call(&w->drv, url, args, &j, err);
+	mig_json_release(&j);
+	if (rc)
+		mig_err_set(err, rc == MIG_EFOUND ? MIG_EDB : rc, "%s: %s raised on %s (%s), "
+			    "and Alembic cannot move its version rows past it: %s; nothing "
+			    "was written", r->source, upgrade ? "upgrade()" : "downgrade()",
+			    mig_dialect_name(d), run->error, err->msg ? err->msg : "?");
 	return rc;
 }
 
@@ -317,6 +339,22 @@ bool mig_import_rev_autocommit(const struct mig_import_rev *r)
 	return false;
 }
 
+char *mig_import_rev_unfinished(const struct mig_import_rev *r)
+{
+	struct mig_buf why = MIG_BUF_INIT;
+	for (int d = 0; d < 2; d++)
+		for (int up = 1; up >= 0; up--)
+			if (r->runs[d][up].error)
+				buf_printf(&why, "%s%s raised on %s: %s", why.len ? "; " : "",
+					   up ? "upgrade()" : "downgrade()",
+					   d ? "postgresql" : "sqlite", r->runs[d][up].error);
+	if (!why.len) {
+		buf_release(&why);
+		return NULL;
+	}
+	return buf_detach(&why);
+}
+
 static void put_list(struct mig_buf *out, const char *key, const struct mig_strv *sv,
 		     bool always)
 {
@@ -341,6 +379,10 @@ static char *render(const struct mig_import_rev *r, unsigned dialects)
 	bool autocommit = mig_import_rev_autocommit(r);
 	if (autocommit)
 		buf_puts(&out, "-- transactional: false\n");
+	char *unfinished = mig_import_rev_unfinished(r);
+	if (unfinished)
+		buf_printf(&out, "-- unfinished: %s\n", unfinished);
+	free(unfinished);
 	const char *slash = strrchr(r->source, '/');
 	buf_printf(&out, "--\n-- Imported by mig-import %s from %s: the statements Alembic "
 		   "sent on a fresh database.\n", MIG_VERSION, slash ? slash + 1 : r->source);
@@ -351,6 +393,21 @@ static char *render(const struct mig_import_rev *r, unsigned dialects)
 	if (autocommit)
 		buf_puts(&out, "-- REVIEW: this revision runs outside a transaction "
 			 "(autocommit_block).\n");
+	for (int d = 0; d < 2; d++) {
+		for (int up = 1; up >= 0; up--) {
+			if (!r->runs[d][up].error)
+				continue;
+			buf_printf(&out, "-- REVIEW: its %s raised on %s, so its %s %s section "
+				   "holds only what it sent before\n-- REVIEW: the error; "
+				   "write the rest by hand, then delete the '-- unfinished:' "
+				   "line.\n", up ? "upgrade()" : "downgrade()",
+				   d ? "postgresql" : "sqlite", up ? "upgrade" : "downgrade",
+				   d ? "postgresql" : "sqlite");
+			if (up)
+				buf_printf(&out, "-- REVIEW: the revisions after it were recorded "
+					   "on %s without its changes.\n", d ? "postgresql" : "sqlite");
+		}
+	}
 	for (int up = 1; up >= 0; up--) {
 		size_t before = out.len;
 		put_direction(&out, r, dialects, up, autocommit);
@@ -516,6 +573,19 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 	return rc;
 }
 
+/* The proof on a dialect stops before the first step whose recording
+ * raised: the file holds only part of that step. */
+static bool stop_before(struct work *w, enum mig_dialect d, size_t i, bool upgrade)
+{
+	const struct mig_import_rev *r = &w->im->revs[i];
+	if (!r->runs[di(d)][upgrade].error)
+		return false;
+	strv_push_owned(&w->im->stops, xasprintf("%s: the proof stopped before the %s of %s, "
+						  "which is unfinished", mig_dialect_name(d),
+						  upgrade ? "upgrade" : "downgrade", r->id));
+	return true;
+}
+
 static int prove_dialect(struct work *w, const struct mig_graph *g, enum mig_dialect d,
 			 const char *url, struct mig_err *err)
 {
@@ -525,10 +595,17 @@ static int prove_dialect(struct work *w, const struct mig_graph *g, enum mig_dia
 	size_t n = w->im->nrevs;
 	const struct snapshot *snaps = w->snaps[di(d)];
 	bool stop = false;
-	for (size_t i = 0; !rc && !stop && i < n; i++)
-		rc = prove_step(w, db, g, url, d, i, true, &snaps[i], &stop, err);
-	for (size_t k = 0; !rc && !stop && k < n; k++)
-		rc = prove_step(w, db, g, url, d, n - 1 - k, false, &snaps[n + k], &stop, err);
+	for (size_t i = 0; !rc && !stop && i < n; i++) {
+		stop = stop_before(w, d, i, true);
+		if (!stop)
+			rc = prove_step(w, db, g, url, d, i, true, &snaps[i], &stop, err);
+	}
+	for (size_t k = 0; !rc && !stop && k < n; k++) {
+		stop = stop_before(w, d, n - 1 - k, false);
+		if (!stop)
+			rc = prove_step(w, db, g, url, d, n - 1 - k, false, &snaps[n + k],
+					&stop, err);
+	}
 	mig_db_close(db);
 	return rc;
 }
@@ -599,12 +676,34 @@ static int record_all(struct work *w, struct mig_err *err)
 	return rc;
 }
 
+/* The files are usable but for the revisions mig-import wrote unfinished:
+ * the proof runs up to those. */
+static bool only_unfinished(const struct mig_graph *g)
+{
+	if (g->usable)
+		return false;
+	bool some = false;
+	for (size_t i = 0; i < g->findings.n; i++) {
+		const struct mig_finding *f = &g->findings.v[i];
+		if (f->severity != MIG_SEV_ERROR)
+			continue;
+		if (strcmp(f->code, "unfinished") != 0)
+			return false;
+		some = true;
+	}
+	return some;
+}
+
 static int prove_all(struct work *w, struct mig_err *err)
 {
 	struct mig_graph g;
 	int rc = mig_graph_load(&g, w->o->common->migrations_dir, err);
 	if (rc)
 		return rc;
+	/* The proof stops before every step of an unfinished revision, so
+	 * mig's runner may have the rest of the graph. */
+	if (only_unfinished(&g))
+		g.usable = true;
 	rc = mig_graph_require_usable(&g, err);
 	if (!rc && (w->o->dialects & MIG_IMPORT_SQLITE)) {
 		char *url = sqlite_url(w, "mig.db");
@@ -612,7 +711,16 @@ static int prove_all(struct work *w, struct mig_err *err)
 		free(url);
 	}
 	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
-		rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
+		/* After a revision raised, Alembic may have left objects behind. */
+		rc = require_empty(w->o->scratch_url, err);
+		if (rc == MIG_ESAFETY && w->im->nunfinished) {
+			strv_push_owned(&w->im->stops, xasprintf("postgresql: the proof was not "
+								  "run: %s", err->msg));
+			mig_err_release(err);
+			rc = MIG_OK;
+		} else if (!rc) {
+			rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
+		}
 		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
@@ -627,6 +735,12 @@ static int prove_all(struct work *w, struct mig_err *err)
 	if (!rc && w->im->ndiffs)
 		rc = mig_err_set(err, MIG_EFOUND, "the proof found %zu difference%s",
 				 w->im->ndiffs, w->im->ndiffs == 1 ? "" : "s");
+	else if (!rc && w->im->nunfinished)
+		rc = mig_err_set(err, MIG_EFOUND, "%zu revision%s unfinished: %s raised; "
+				 "finish %s by hand", w->im->nunfinished,
+				 w->im->nunfinished == 1 ? " is" : "s are",
+				 w->im->nunfinished == 1 ? "its upgrade or downgrade" : "each one's "
+				 "upgrade or downgrade", w->im->nunfinished == 1 ? "it" : "them");
 	return rc;
 }
 
@@ -646,6 +760,8 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 		rc = load_history(&w, err);
 	if (!rc)
 		rc = record_all(&w, err);
+	for (size_t i = 0; !rc && i < im->nrevs; i++)
+		im->nunfinished += mig_import_rev_failed(&im->revs[i]);
 	if (!rc && !o->check_only)
 		rc = write_files(&w, err);
 	if (!rc)
@@ -684,6 +800,7 @@ void mig_import_release(struct mig_import *im)
 	free(im->steps);
 	mig_findings_release(&im->findings);
 	buf_release(&im->diff);
+	strv_release(&im->stops);
 	free(im->env);
 	free(im->dir);
 	memset(im, 0, sizeof(*im));

@@ -83,6 +83,8 @@ struct mig_import {
 	struct mig_findings findings;	/* graph errors of the history */
 	struct mig_buf diff;		/* the proof's differences, as text */
 	size_t ndiffs;
+	size_t nunfinished;		/* revisions whose recording raised */
+	struct mig_strv stops;		/* where and why the proof stopped early */
 	char *env;			/* "env.py", or why a minimal one was used */
 	char *dir;			/* DIR/versions */
 };
@@ -93,6 +95,9 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 bool mig_import_rev_read(const struct mig_import_rev *r);
 bool mig_import_rev_failed(const struct mig_import_rev *r);
 bool mig_import_rev_autocommit(const struct mig_import_rev *r);
+/* Why the revision's file is unfinished ("upgrade() raised on sqlite: ...",
+ * one line, each failed run), to free; NULL when it is not. */
+char *mig_import_rev_unfinished(const struct mig_import_rev *r);
 void mig_import_release(struct mig_import *im);
 
 #endif
