@@ -399,8 +399,9 @@ static char *render(const struct mig_import_rev *r, unsigned dialects)
 				continue;
 			buf_printf(&out, "-- REVIEW: its %s raised on %s, so its %s %s section "
 				   "holds only what it sent before\n-- REVIEW: the error; "
-				   "write the rest by hand, then delete the '-- unfinished:' "
-				   "line.\n", up ? "upgrade()" : "downgrade()",
+				   "write the rest by hand, delete the '-- unfinished:' line "
+				   "and run\n-- REVIEW: 'mig-verify --update-sum'.\n",
+				   up ? "upgrade()" : "downgrade()",
 				   d ? "postgresql" : "sqlite", up ? "upgrade" : "downgrade",
 				   d ? "postgresql" : "sqlite");
 			if (up)
@@ -586,27 +587,56 @@ static bool stop_before(struct work *w, enum mig_dialect d, size_t i, bool upgra
 	return true;
 }
 
+/*
+ * Takes a PostgreSQL scratch database where the proof stopped back to base
+ * with Alembic (mig wrote the same alembic_version rows it reads), so that
+ * it is left as empty as it was given: revs[0..applied) are applied.
+ */
+static int unwind(struct work *w, const char *url, size_t applied, struct mig_err *err)
+{
+	int rc = MIG_OK;
+	for (size_t k = applied; !rc && k-- > 0;) {
+		const char *args[] = { "step", w->im->revs[k].id, "down", NULL, NULL };
+		struct mig_json j = { .loaded = false };
+		rc = mig_driver_call(&w->drv, url, args, &j, err);
+		mig_json_release(&j);
+		if (rc == MIG_EFOUND) {	/* it raised when recorded too */
+			mig_err_release(err);
+			args[3] = "skip";
+			rc = mig_driver_call(&w->drv, url, args, &j, err);
+			mig_json_release(&j);
+		}
+	}
+	return rc;
+}
+
 static int prove_dialect(struct work *w, const struct mig_graph *g, enum mig_dialect d,
 			 const char *url, struct mig_err *err)
 {
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&db, url, &co, err);
-	size_t n = w->im->nrevs;
+	size_t n = w->im->nrevs, applied = 0;
 	const struct snapshot *snaps = w->snaps[di(d)];
-	bool stop = false;
+	bool stop = false, stopped_early = false;
 	for (size_t i = 0; !rc && !stop && i < n; i++) {
-		stop = stop_before(w, d, i, true);
+		stop = stopped_early = stop_before(w, d, i, true);
 		if (!stop)
 			rc = prove_step(w, db, g, url, d, i, true, &snaps[i], &stop, err);
+		if (!stop)
+			applied = i + 1;
 	}
 	for (size_t k = 0; !rc && !stop && k < n; k++) {
-		stop = stop_before(w, d, n - 1 - k, false);
+		stop = stopped_early = stop_before(w, d, n - 1 - k, false);
 		if (!stop)
 			rc = prove_step(w, db, g, url, d, n - 1 - k, false, &snaps[n + k],
 					&stop, err);
+		if (!stop)
+			applied = n - 1 - k;
 	}
 	mig_db_close(db);
+	if (!rc && stopped_early && d == MIG_POSTGRESQL)
+		rc = unwind(w, url, applied, err);
 	return rc;
 }
 
