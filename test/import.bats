@@ -390,6 +390,63 @@ finish_by_hand() {
 	assert_equal "$(pg_tables "${scratch[1]}")" ""
 }
 
+@test "what a migration prints to stderr passes mig's output gate and loses the scratch password" {
+	require_pg
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	# A revision that prints its connection URL, password and all, and a
+	# workflow command, then raises quoting the URL again.
+	cat >"$proj/versions/d20c0e0f0011_loud.py" <<'PY'
+"""a loud revision
+
+Revision ID: d20c0e0f0011
+Revises: c90c0e0f0009
+"""
+import sys
+
+from alembic import op
+
+revision = "d20c0e0f0011"
+down_revision = "c90c0e0f0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    url = op.get_bind().engine.url.render_as_string(hide_password=False)
+    print("migrating " + url, file=sys.stderr)
+    print("::error::forged by a migration", file=sys.stderr)
+    print("  ::add-mask::x and on stdout: " + url)
+    raise RuntimeError("cannot reach " + url)
+
+
+def downgrade():
+    pass
+PY
+	scratch=$(pg_new_db)
+	[[ $scratch == *:"$MIG_PG_PASSWORD"@* ]] || fail "the sandbox URL has no password to leak"
+	GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$BATS_TEST_TMPDIR/summary GITHUB_OUTPUT=$BATS_TEST_TMPDIR/outputs \
+		run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" \
+		--python "$ALEMBIC_PYTHON" --dialect postgresql --scratch-url "$scratch"
+	assert_failure 1
+	[[ $output != *"$MIG_PG_PASSWORD"* ]] || fail "the password is in stdout"
+	# The lines the migration printed are there, without the password...
+	[[ $stderr == *"migrating postgresql://mig:***@"* ]] || fail "no redacted URL in: $stderr"
+	# (mig's own ::add-mask:: lines register it with the runner: that is
+	# their point.)
+	run grep -vxF "::add-mask::$MIG_PG_PASSWORD" <<<"$stderr"
+	[[ $output != *"$MIG_PG_PASSWORD"* ]] || fail "the password is in stderr: $output"
+	# ...and the runner would not obey the workflow commands in them.
+	grep -qxF '| ::error::forged by a migration' <<<"$stderr"
+	grep -qF '| ::add-mask::x and on stdout' <<<"$stderr"
+	! grep -qE '^[[:space:]]*::(error::forged|add-mask::x)' <<<"$stderr"
+	# The exception quoted the URL: the mark and the report have it redacted.
+	run grep -rF "$MIG_PG_PASSWORD" "$out" "$BATS_TEST_TMPDIR/summary"
+	assert_failure 1
+	run grep -F 'unfinished: upgrade() raised on postgresql: RuntimeError: cannot reach postgresql://mig:***@' "$(file_of d20c0e0f0011)"
+	assert_success
+}
+
 @test "make install puts the driver in PREFIX/share/mig, where the installed mig-import finds it" {
 	stage=$BATS_TEST_TMPDIR/stage
 	run make -C "$REPO" install PREFIX=/usr DESTDIR="$stage"

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -76,37 +77,121 @@ void mig_driver_release(struct mig_driver *d)
 	d->script = NULL;
 }
 
+/*
+ * What the driver (the user's migrations, Python's warnings) prints on its
+ * stderr goes out through mig's own stderr, line by line: under GitHub
+ * Actions that is the output gate (a "::" line is neutralised), and the
+ * scratch database's password is taken out of every line first.
+ */
+struct relay {
+	const struct mig_url *url;	/* NULL: nothing to redact */
+	struct mig_buf line;
+};
+
+static void relay_line(struct relay *r, const char *s, size_t n)
+{
+	char *text = xstrndup(s, n);
+	char *safe = r->url ? mig_url_redact(r->url, text) : xstrdup(text);
+	fputs(safe, stderr);
+	free(safe);
+	free(text);
+}
+
+static void relay_add(struct relay *r, const char *p, size_t n)
+{
+	buf_add(&r->line, p, n);
+	const char *s = buf_str(&r->line);
+	const char *nl, *start = s;
+	while ((nl = memchr(start, '\n', r->line.len - (size_t)(start - s)))) {
+		relay_line(r, start, (size_t)(nl - start) + 1);
+		start = nl + 1;
+	}
+	size_t rest = r->line.len - (size_t)(start - s);
+	char *keep = xstrndup(start, rest);
+	r->line.len = 0;
+	buf_add(&r->line, keep, rest);
+	free(keep);
+}
+
+static void relay_end(struct relay *r)
+{
+	if (r->line.len)
+		relay_line(r, buf_str(&r->line), r->line.len);
+	fflush(stderr);
+	buf_release(&r->line);
+}
+
+/* Reads the driver's stdout into out and relays its stderr until both end. */
+static void read_driver(int out_fd, int err_fd, struct mig_buf *out, struct relay *r)
+{
+	struct pollfd fds[2] = { { .fd = out_fd, .events = POLLIN },
+				 { .fd = err_fd, .events = POLLIN } };
+	char chunk[4096];
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			ssize_t n = read(fds[i].fd, chunk, sizeof(chunk));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+			} else if (i == 0) {
+				buf_add(out, chunk, (size_t)n);
+			} else {
+				relay_add(r, chunk, (size_t)n);
+			}
+		}
+	}
+	relay_end(r);
+}
+
 /* Runs the driver; its stdout into out, its exit status into *status. */
-static int spawn(const struct mig_driver *d, const char *url, const char *const *args,
-		 struct mig_buf *out, int *status, struct mig_err *err)
+static int spawn(const struct mig_driver *d, const char *url, const struct mig_url *redact,
+		 const char *const *args, struct mig_buf *out, int *status,
+		 struct mig_err *err)
 {
 	const char *python = d->python ? d->python : "python3";
 	size_t nargs = 0;
 	while (args[nargs])
 		nargs++;
+	int out_pipe[2], err_pipe[2];
+	if (pipe(out_pipe) != 0)
+		return mig_err_set(err, MIG_EINPUT, "pipe: %s", strerror(errno));
+	if (pipe(err_pipe) != 0) {
+		close(out_pipe[0]);
+		close(out_pipe[1]);
+		return mig_err_set(err, MIG_EINPUT, "pipe: %s", strerror(errno));
+	}
 	const char **argv = xcalloc(nargs + 3, sizeof(*argv));
 	argv[0] = python;
 	argv[1] = d->script;
 	for (size_t i = 0; i < nargs; i++)
 		argv[2 + i] = args[i];
-	int fds[2];
-	if (pipe(fds) != 0) {
-		free(argv);
-		return mig_err_set(err, MIG_EINPUT, "pipe: %s", strerror(errno));
-	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
+		for (int i = 0; i < 2; i++) {
+			close(out_pipe[i]);
+			close(err_pipe[i]);
+		}
 		free(argv);
 		return mig_err_set(err, MIG_EINPUT, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
+		dup2(out_pipe[1], STDOUT_FILENO);
+		dup2(err_pipe[1], STDERR_FILENO);
+		close(out_pipe[0]);
+		close(out_pipe[1]);
+		close(err_pipe[0]);
+		close(err_pipe[1]);
 		unsetenv("MIG_IMPORT_URL");
 		unsetenv("MIG_IMPORT_INI");
 		unsetenv("MIG_IMPORT_SCRIPTS");
@@ -122,17 +207,10 @@ static int spawn(const struct mig_driver *d, const char *url, const char *const 
 		_exit(127);
 	}
 	free(argv);
-	close(fds[1]);
-	char chunk[4096];
-	for (;;) {
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_add(out, chunk, (size_t)n);
-	}
-	close(fds[0]);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	struct relay r = { .url = redact, .line = MIG_BUF_INIT };
+	read_driver(out_pipe[0], err_pipe[0], out, &r);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 	return MIG_OK;
@@ -157,6 +235,9 @@ static int load_json(struct mig_json *j, const struct mig_buf *text, struct mig_
 	return rc;
 }
 
+static int answer_error(const char *python, const char *kind, const char *msg,
+			struct mig_err *err);
+
 int mig_driver_call(const struct mig_driver *d, const char *url,
 		    const char *const *args, struct mig_json *out,
 		    struct mig_err *err)
@@ -164,7 +245,13 @@ int mig_driver_call(const struct mig_driver *d, const char *url,
 	const char *python = d->python ? d->python : "python3";
 	struct mig_buf text = MIG_BUF_INIT;
 	int status = 0;
-	int rc = spawn(d, url, args, &text, &status, err);
+	/* The URL was checked before; one that does not parse has nothing the
+	 * redaction could find either. */
+	struct mig_url parsed = MIG_URL_INIT;
+	struct mig_err ignored = MIG_ERR_INIT;
+	bool have_url = url && !mig_url_parse(&parsed, url, &ignored);
+	mig_err_release(&ignored);
+	int rc = spawn(d, url, have_url ? &parsed : NULL, args, &text, &status, err);
 	if (!rc && WIFEXITED(status) && WEXITSTATUS(status) == 127 && !text.len) {
 		rc = mig_err_set(err, MIG_EINPUT, "cannot run %s: not found or not executable",
 				 python);
@@ -178,14 +265,25 @@ int mig_driver_call(const struct mig_driver *d, const char *url,
 	if (!rc)
 		rc = load_json(out, &text, err);
 	buf_release(&text);
-	if (rc || mig_json_true(out, out->root, "ok"))
+	if (rc || mig_json_true(out, out->root, "ok")) {
+		mig_url_release(&parsed);
 		return rc;
+	}
 	const char *kind = mig_json_str(out, out->root, "kind");
-	const char *msg = mig_json_str(out, out->root, "message");
-	if (!kind)
-		kind = "?";
-	if (!msg)
-		msg = "no message";
+	const char *raw = mig_json_str(out, out->root, "message");
+	/* A migration's exception may quote the URL. */
+	char *msg = have_url ? mig_url_redact(&parsed, raw ? raw : "no message")
+			     : xstrdup(raw ? raw : "no message");
+	mig_url_release(&parsed);
+	rc = answer_error(python, kind ? kind : "?", msg, err);
+	free(msg);
+	return rc;
+}
+
+/* The error of an {"ok": false} answer. */
+static int answer_error(const char *python, const char *kind, const char *msg,
+			struct mig_err *err)
+{
 	if (!strcmp(kind, "no-alembic")) {
 		mig_err_set(err, MIG_EINPUT, "no Alembic in %s: %s", python, msg);
 		return mig_err_hint(err, "install Alembic and SQLAlchemy in that Python (Debian: "
