@@ -275,6 +275,15 @@ import_and_upgrade() {
 	[[ $stderr == *"--dialect postgresql needs --scratch-url URL"* ]]
 	run --separate-stderr mig-import --alembic-ini "$ini" -d sqlite:///x.db
 	assert_failure 2
+	# Flags about a database's lock mean nothing to scratch databases.
+	run --separate-stderr mig-import --alembic-ini "$ini" --wait 5
+	assert_failure 2
+	[[ $stderr == "mig-import: --wait: mig-import records on scratch databases only"* ]]
+	run --separate-stderr mig-import --alembic-ini "$ini" --lock-timeout 5
+	assert_failure 2
+	[[ $stderr == "mig-import: --lock-timeout: mig-import records on scratch databases only"* ]]
+	run --separate-stderr mig-import --alembic-ini "$ini" --version-table ''
+	assert_failure 2
 	[[ ! -e $out ]]
 }
 
@@ -445,6 +454,29 @@ PY
 	assert_failure 1
 	run grep -F 'unfinished: upgrade() raised on postgresql: RuntimeError: cannot reach postgresql://mig:***@' "$(file_of d20c0e0f0011)"
 	assert_success
+}
+
+@test "--version-table names the table the project's env.py gives Alembic; another one is an error that names it" {
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	sed -i 's/context.configure(connection=connection, target_metadata=None)/context.configure(connection=connection, target_metadata=None, version_table="schema_revisions")/' "$proj/env.py"
+	grep -q 'version_table="schema_revisions"' "$proj/env.py"
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON"
+	assert_failure 2
+	[[ $stderr == *"mig-import: env.py gives Alembic the version table schema_revisions, not alembic_version"* ]]
+	[[ $stderr == *"--version-table NAME"* ]]
+	[[ ! -e $out ]]
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON" --version-table schema_revisions
+	assert_success
+	assert_output --partial "imported 9 revisions into $out/versions with the project's env.py; identical at all 18 steps"
+	# mig with the same flag builds a database Alembic reads as at head.
+	db=$(sqlite_url "$BATS_TEST_TMPDIR/fresh.db")
+	run --separate-stderr mig-upgrade -d "$db" -m "$out" --version-table schema_revisions
+	assert_success
+	assert_equal "$(sqlite_sql "$db" 'SELECT version_num FROM schema_revisions')" "$HEAD"
+	run _alembic_env "$ALEMBIC_PYTHON" -m alembic -c "$proj/alembic.ini" -x "url=$db" current
+	assert_success
+	assert_output --partial "$HEAD (head)"
 }
 
 @test "make install puts the driver in PREFIX/share/mig, where the installed mig-import finds it" {

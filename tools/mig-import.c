@@ -15,7 +15,8 @@
 static const char usage_text[] =
 	"usage: mig-import (--alembic-ini FILE | --scripts DIR) [-m DIR | --check DIR]\n"
 	"                  [--scratch-url URL] [--dialect sqlite|postgresql]\n"
-	"                  [--python PATH] [--force] [--format text|json] [-q | -v]\n"
+	"                  [--python PATH] [--version-table NAME] [--force]\n"
+	"                  [--format text|json] [-q | -v]\n"
 	"\n"
 	"Convert an Alembic history into mig files by recording what Alembic\n"
 	"executes on scratch databases, then prove that the files build the same\n"
@@ -31,6 +32,9 @@ static const char usage_text[] =
 	"      --dialect D         record only sqlite or only postgresql\n"
 	"      --python PATH       the Python with the project's Alembic\n"
 	"                          (default: python3 on PATH)\n"
+	"      --version-table NAME\n"
+	"                          the version table the project's env.py gives\n"
+	"                          Alembic (default: alembic_version)\n"
 	"      --force             write over migration files already in DIR\n"
 	"      --format FMT        text (default) or json\n"
 	"  -q, --quiet             print only errors\n"
@@ -45,7 +49,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_INI = MIG_OPT_FIRST_OWN, OPT_SCRIPTS, OPT_CHECK, OPT_SCRATCH, OPT_DIALECT,
-	OPT_PYTHON, OPT_FORCE,
+	OPT_PYTHON, OPT_FORCE, OPT_VERSION_TABLE,
 };
 
 struct import_cli {
@@ -226,6 +230,12 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_FORCE:
 		c->o.force = true;
 		break;
+	case OPT_VERSION_TABLE: {
+		/* The common flag's checks; for mig-import it names Alembic's
+		 * table, not a database's. */
+		int rc = mig_common_option(&c->common, MIG_OPT_VERSION_TABLE, arg, err);
+		return rc == 1 ? MIG_OK : rc;
+	}
 	}
 	return MIG_OK;
 }
@@ -259,6 +269,10 @@ static void choose_dialects(struct import_cli *c)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		/* Before the common ones, which getopt_long would match first:
+		 * the common --version-table names a database's table and is
+		 * refused with the other database flags. */
+		{ "version-table", required_argument, NULL, OPT_VERSION_TABLE },
 		MIG_COMMON_LONGOPTS,
 		{ "alembic-ini", required_argument, NULL, OPT_INI },
 		{ "scripts", required_argument, NULL, OPT_SCRIPTS },
@@ -286,6 +300,7 @@ int main(int argc, char **argv)
 	if (!rc) {
 		choose_dialects(&c);
 		c.o.common = &c.common;
+		c.o.version_table = c.common.version_table;
 		rc = mig_import_run(&im, &c.o, &err);
 	}
 	if (c.common.format == MIG_FORMAT_JSON) {

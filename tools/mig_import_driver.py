@@ -24,7 +24,9 @@ $MIG_IMPORT_SCRIPTS, a script folder):
                  the rest of the history can still be recorded.
 
 Exit status: 0 with {"ok": true, ...}; 3 with {"ok": false, "kind": ...,
-"message": ...}.  "kind" is no-alembic, load, env or migration.
+"message": ...}.  "kind" is no-alembic, load, env, version-table or migration.
+$MIG_IMPORT_VERSION_TABLE names the version table env.py must give Alembic
+(default alembic_version); the minimal env.py uses it.
 """
 
 import contextlib
@@ -258,6 +260,8 @@ def cmd_step(rev_id, direction, skip=False):
                 env_used = "env.py"
         if env_used == "minimal":
             run_minimal_env(cfg, script, steps, url)
+    except VersionTableMismatch as e:
+        fail("version-table", str(e))
     except Exception as e:
         fail("migration", "%s: %s" % (type(e).__name__, e),
              statements=rec.statements, reads=rec.reads,
@@ -285,11 +289,14 @@ def run_user_env(cfg, script, steps, url, rec):
         bind = getattr(ctx, "connection", None)
         if bind is None or not same_database(str(bind.engine.url), url):
             raise EnvRefused("env.py connects to another database than the scratch one")
+        check_version_table(ctx)
 
     EnvironmentContext.configure = configure
     try:
         with EnvironmentContext(cfg, script, fn=steps):
             script.run_env()
+    except VersionTableMismatch:
+        raise
     except Exception as e:
         if rec.started:
             raise
@@ -303,12 +310,34 @@ class EnvRefused(Exception):
     pass
 
 
+class VersionTableMismatch(Exception):
+    pass
+
+
+VERSION_TABLE = os.environ.get("MIG_IMPORT_VERSION_TABLE") or "alembic_version"
+
+
+def check_version_table(ctx):
+    """mig reads and writes the version table itself: it must be the one
+    env.py gives Alembic, or the proof and mig-upgrade would look elsewhere."""
+    schema = getattr(ctx, "version_table_schema", None)
+    if schema:
+        raise VersionTableMismatch(
+            "env.py keeps Alembic's version table in schema %s; mig-import "
+            "records only a version table on the search path" % schema)
+    if ctx.version_table != VERSION_TABLE:
+        raise VersionTableMismatch(
+            "env.py gives Alembic the version table %s, not %s"
+            % (ctx.version_table, VERSION_TABLE))
+
+
 def run_minimal_env(cfg, script, steps, url):
     engine = sqlalchemy.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
             with EnvironmentContext(cfg, script, fn=steps) as env:
-                env.configure(connection=connection, transaction_per_migration=True)
+                env.configure(connection=connection, transaction_per_migration=True,
+                              version_table=VERSION_TABLE)
                 with env.begin_transaction():
                     env.run_migrations()
     finally:

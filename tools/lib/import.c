@@ -34,9 +34,9 @@ struct work {
 	struct mig_driver drv;
 	char *tmpdir;		/* SQLite scratch files */
 	struct snapshot *snaps[2];	/* per dialect: 2 * nrevs states */
+	struct mig_vt vt;	/* Alembic's version table, which mig writes too */
 };
 
-static const struct mig_vt version_table = { .table = MIG_DEFAULT_VERSION_TABLE };
 
 static void snapshot_release(struct snapshot *s)
 {
@@ -44,16 +44,18 @@ static void snapshot_release(struct snapshot *s)
 	strv_release(&s->rows);
 }
 
-static int take_snapshot(const char *url, struct snapshot *out, struct mig_err *err)
+static int take_snapshot(const struct work *w, const char *url, struct snapshot *out,
+			 struct mig_err *err)
 {
+	const struct mig_vt *vt = &w->vt;
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .lock_timeout = -1 };
 	int rc = mig_db_open(&db, url, &co, err);
 	if (!rc)
-		rc = mig_db_introspect(db, NULL, version_table.table, &out->schema, err);
+		rc = mig_db_introspect(db, NULL, vt->table, &out->schema, err);
 	bool exists = false;
 	if (!rc)
-		rc = mig_vt_read(db, &version_table, &exists, &out->rows, err);
+		rc = mig_vt_read(db, vt, &exists, &out->rows, err);
 	strv_sort(&out->rows);
 	mig_db_close(db);
 	return rc;
@@ -206,18 +208,21 @@ static int require_empty(const char *url, struct mig_err *err)
 	return rc;
 }
 
-static int drop_bookkeeping(const char *url, struct mig_err *err)
+static int drop_bookkeeping(const struct work *w, const char *url, struct mig_err *err)
 {
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .lock_timeout = -1 };
 	int rc = mig_db_open(&db, url, &co, err);
+	/* mig_history too: DESIGN.md's step history, which mig's runner
+	 * writes beside the version table.  The scratch database was empty
+	 * when we started, so both are ours. */
+	struct mig_buf sql = MIG_BUF_INIT;
+	buf_puts(&sql, "DROP TABLE IF EXISTS ");
+	mig_quote_ident(&sql, w->vt.table);
+	buf_puts(&sql, ";\nDROP TABLE IF EXISTS mig_history");
 	if (!rc)
-		/* mig_history too: DESIGN.md's step history, which mig's runner
-		 * writes beside the version table.  The scratch database was
-		 * empty when we started, so both are ours. */
-		rc = mig_db_exec_script(db, "DROP TABLE IF EXISTS alembic_version;\n"
-					"DROP TABLE IF EXISTS mig_history",
-					"mig-import", 1, err);
+		rc = mig_db_exec_script(db, buf_str(&sql), "mig-import", 1, err);
+	buf_release(&sql);
 	mig_db_close(db);
 	return rc;
 }
@@ -232,13 +237,13 @@ static int record_dialect(struct work *w, enum mig_dialect d, const char *url,
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = record_step(w, url, d, i, true, err);
 		if (!rc)
-			rc = take_snapshot(url, &snaps[i], err);
+			rc = take_snapshot(w, url, &snaps[i], err);
 	}
 	for (size_t k = 0; !rc && k < n; k++) {
 		size_t i = n - 1 - k;
 		rc = record_step(w, url, d, i, false, err);
 		if (!rc)
-			rc = take_snapshot(url, &snaps[n + k], err);
+			rc = take_snapshot(w, url, &snaps[n + k], err);
 	}
 	return rc;
 }
@@ -552,7 +557,7 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 	} else {
 		struct mig_goal goal = { .upgrade = upgrade, .only = gi };
 		struct mig_err run_err = MIG_ERR_INIT;
-		if (mig_run(db, g, &version_table, &goal, NULL, &run_err)) {
+		if (mig_run(db, g, &w->vt, &goal, NULL, &run_err)) {
 			buf_printf(&w->im->diff, "%s, %s: mig could not run the file: %s\n",
 				   mig_dialect_name(d), what, run_err.msg ? run_err.msg : "?");
 			w->im->ndiffs++;
@@ -564,7 +569,7 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 	if (!*stop) {
 		struct snapshot got;
 		memset(&got, 0, sizeof(got));
-		rc = take_snapshot(url, &got, err);
+		rc = take_snapshot(w, url, &got, err);
 		if (!rc)
 			compare(w, d, what, expected, &got, &same);
 		snapshot_release(&got);
@@ -699,7 +704,7 @@ static int record_all(struct work *w, struct mig_err *err)
 	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
 		rc = record_dialect(w, MIG_POSTGRESQL, w->o->scratch_url, err);
 		/* Alembic leaves its (empty) version table; mig builds there next. */
-		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
+		int rc2 = drop_bookkeeping(w, w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
 	}
@@ -751,7 +756,7 @@ static int prove_all(struct work *w, struct mig_err *err)
 		} else if (!rc) {
 			rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
 		}
-		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
+		int rc2 = drop_bookkeeping(w, w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
 	}
@@ -780,6 +785,8 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 	memset(im, 0, sizeof(*im));
 	im->dir = xasprintf("%s/versions", o->common->migrations_dir);
 	struct work w = { .im = im, .o = o };
+	w.vt.table = o->version_table ? o->version_table : MIG_DEFAULT_VERSION_TABLE;
+	w.drv.version_table = w.vt.table;
 	w.drv.python = o->python;
 	w.drv.ini = o->alembic_ini;
 	w.drv.scripts = o->scripts;

@@ -26,6 +26,10 @@
  *   recording) is compared with a database built by mig_run from the files
  *   (the same steps, goal.only), by introspection (mig_schema_diff) and the
  *   version rows.  check_only runs recording and proof and writes nothing.
+ * - The version table is the one the project's env.py gives Alembic
+ *   (--version-table, checked against what env.py configures): mig's side
+ *   of the proof reads and writes the same table, so the version rows are
+ *   compared as mig-upgrade will write them.
  * - Codes: MIG_EFOUND for graph errors in the history (im->findings) or a
  *   difference in the proof (im->diff); MIG_EINPUT for no Python, no
  *   Alembic, a history Alembic cannot load; MIG_ESAFETY for a non-empty
@@ -45,6 +49,8 @@ struct mig_import_opts {
 	const char *scripts;		/* --scripts */
 	const char *python;		/* --python, NULL: python3 on PATH */
 	const char *scratch_url;	/* --scratch-url (PostgreSQL) */
+	const char *version_table;	/* Alembic's, as the project's env.py names
+					 * it; NULL: alembic_version */
 	unsigned dialects;		/* MIG_IMPORT_* bits */
 	bool force;			/* write over an existing folder */
 	bool check_only;		/* --check: prove the files in DIR */

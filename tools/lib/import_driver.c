@@ -195,6 +195,8 @@ static int spawn(const struct mig_driver *d, const char *url, const struct mig_u
 		unsetenv("MIG_IMPORT_URL");
 		unsetenv("MIG_IMPORT_INI");
 		unsetenv("MIG_IMPORT_SCRIPTS");
+		setenv("MIG_IMPORT_VERSION_TABLE", d->version_table ? d->version_table
+		       : MIG_DEFAULT_VERSION_TABLE, 1);
 		if (url)
 			setenv("MIG_IMPORT_URL", url, 1);
 		if (d->ini)
@@ -292,6 +294,11 @@ static int answer_error(const char *python, const char *kind, const char *msg,
 	}
 	if (!strcmp(kind, "migration"))
 		return mig_err_set(err, MIG_EFOUND, "%s", msg);
+	if (!strcmp(kind, "version-table")) {
+		mig_err_set(err, MIG_EINPUT, "%s", msg);
+		return mig_err_hint(err, "give mig-import (and mig) the table env.py uses: "
+				    "--version-table NAME");
+	}
 	mig_err_set(err, MIG_EINPUT, "Alembic cannot load the history: %s", msg);
 	return mig_err_hint(err, "run 'alembic history' in the project to see the same "
 			    "error; mig-import converts only a history Alembic can run");

@@ -26,6 +26,7 @@ struct mig_driver {
 	char *script;		/* the driver, found by mig_driver_find */
 	const char *ini;	/* alembic.ini, or NULL */
 	const char *scripts;	/* the script folder, when ini is NULL */
+	const char *version_table;	/* the one env.py must configure */
 };
 
 /* A parsed JSON answer; every node pointer below points into it. */
