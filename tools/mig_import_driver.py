@@ -6,7 +6,8 @@ program for people.  It never installs anything and touches no database but
 the scratch one named by $MIG_IMPORT_URL.
 
 Commands (the Alembic project comes from $MIG_IMPORT_INI, an alembic.ini, or
-$MIG_IMPORT_SCRIPTS, a script folder):
+$MIG_IMPORT_SCRIPTS, a script folder), given as arguments, or one a line on
+stdin with "serve" (see serve()):
 
   probe          the Python and Alembic versions and the script folder
   list           every revision (graph fields, message, create date) and an
@@ -39,11 +40,23 @@ import sys
 REAL_STDOUT = sys.stdout
 
 
-def emit(doc, code=0):
+class Answer(Exception):
+    """The answer to one command: raised so that a command ends where it
+    answers, in one-shot mode and in serve mode alike."""
+
+    def __init__(self, doc, code):
+        Exception.__init__(self)
+        self.doc, self.code = doc, code
+
+
+def write_answer(doc):
     doc.setdefault("format", 1)
     REAL_STDOUT.write(json.dumps(doc, ensure_ascii=True) + "\n")
     REAL_STDOUT.flush()
-    sys.exit(code)
+
+
+def emit(doc, code=0):
+    raise Answer(doc, code)
 
 
 def fail(kind, message, **more):
@@ -69,7 +82,9 @@ try:
     from alembic.runtime.migration import MigrationContext, RevisionStep
     from alembic.script import ScriptDirectory
 except ImportError as e:
-    fail("no-alembic", "cannot import %s in %s: %s" % (e.name, sys.executable, e))
+    write_answer({"ok": False, "kind": "no-alembic",
+                  "message": "cannot import %s in %s: %s" % (e.name, sys.executable, e)})
+    sys.exit(3)
 
 logging.disable(logging.CRITICAL)
 
@@ -216,14 +231,28 @@ class Recorder:
 
 
 def cmd_step(rev_id, direction, skip=False):
+    """One step, everything it changes in this process undone afterwards, so
+    that in serve mode each step starts as in a Python of its own (the
+    script folder and its modules are loaded anew, as Alembic's own command
+    line does)."""
+    rec = Recorder()
+    original_block = MigrationContext.autocommit_block
+    event.listen(Engine, "before_cursor_execute", rec.before)
+    try:
+        run_step(rev_id, direction, skip, rec)
+    finally:
+        event.remove(Engine, "before_cursor_execute", rec.before)
+        MigrationContext.autocommit_block = original_block
+        rec.quote.close()
+
+
+def run_step(rev_id, direction, skip, rec):
     url = os.environ["MIG_IMPORT_URL"]
     cfg = load_config()
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     script, _ = load_script(cfg)
     rev = script.get_revision(rev_id)
     upgrade = direction == "up"
-    rec = Recorder()
-    event.listen(Engine, "before_cursor_execute", rec.before)
 
     # Record only while the revision's own function runs.
     name = "upgrade" if upgrade else "downgrade"
@@ -344,7 +373,7 @@ def run_minimal_env(cfg, script, steps, url):
         engine.dispose()
 
 
-def main(argv):
+def run_command(argv):
     if argv[:1] == ["probe"]:
         cmd_probe()
     elif argv[:1] == ["list"]:
@@ -352,8 +381,42 @@ def main(argv):
     elif len(argv) in (3, 4) and argv[0] == "step" and argv[2] in ("up", "down") \
             and argv[3:] in ([], ["skip"]):
         cmd_step(argv[1], argv[2], argv[3:] == ["skip"])
-    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down [skip]")
+    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down [skip] "
+         "| serve")
+
+
+def serve():
+    """serve: one command a line on stdin, {"args": [...], "url": URL or
+    null} (the URL here rather than in argv, where the process list shows
+    it), one answer a line on stdout, until stdin ends.  One Python start
+    for the whole import instead of one per step."""
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            url = request.get("url")
+            if url:
+                os.environ["MIG_IMPORT_URL"] = url
+            else:
+                os.environ.pop("MIG_IMPORT_URL", None)
+            run_command(list(request["args"]))
+        except Answer as a:
+            write_answer(a.doc)
+        except Exception as e:  # the driver's own failure: still one answer
+            write_answer({"ok": False, "kind": "load",
+                          "message": "%s: %s" % (type(e).__name__, e)})
+
+
+def main(argv):
+    if argv == ["serve"]:
+        serve()
+        return 0
+    try:
+        run_command(argv)
+    except Answer as a:
+        write_answer(a.doc)
+        return a.code
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

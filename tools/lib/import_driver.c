@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -71,150 +73,271 @@ int mig_driver_find(struct mig_driver *d, struct mig_err *err)
 	return rc;
 }
 
-void mig_driver_release(struct mig_driver *d)
-{
-	free(d->script);
-	d->script = NULL;
-}
+
 
 /*
- * What the driver (the user's migrations, Python's warnings) prints on its
- * stderr goes out through mig's own stderr, line by line: under GitHub
- * Actions that is the output gate (a "::" line is neutralised), and the
- * scratch database's password is taken out of every line first.
+ * The driver runs as one server process for the whole import ("serve"):
+ * one request a line on its stdin, one JSON answer a line on its stdout,
+ * so Python, SQLAlchemy and Alembic start once instead of once per step.
+ *
+ * What it prints on its stderr (the user's migrations, Python's warnings)
+ * goes out through mig's own stderr, line by line: under GitHub Actions
+ * that is the output gate (a "::" line is neutralised), and the password
+ * of every URL the driver was given is taken out of each line first.
  */
-struct relay {
-	const struct mig_url *url;	/* NULL: nothing to redact */
-	struct mig_buf line;
-};
+static char *redacted(const struct mig_driver *d, const char *s)
+{
+	char *out = xstrdup(s);
+	for (size_t i = 0; i < d->nurls; i++) {
+		char *next = mig_url_redact(&d->urls[i], out);
+		free(out);
+		out = next;
+	}
+	return out;
+}
 
-static void relay_line(struct relay *r, const char *s, size_t n)
+static void relay_line(const struct mig_driver *d, const char *s, size_t n)
 {
 	char *text = xstrndup(s, n);
-	char *safe = r->url ? mig_url_redact(r->url, text) : xstrdup(text);
+	char *safe = redacted(d, text);
 	fputs(safe, stderr);
 	free(safe);
 	free(text);
 }
 
-static void relay_add(struct relay *r, const char *p, size_t n)
+static void relay_add(struct mig_driver *d, const char *p, size_t n)
 {
-	buf_add(&r->line, p, n);
-	const char *s = buf_str(&r->line);
+	buf_add(&d->errline, p, n);
+	const char *s = buf_str(&d->errline);
 	const char *nl, *start = s;
-	while ((nl = memchr(start, '\n', r->line.len - (size_t)(start - s)))) {
-		relay_line(r, start, (size_t)(nl - start) + 1);
+	while ((nl = memchr(start, '\n', d->errline.len - (size_t)(start - s)))) {
+		relay_line(d, start, (size_t)(nl - start) + 1);
 		start = nl + 1;
 	}
-	size_t rest = r->line.len - (size_t)(start - s);
+	size_t rest = d->errline.len - (size_t)(start - s);
 	char *keep = xstrndup(start, rest);
-	r->line.len = 0;
-	buf_add(&r->line, keep, rest);
+	d->errline.len = 0;
+	buf_add(&d->errline, keep, rest);
 	free(keep);
 }
 
-static void relay_end(struct relay *r)
+static void close_fd(int *fd)
 {
-	if (r->line.len)
-		relay_line(r, buf_str(&r->line), r->line.len);
-	fflush(stderr);
-	buf_release(&r->line);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-/* Reads the driver's stdout into out and relays its stderr until both end. */
-static void read_driver(int out_fd, int err_fd, struct mig_buf *out, struct relay *r)
+enum pump_until {
+	PUMP_READY,	/* only what is there already */
+	PUMP_LINE,	/* until d->pending holds a whole line, or stdout ended */
+	PUMP_END,	/* until both ended */
+};
+
+/* Reads what the server has written: stdout into d->pending, stderr
+ * relayed. */
+static void pump(struct mig_driver *d, enum pump_until until)
 {
-	struct pollfd fds[2] = { { .fd = out_fd, .events = POLLIN },
-				 { .fd = err_fd, .events = POLLIN } };
 	char chunk[4096];
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
+	bool want_line = until != PUMP_READY;
+	for (;;) {
+		if (until == PUMP_LINE && (memchr(buf_str(&d->pending), '\n', d->pending.len) ||
+					   d->from_fd < 0))
+			return;
+		struct pollfd fds[2] = { { .fd = d->from_fd, .events = POLLIN },
+					 { .fd = d->err_fd, .events = POLLIN } };
+		if (fds[0].fd < 0 && fds[1].fd < 0)
+			return;
+		int ready = poll(fds, 2, want_line ? -1 : 0);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return;
 		for (int i = 0; i < 2; i++) {
 			if (fds[i].fd < 0 || !fds[i].revents)
 				continue;
 			ssize_t n = read(fds[i].fd, chunk, sizeof(chunk));
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-			} else if (i == 0) {
-				buf_add(out, chunk, (size_t)n);
-			} else {
-				relay_add(r, chunk, (size_t)n);
-			}
+			if (n <= 0)
+				close_fd(i == 0 ? &d->from_fd : &d->err_fd);
+			else if (i == 0)
+				buf_add(&d->pending, chunk, (size_t)n);
+			else
+				relay_add(d, chunk, (size_t)n);
 		}
 	}
-	relay_end(r);
 }
 
-/* Runs the driver; its stdout into out, its exit status into *status. */
-static int spawn(const struct mig_driver *d, const char *url, const struct mig_url *redact,
-		 const char *const *args, struct mig_buf *out, int *status,
-		 struct mig_err *err)
+static void set_cloexec(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+	if (flags >= 0)
+		fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+static int start_server(struct mig_driver *d, struct mig_err *err)
 {
 	const char *python = d->python ? d->python : "python3";
-	size_t nargs = 0;
-	while (args[nargs])
-		nargs++;
-	int out_pipe[2], err_pipe[2];
-	if (pipe(out_pipe) != 0)
+	int in[2], out[2], errp[2];
+	if (pipe(in) != 0)
 		return mig_err_set(err, MIG_EINPUT, "pipe: %s", strerror(errno));
-	if (pipe(err_pipe) != 0) {
-		close(out_pipe[0]);
-		close(out_pipe[1]);
+	if (pipe(out) != 0) {
+		close(in[0]);
+		close(in[1]);
 		return mig_err_set(err, MIG_EINPUT, "pipe: %s", strerror(errno));
 	}
-	const char **argv = xcalloc(nargs + 3, sizeof(*argv));
-	argv[0] = python;
-	argv[1] = d->script;
-	for (size_t i = 0; i < nargs; i++)
-		argv[2 + i] = args[i];
+	if (pipe(errp) != 0) {
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return mig_err_set(err, MIG_EINPUT, "pipe: %s", strerror(errno));
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid < 0) {
-		for (int i = 0; i < 2; i++) {
-			close(out_pipe[i]);
-			close(err_pipe[i]);
-		}
-		free(argv);
+		int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1] };
+		for (size_t i = 0; i < 6; i++)
+			close(fds[i]);
 		return mig_err_set(err, MIG_EINPUT, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		dup2(out_pipe[1], STDOUT_FILENO);
-		dup2(err_pipe[1], STDERR_FILENO);
-		close(out_pipe[0]);
-		close(out_pipe[1]);
-		close(err_pipe[0]);
-		close(err_pipe[1]);
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(errp[1], STDERR_FILENO);
+		int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1] };
+		for (size_t i = 0; i < 6; i++)
+			close(fds[i]);
+		/* The URL comes with each request; a stale one must not. */
 		unsetenv("MIG_IMPORT_URL");
 		unsetenv("MIG_IMPORT_INI");
 		unsetenv("MIG_IMPORT_SCRIPTS");
-		setenv("MIG_IMPORT_VERSION_TABLE", d->version_table ? d->version_table
-		       : MIG_DEFAULT_VERSION_TABLE, 1);
-		if (url)
-			setenv("MIG_IMPORT_URL", url, 1);
 		if (d->ini)
 			setenv("MIG_IMPORT_INI", d->ini, 1);
 		else
 			setenv("MIG_IMPORT_SCRIPTS", d->scripts, 1);
-		/* Unbuffered, and no .pyc files written into the user's project. */
+		setenv("MIG_IMPORT_VERSION_TABLE", d->version_table ? d->version_table
+		       : MIG_DEFAULT_VERSION_TABLE, 1);
+		/* No .pyc files written into the user's project. */
 		setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
+		const char *argv[] = { python, d->script, "serve", NULL };
 		execvp(python, (char *const *)argv);
 		_exit(127);
 	}
-	free(argv);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	struct relay r = { .url = redact, .line = MIG_BUF_INIT };
-	read_driver(out_pipe[0], err_pipe[0], out, &r);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	close(in[0]);
+	close(out[1]);
+	close(errp[1]);
+	d->pid = pid;
+	d->to_fd = in[1];
+	d->from_fd = out[0];
+	d->err_fd = errp[0];
+	set_cloexec(d->to_fd);
+	set_cloexec(d->from_fd);
+	set_cloexec(d->err_fd);
+	return MIG_OK;
+}
+
+/* Writes a request; false when the server is gone (its answer, if any, is
+ * still read). */
+static bool send_request(struct mig_driver *d, const char *text, size_t n)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGPIPE, &ignore, &old);
+	bool ok = d->to_fd >= 0;
+	while (ok && n) {
+		ssize_t w = write(d->to_fd, text, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		ok = w > 0;
+		if (ok) {
+			text += w;
+			n -= (size_t)w;
+		}
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	return ok;
+}
+
+/* Ends the server: stdin closed, the rest of its output read, reaped. */
+static int stop_server(struct mig_driver *d)
+{
+	int status = 0;
+	if (!d->pid)
+		return 0;
+	close_fd(&d->to_fd);
+	pump(d, PUMP_END);
+	d->pending.len = 0;
+	if (d->errline.len)
+		relay_line(d, buf_str(&d->errline), d->errline.len);
+	d->errline.len = 0;
+	fflush(stderr);
+	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	d->pid = 0;
+	return status;
+}
+
+static void remember_url(struct mig_driver *d, const char *url)
+{
+	for (size_t i = 0; i < d->nurls; i++)
+		if (!strcmp(d->url_texts.v[i], url))
+			return;
+	/* The URL was checked before; one that does not parse has nothing
+	 * the redaction could find either. */
+	struct mig_url parsed = MIG_URL_INIT;
+	struct mig_err ignored = MIG_ERR_INIT;
+	if (mig_url_parse(&parsed, url, &ignored)) {
+		mig_err_release(&ignored);
+		mig_url_release(&parsed);
+		return;
+	}
+	d->urls = xrealloc(d->urls, (d->nurls + 1) * sizeof(*d->urls));
+	d->urls[d->nurls++] = parsed;
+	strv_push(&d->url_texts, url);
+}
+
+/* One request and its answer line (without the newline) into *answer;
+ * MIG_OK with an empty answer when the server ended without one. */
+static int exchange(struct mig_driver *d, const char *url, const char *const *args,
+		    struct mig_buf *answer, int *status, struct mig_err *err)
+{
+	if (url)
+		remember_url(d, url);
+	int rc = d->pid ? MIG_OK : start_server(d, err);
+	if (rc)
+		return rc;
+	struct mig_buf req = MIG_BUF_INIT;
+	buf_puts(&req, "{\"url\":");
+	json_str(&req, url);
+	buf_puts(&req, ",\"args\":[");
+	for (size_t i = 0; args[i]; i++) {
+		if (i)
+			buf_putc(&req, ',');
+		json_str(&req, args[i]);
+	}
+	buf_puts(&req, "]}\n");
+	send_request(d, buf_str(&req), req.len);
+	buf_release(&req);
+	pump(d, PUMP_LINE);
+	const char *p = buf_str(&d->pending);
+	const char *nl = memchr(p, '\n', d->pending.len);
+	if (nl) {
+		buf_add(answer, p, (size_t)(nl - p));
+		size_t rest = d->pending.len - (size_t)(nl + 1 - p);
+		char *keep = xstrndup(nl + 1, rest);
+		d->pending.len = 0;
+		buf_add(&d->pending, keep, rest);
+		free(keep);
+		/* What it printed before answering is in the pipe already. */
+		pump(d, PUMP_READY);
+	} else {
+		d->pending.len = 0;
+		*status = stop_server(d);
+	}
+	fflush(stderr);
 	return MIG_OK;
 }
 
@@ -240,20 +363,14 @@ static int load_json(struct mig_json *j, const struct mig_buf *text, struct mig_
 static int answer_error(const char *python, const char *kind, const char *msg,
 			struct mig_err *err);
 
-int mig_driver_call(const struct mig_driver *d, const char *url,
+int mig_driver_call(struct mig_driver *d, const char *url,
 		    const char *const *args, struct mig_json *out,
 		    struct mig_err *err)
 {
 	const char *python = d->python ? d->python : "python3";
 	struct mig_buf text = MIG_BUF_INIT;
 	int status = 0;
-	/* The URL was checked before; one that does not parse has nothing the
-	 * redaction could find either. */
-	struct mig_url parsed = MIG_URL_INIT;
-	struct mig_err ignored = MIG_ERR_INIT;
-	bool have_url = url && !mig_url_parse(&parsed, url, &ignored);
-	mig_err_release(&ignored);
-	int rc = spawn(d, url, have_url ? &parsed : NULL, args, &text, &status, err);
+	int rc = exchange(d, url, args, &text, &status, err);
 	if (!rc && WIFEXITED(status) && WEXITSTATUS(status) == 127 && !text.len) {
 		rc = mig_err_set(err, MIG_EINPUT, "cannot run %s: not found or not executable",
 				 python);
@@ -267,19 +384,30 @@ int mig_driver_call(const struct mig_driver *d, const char *url,
 	if (!rc)
 		rc = load_json(out, &text, err);
 	buf_release(&text);
-	if (rc || mig_json_true(out, out->root, "ok")) {
-		mig_url_release(&parsed);
+	if (rc || mig_json_true(out, out->root, "ok"))
 		return rc;
-	}
 	const char *kind = mig_json_str(out, out->root, "kind");
 	const char *raw = mig_json_str(out, out->root, "message");
 	/* A migration's exception may quote the URL. */
-	char *msg = have_url ? mig_url_redact(&parsed, raw ? raw : "no message")
-			     : xstrdup(raw ? raw : "no message");
-	mig_url_release(&parsed);
+	char *msg = redacted(d, raw ? raw : "no message");
 	rc = answer_error(python, kind ? kind : "?", msg, err);
 	free(msg);
 	return rc;
+}
+
+void mig_driver_release(struct mig_driver *d)
+{
+	stop_server(d);
+	buf_release(&d->pending);
+	buf_release(&d->errline);
+	for (size_t i = 0; i < d->nurls; i++)
+		mig_url_release(&d->urls[i]);
+	free(d->urls);
+	d->urls = NULL;
+	d->nurls = 0;
+	strv_release(&d->url_texts);
+	free(d->script);
+	d->script = NULL;
 }
 
 /* The error of an {"ok": false} answer. */
