@@ -323,7 +323,7 @@ import_raising() {
 	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" \
 		--python "$ALEMBIC_PYTHON" "${scratch[@]}"
 	assert_failure 1
-	assert_equal "$stderr" "mig-import: 2 revisions are unfinished: each one's upgrade or downgrade raised; finish them by hand"
+	assert_equal "$stderr" "mig-import: 2 revisions are unfinished (the 'unfinished:' lines say why): finish them by hand"
 	# Every revision is written; only the two that raised are marked.
 	assert_equal "$(ls "$out/versions"/*.sql | wc -l)" 10
 	assert_equal "$(grep -l '^-- unfinished:' "$out"/versions/*.sql)" \
@@ -385,7 +385,66 @@ finish_by_hand() {
 	assert_equal "$(marks d10c0e0f0010)" "upgrade() raised on sqlite: RuntimeError: notes need the production export"
 	assert_line "unfinished: $raised_up: d10c0e0f0010: upgrade() raised on sqlite: RuntimeError: notes need the production export; finish it by hand"
 	assert_raising_report sqlite
+	# --check on these files fails the same way, and says so in JSON too.
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" --check "$out" \
+		--python "$ALEMBIC_PYTHON" --format json
+	assert_failure 1
+	assert_equal "$(jq -c '[.ok, (.revisions[] | select(.unfinished != null) | .revision)]' <<<"$output")" \
+		'[false,"5e0c0e0f0005","d10c0e0f0010"]'
+	assert_equal "$(jq -r '.proof_stopped[]' <<<"$output")" \
+		"sqlite: the proof stopped before the upgrade of d10c0e0f0010, which is unfinished"
+	assert_equal "$(jq '[.steps[] | select(.identical)] | length' <<<"$output")" 9
 	finish_by_hand
+}
+
+@test "a statement with a line mig would read as a section marker is written guarded and marked unfinished; the proof goes through it" {
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	cat >"$proj/versions/d30c0e0f0012_team_names.py" <<'PY'
+"""team names view
+
+Revision ID: d30c0e0f0012
+Revises: c90c0e0f0009
+"""
+from alembic import op
+
+revision = "d30c0e0f0012"
+down_revision = "c90c0e0f0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("""CREATE VIEW team_names AS
+SELECT name FROM teams
+-- +one row per team
+""")
+    # A statement after it in the same section: the ';' above must not end
+    # up inside the comment.
+    op.create_index("ix_teams_name", "teams", ["name"])
+
+
+def downgrade():
+    op.drop_index("ix_teams_name", "teams")
+    op.execute("DROP VIEW team_names")
+PY
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON"
+	assert_failure 1
+	assert_equal "$stderr" "mig-import: 1 revision is unfinished (the 'unfinished:' lines say why): finish it by hand"
+	f=$(file_of d30c0e0f0012)
+	assert_line "unfinished: $f: d30c0e0f0012: upgrade() on sqlite: a statement it sent has a line that reads as a section marker ('-- +'), written with a space before it; finish it by hand"
+	assert_line --regexp '^d30c0e0f0012 +sqlite +upgrade +2 +yes$'
+	assert_line --regexp '^d30c0e0f0012 +sqlite +downgrade +2 +yes$'
+	grep -qx ' -- +one row per team' "$f"
+	grep -qx ';' "$f"
+	run --separate-stderr mig-verify -m "$out"
+	assert_failure 1
+	assert_output --partial "error: revision 'd30c0e0f0012' is unfinished"
+	sed -i '/^-- unfinished:/d' "$f"
+	run --separate-stderr mig-verify -m "$out" --update-sum
+	assert_success
+	run --separate-stderr mig-verify -m "$out" --roundtrip --require-sum
+	assert_success
 }
 
 @test "revisions that raise are written unfinished on SQLite and PostgreSQL, and the scratch database is left empty" {

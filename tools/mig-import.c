@@ -190,9 +190,11 @@ static void report_github(const struct mig_import *im, int rc)
 			buf_printf(&md, "\n- review `%s`: it read the database", r->id);
 		if (mig_import_rev_autocommit(r))
 			buf_printf(&md, "\n- review `%s`: it runs outside a transaction", r->id);
-		if (mig_import_rev_failed(r))
-			buf_printf(&md, "\n- **unfinished** `%s`: it raised; finish it by hand",
-				   r->id);
+		char *why = mig_import_rev_unfinished(r);
+		if (why)
+			buf_printf(&md, "\n- **unfinished** `%s`: %s; finish it by hand", r->id,
+				   why);
+		free(why);
 	}
 	buf_puts(&md, "\n\n");
 	gh_summary(buf_str(&md));

@@ -154,6 +154,41 @@ static void read_run(struct work *w, struct mig_import_run *run, const struct mi
 }
 
 /*
+ * A statement line that mig's file reader would take for a section marker
+ * ("--", blanks, "+" at the start of a line) gets a space in front: in SQL
+ * it is a comment either way, unless it lies inside a multi-line string,
+ * which is why the file is then marked for a person to check.
+ */
+static void guard_markers(struct mig_import_run *run)
+{
+	for (size_t i = 0; i < run->statements.n; i++) {
+		struct mig_buf fixed = MIG_BUF_INIT;
+		bool changed = false;
+		for (const char *line = run->statements.v[i]; *line;) {
+			size_t n = strcspn(line, "\n");
+			size_t k = 2;
+			while (k < n && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			if (n > 2 && line[0] == '-' && line[1] == '-' && k < n && line[k] == '+') {
+				buf_putc(&fixed, ' ');
+				changed = true;
+			}
+			buf_add(&fixed, line, n + (line[n] == '\n'));
+			line += n + (line[n] == '\n');
+		}
+		if (changed) {
+			free(run->statements.v[i]);
+			run->statements.v[i] = buf_detach(&fixed);
+			if (!run->unrecordable)
+				run->unrecordable = xstrdup("a statement it sent has a line that reads "
+							    "as a section marker ('-- +'), written "
+							    "with a space before it");
+		}
+		buf_release(&fixed);
+	}
+}
+
+/*
  * Records one revision's step.  When its function raises, what it sent
  * until then is kept with the error (the file is then written unfinished),
  * and Alembic's version rows are moved past it without running it, so that
@@ -170,6 +205,7 @@ static int record_step(struct work *w, const char *url, enum mig_dialect d,
 	if (j.loaded)
 		read_run(w, run, &j);
 	mig_json_release(&j);
+	guard_markers(run);
 	if (rc != MIG_EFOUND)
 		return rc;
 	run->error = one_line(err->msg);
@@ -264,7 +300,11 @@ static void put_section(struct mig_buf *out, bool upgrade, const char *dialect,
 		if (i == 0 || one_each)
 			buf_printf(out, "\n-- +%s%s%s\n", upgrade ? "upgrade" : "downgrade",
 				   dialect ? " " : "", dialect ? dialect : "");
-		buf_printf(out, "%s;\n", stmts[i]);
+		/* After a last line that may end in a comment, the ';' goes on
+		 * a line of its own, or it would be part of the comment. */
+		const char *last = strrchr(stmts[i], '\n');
+		bool comment = strstr(last ? last : stmts[i], "--") != NULL;
+		buf_printf(out, "%s%s;\n", stmts[i], comment ? "\n" : "");
 	}
 }
 
@@ -347,12 +387,19 @@ bool mig_import_rev_autocommit(const struct mig_import_rev *r)
 char *mig_import_rev_unfinished(const struct mig_import_rev *r)
 {
 	struct mig_buf why = MIG_BUF_INIT;
-	for (int d = 0; d < 2; d++)
-		for (int up = 1; up >= 0; up--)
-			if (r->runs[d][up].error)
+	for (int d = 0; d < 2; d++) {
+		for (int up = 1; up >= 0; up--) {
+			const struct mig_import_run *run = &r->runs[d][up];
+			if (run->error)
 				buf_printf(&why, "%s%s raised on %s: %s", why.len ? "; " : "",
 					   up ? "upgrade()" : "downgrade()",
-					   d ? "postgresql" : "sqlite", r->runs[d][up].error);
+					   d ? "postgresql" : "sqlite", run->error);
+			if (run->unrecordable)
+				buf_printf(&why, "%s%s on %s: %s", why.len ? "; " : "",
+					   up ? "upgrade()" : "downgrade()",
+					   d ? "postgresql" : "sqlite", run->unrecordable);
+		}
+	}
 	if (!why.len) {
 		buf_release(&why);
 		return NULL;
@@ -413,6 +460,14 @@ static char *render(const struct mig_import_rev *r, unsigned dialects)
 				buf_printf(&out, "-- REVIEW: the revisions after it were recorded "
 					   "on %s without its changes.\n", d ? "postgresql" : "sqlite");
 		}
+		for (int up = 1; up >= 0; up--)
+			if (r->runs[d][up].unrecordable)
+				buf_printf(&out, "-- REVIEW: its %s %s section: %s; check that "
+					   "line (inside a string\n-- REVIEW: the space changes the "
+					   "data), delete the '-- unfinished:' line and run\n"
+					   "-- REVIEW: 'mig-verify --update-sum'.\n",
+					   up ? "upgrade" : "downgrade", d ? "postgresql" : "sqlite",
+					   r->runs[d][up].unrecordable);
 	}
 	for (int up = 1; up >= 0; up--) {
 		size_t before = out.len;
@@ -771,11 +826,10 @@ static int prove_all(struct work *w, struct mig_err *err)
 		rc = mig_err_set(err, MIG_EFOUND, "the proof found %zu difference%s",
 				 w->im->ndiffs, w->im->ndiffs == 1 ? "" : "s");
 	else if (!rc && w->im->nunfinished)
-		rc = mig_err_set(err, MIG_EFOUND, "%zu revision%s unfinished: %s raised; "
-				 "finish %s by hand", w->im->nunfinished,
-				 w->im->nunfinished == 1 ? " is" : "s are",
-				 w->im->nunfinished == 1 ? "its upgrade or downgrade" : "each one's "
-				 "upgrade or downgrade", w->im->nunfinished == 1 ? "it" : "them");
+		rc = mig_err_set(err, MIG_EFOUND, "%zu revision%s unfinished (the "
+				 "'unfinished:' lines say why): finish %s by hand",
+				 w->im->nunfinished, w->im->nunfinished == 1 ? " is" : "s are",
+				 w->im->nunfinished == 1 ? "it" : "them");
 	return rc;
 }
 
@@ -797,8 +851,11 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 		rc = load_history(&w, err);
 	if (!rc)
 		rc = record_all(&w, err);
-	for (size_t i = 0; !rc && i < im->nrevs; i++)
-		im->nunfinished += mig_import_rev_failed(&im->revs[i]);
+	for (size_t i = 0; !rc && i < im->nrevs; i++) {
+		char *why = mig_import_rev_unfinished(&im->revs[i]);
+		im->nunfinished += why != NULL;
+		free(why);
+	}
 	if (!rc && !o->check_only)
 		rc = write_files(&w, err);
 	if (!rc)
@@ -830,6 +887,7 @@ void mig_import_release(struct mig_import *im)
 				strv_release(&r->runs[d][u].statements);
 				strv_release(&r->runs[d][u].reads);
 				free(r->runs[d][u].error);
+				free(r->runs[d][u].unrecordable);
 			}
 		}
 	}

@@ -62,6 +62,7 @@ struct mig_import_run {
 	struct mig_strv reads;		/* statements that read the database */
 	bool autocommit;
 	char *error;			/* the exception, or NULL */
+	char *unrecordable;		/* what the file cannot hold as sent, or NULL */
 };
 
 struct mig_import_rev {
@@ -89,7 +90,7 @@ struct mig_import {
 	struct mig_findings findings;	/* graph errors of the history */
 	struct mig_buf diff;		/* the proof's differences, as text */
 	size_t ndiffs;
-	size_t nunfinished;		/* revisions whose recording raised */
+	size_t nunfinished;		/* revisions written unfinished */
 	struct mig_strv stops;		/* where and why the proof stopped early */
 	char *env;			/* "env.py", or why a minimal one was used */
 	char *dir;			/* DIR/versions */
@@ -102,7 +103,7 @@ bool mig_import_rev_read(const struct mig_import_rev *r);
 bool mig_import_rev_failed(const struct mig_import_rev *r);
 bool mig_import_rev_autocommit(const struct mig_import_rev *r);
 /* Why the revision's file is unfinished ("upgrade() raised on sqlite: ...",
- * one line, each failed run), to free; NULL when it is not. */
+ * one line, each failed or unrecordable run), to free; NULL when it is not. */
 char *mig_import_rev_unfinished(const struct mig_import_rev *r);
 void mig_import_release(struct mig_import *im);
 
