@@ -19,6 +19,15 @@
  *   statement per section.  What a person must review (the revision read
  *   the database, it raised, it ran outside a transaction) is a "-- REVIEW"
  *   comment in the header and a flag in the report.
+ * - A revision whose upgrade()/downgrade() raised (or that sent a statement
+ *   the file cannot hold as sent: a line that reads as a section marker)
+ *   is written all the same, with what it sent, an "-- unfinished: why"
+ *   header line (mig's graph lint refuses the file until a person deletes
+ *   it) and REVIEW lines; Alembic's version rows are moved past a raising
+ *   step without running it, so the rest of the history is recorded.  The
+ *   proof of a dialect stops before the first step that raised (and takes
+ *   a PostgreSQL scratch database back to base with Alembic); the run is
+ *   then MIG_EFOUND, im->nunfinished counting the marked revisions.
  * - Nothing is written until every revision was recorded on every dialect;
  *   a folder that already holds migrations is refused (MIG_ESAFETY) unless
  *   force.
