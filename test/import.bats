@@ -508,6 +508,8 @@ PY
 	grep -qxF '| ::error::forged by a migration' <<<"$stderr"
 	grep -qF '| ::add-mask::x and on stdout' <<<"$stderr"
 	! grep -qE '^[[:space:]]*::(error::forged|add-mask::x)' <<<"$stderr"
+	# The unfinished file is annotated where a pull request shows it.
+	grep -qE '^::error file=[^,]*d20c0e0f0011_a_loud_revision\.sql,title=mig unfinished::d20c0e0f0011 is unfinished: upgrade\(\) raised on postgresql: RuntimeError: cannot reach postgresql://mig:\*\*\*@' <<<"$stderr"
 	# The exception quoted the URL: the mark and the report have it redacted.
 	run grep -rF "$MIG_PG_PASSWORD" "$out" "$BATS_TEST_TMPDIR/summary"
 	assert_failure 1

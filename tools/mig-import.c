@@ -191,9 +191,16 @@ static void report_github(const struct mig_import *im, int rc)
 		if (mig_import_rev_autocommit(r))
 			buf_printf(&md, "\n- review `%s`: it runs outside a transaction", r->id);
 		char *why = mig_import_rev_unfinished(r);
-		if (why)
+		if (why) {
 			buf_printf(&md, "\n- **unfinished** `%s`: %s; finish it by hand", r->id,
 				   why);
+			/* On the file, where a pull request shows it. */
+			char *msg = xasprintf("%s is unfinished: %s; finish it by hand", r->id,
+					      why);
+			gh_annotate(stderr, MIG_SEV_ERROR, r->file ? r->file : r->source, 0,
+				    "unfinished", msg);
+			free(msg);
+		}
 		free(why);
 	}
 	buf_puts(&md, "\n\n");
