@@ -470,6 +470,7 @@ PY
 Revision ID: d20c0e0f0011
 Revises: c90c0e0f0009
 """
+import subprocess
 import sys
 
 from alembic import op
@@ -481,6 +482,10 @@ depends_on = None
 
 
 def upgrade():
+    # A program it runs writes on fd 1, and it reads stdin: neither may
+    # touch the driver's answers or requests.
+    subprocess.run(["echo", "a program on fd 1"], check=True)
+    print("stdin holds %r" % sys.stdin.read(), file=sys.stderr)
     url = op.get_bind().engine.url.render_as_string(hide_password=False)
     print("migrating " + url, file=sys.stderr)
     print("::error::forged by a migration", file=sys.stderr)
@@ -498,6 +503,8 @@ PY
 		--python "$ALEMBIC_PYTHON" --dialect postgresql --scratch-url "$scratch"
 	assert_failure 1
 	[[ $output != *"$MIG_PG_PASSWORD"* ]] || fail "the password is in stdout"
+	grep -qxF 'a program on fd 1' <<<"$stderr"
+	grep -qxF "stdin holds ''" <<<"$stderr"
 	# The lines the migration printed are there, without the password...
 	[[ $stderr == *"migrating postgresql://mig:***@"* ]] || fail "no redacted URL in: $stderr"
 	# (mig's own ::add-mask:: lines register it with the runner: that is

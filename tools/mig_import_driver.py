@@ -37,7 +37,16 @@ import re
 import sqlite3
 import sys
 
-REAL_STDOUT = sys.stdout
+# The answers and the requests get file descriptors of their own: what a
+# migration (or a program it runs) writes on fd 1 goes to stderr, and what
+# it reads from fd 0 is /dev/null, so neither can mix with the protocol.
+REAL_STDOUT = os.fdopen(os.dup(1), "w")
+REQUESTS = os.fdopen(os.dup(0), "r")
+os.dup2(2, 1)
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)
+os.close(_devnull)
+sys.stdin = open(os.devnull)
 
 
 class Answer(Exception):
@@ -390,7 +399,7 @@ def serve():
     null} (the URL here rather than in argv, where the process list shows
     it), one answer a line on stdout, until stdin ends.  One Python start
     for the whole import instead of one per step."""
-    for line in sys.stdin:
+    for line in REQUESTS:
         try:
             request = json.loads(line)
             url = request.get("url")
