@@ -40,6 +40,9 @@ struct mig_rev {
 	char *body;			/* the file's text, its sections' SQL packed
 					 * in place: what every section.sql points into */
 	bool has_upgrade, has_downgrade;
+	char *unfinished;		/* "-- unfinished: why": a file a person must
+					 * finish by hand (mig-import), or NULL */
+	int unfinished_line;
 	char *doc_revises;		/* Alembic docstring "Revises:" */
 	int doc_revises_line;
 
