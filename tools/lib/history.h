@@ -53,6 +53,17 @@ int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 		       const struct mig_rev *rev, enum mig_history_direction dir,
 		       double t0, struct mig_err *err);
 
+/*
+ * As mig_history_record, together with the step's version-row change (one
+ * statement, mig_vt_change_statement) run first; *affected is how many rows
+ * the change changed, for mig_vt_check_one_row.  One round trip on
+ * PostgreSQL.  With recording off, runs the change alone.
+ */
+int mig_history_record_with(struct mig_db *db, const struct mig_vt *vt,
+			    const struct mig_rev *rev, enum mig_history_direction dir,
+			    double t0, const struct mig_vt_statement *change,
+			    long *affected, struct mig_err *err);
+
 /* A stamp at target[0..n): a row per revision, or one for base (n == 0). */
 int mig_history_record_stamp(struct mig_db *db, const struct mig_vt *vt,
 			     const struct mig_graph *g, const size_t *target, size_t n,

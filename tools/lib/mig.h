@@ -506,6 +506,20 @@ int mig_vt_delete(struct mig_db *db, const struct mig_vt *vt, const char *rev,
 		  struct mig_err *err);
 int mig_vt_update(struct mig_db *db, const struct mig_vt *vt,
 		  const char *from, const char *to, struct mig_err *err);
+/* Alembic's check of an UPDATE or DELETE (and our INSERT): MIG_OK when
+ * affected is 1, else MIG_EDB saying what moved. */
+int mig_vt_check_one_row(const struct mig_vt *vt, const char *what, long affected,
+			 struct mig_err *err);
+/*
+ * For a version table this run read before, as the object known_oid: its
+ * rows, and *oid, the OID of the table they were read from (PostgreSQL: in
+ * one statement; SQLite's is 1 or 0).  When the table is gone or is another
+ * object now, the transaction is rolled back and *oid says what the catalog
+ * holds now (0: no such table), with MIG_OK, for the caller to report.
+ */
+int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
+		      unsigned long known_oid, unsigned long *oid,
+		      struct mig_strv *heads, struct mig_err *err);
 
 /* ---- plans: which revisions to apply or revert, in order -------------- */
 
@@ -520,6 +534,19 @@ struct mig_vt_change {
 	char *upd_from, *upd_to;	/* one row to update, or NULL */
 };
 void mig_vt_change_release(struct mig_vt_change *c);
+/* A version-table change that is one statement (one row updated, inserted
+ * or deleted: every step of a linear history), for a caller that sends it
+ * together with other work; params point into the change. */
+struct mig_vt_statement {
+	char *sql;		/* $1..$nparams */
+	const char *params[2];
+	int nparams;
+	const char *what;	/* for mig_vt_check_one_row */
+};
+/* false (and nothing to release) when c takes more than one statement. */
+bool mig_vt_change_statement(const struct mig_vt *vt, const struct mig_vt_change *c,
+			     struct mig_vt_statement *out);
+void mig_vt_statement_release(struct mig_vt_statement *st);
 
 struct mig_plan {
 	struct mig_step *steps;
