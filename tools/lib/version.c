@@ -260,8 +260,9 @@ void mig_vt_statement_release(struct mig_vt_statement *st)
 /*
  * PostgreSQL reads the rows with their table's OID (tableoid): one
  * statement, and the OID is that of the very table the rows came from.
- * It fails when the table is gone; then the transaction it failed in is
- * rolled back so that the catalog can say what became of the table.
+ * It fails when the table is gone; then the transaction it failed in (if
+ * any: the check after the last step runs outside one) is rolled back so
+ * that the catalog can say what became of the table.
  */
 int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
 		      unsigned long known_oid, unsigned long *oid,
@@ -276,8 +277,10 @@ int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
 	char *sql = xasprintf("SELECT tableoid, version_num FROM %s", qt);
 	struct mig_rows r = MIG_ROWS_INIT;
 	int rc = mig_db_query(db, sql, 0, NULL, &r, err);
-	if (rc && mig_db_tx_state(db) == MIG_TX_FAILED) {
-		mig_db_rollback(db);
+	enum mig_tx_state state = rc ? mig_db_tx_state(db) : MIG_TX_UNKNOWN;
+	if (state == MIG_TX_FAILED || state == MIG_TX_IDLE) {	/* the server answered */
+		if (state == MIG_TX_FAILED)
+			mig_db_rollback(db);
 		struct mig_err again = MIG_ERR_INIT;
 		if (!mig_db_table_oid(db, schema_of(vt), vt->table, oid, &again) &&
 		    *oid != known_oid) {
