@@ -10,8 +10,9 @@
  * - One row per step mig takes: each applied or reverted revision, and
  *   each revision a stamp writes (a stamp to base: one row, revision
  *   NULL).  The row is written by the caller inside the step's own
- *   transaction, after the version-table change and before COMMIT, so it
- *   exists exactly when the step happened: never a row without its
+ *   transaction, with the version-table change (one statement on
+ *   PostgreSQL, mig_history_record_with) or after it, before COMMIT, so
+ *   it exists exactly when the step happened: never a row without its
  *   version change, nor the reverse.
  * - The first step that records creates the table, in that transaction.
  * - --no-history (vt->no_history) or MIG_NO_HISTORY=1 turn recording off;
