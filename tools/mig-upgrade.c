@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "offline.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -47,12 +48,13 @@ static const char usage_text[] =
 	"read-only standby, a session lock behind a pooler, CockroachDB without\n"
 	"--no-lock).\n";
 
-enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY };
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_DIALECT };
 
 struct upgrade_opts {
 	struct mig_common common;
 	const char *to;
 	bool sql;
+	const char *dialect;	/* --dialect, for --sql without a database */
 };
 
 static int upgrade(struct upgrade_opts *o, struct mig_err *err)
@@ -85,6 +87,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->to = arg;
 	else if (opt == OPT_NO_HISTORY)
 		o->common.no_history = true;
+	else if (opt == OPT_DIALECT)
+		o->dialect = arg;
 	return MIG_OK;
 }
 
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
 		MIG_COMMON_LONGOPTS,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "sql", no_argument, NULL, OPT_SQL },
+		{ "dialect", required_argument, NULL, OPT_DIALECT },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,8 +107,16 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
-	if (!rc)
+	if (!rc && !o.sql && (o.dialect || strchr(o.to, ':')))
+		mig_usage_error(usage_text, "%s is for --sql (the SQL without a database)",
+				o.dialect ? "--dialect" : "a FROM:TO range");
+	if (!rc && o.sql && mig_offline_wanted(&o.common, o.to)) {
+		const struct mig_offline off = { .upgrade = true, .range = o.to,
+						 .dialect = o.dialect };
+		rc = mig_offline_sql(&o.common, &off, &err);
+	} else if (!rc) {
 		rc = upgrade(&o, &err);
+	}
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);
