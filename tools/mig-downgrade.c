@@ -14,7 +14,8 @@
 
 static const char usage_text[] =
 	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
-	"                     [--no-history] [--format text|json] [--wait SECONDS]\n"
+	"                     [--dialect NAME] [--no-history] [--format text|json]\n"
+	"                     [--wait SECONDS]\n"
 	"                     [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -25,7 +26,12 @@ static const char usage_text[] =
 	"      --to REV            keep REV and its ancestors (an id, a unique prefix\n"
 	"                          or a branch label); base reverts everything;\n"
 	"                          -N reverts the N most recent revisions\n"
-	"      --sql               print the SQL that would run; change nothing\n"
+	"      --sql               print the SQL that would run; change nothing.\n"
+	"                          With --to FROM:TO no database is opened: the\n"
+	"                          SQL goes from FROM to TO, as alembic\n"
+	"                          downgrade --sql\n"
+	"      --dialect NAME      sqlite or postgresql: whose SQL --sql prints when\n"
+	"                          no database URL says it\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"

@@ -13,8 +13,8 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--no-history]\n"
-	"                   [--format text|json] [--wait SECONDS]\n"
+	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--dialect NAME]\n"
+	"                   [--no-history] [--format text|json] [--wait SECONDS]\n"
 	"                   [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                   [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -24,7 +24,12 @@ static const char usage_text[] =
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
 	"      --to REV            target: head (default), heads, a revision id or\n"
 	"                          unique prefix, or a branch label\n"
-	"      --sql               print the SQL that would run; change nothing\n"
+	"      --sql               print the SQL that would run; change nothing.\n"
+	"                          With no database, or --to FROM:TO, no database\n"
+	"                          is opened: the SQL goes from base (or FROM) to\n"
+	"                          REV (or TO), as alembic upgrade --sql\n"
+	"      --dialect NAME      sqlite or postgresql: whose SQL --sql prints when\n"
+	"                          no database URL says it\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
