@@ -383,6 +383,7 @@ void mig_rev_release(struct mig_rev *rev)
 	free(rev->sections);
 	free(rev->doc_revises);
 	free(rev->doc_revision_id);
+	free(rev->docstring);
 	free(rev->vdown);
 	free(rev->alldown);
 	free(rev->normdown);

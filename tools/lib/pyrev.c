@@ -341,13 +341,13 @@ static void read_docstring(struct py *x, struct mig_rev *rev)
 	mig_err_release(&ignored);
 	if (rc)
 		return;
-	const char *d = doc + strspn(doc, " \t\r\n");
-	const char *para = strstr(d, "\n\n");
-	size_t n = para ? (size_t)(para - d) : strlen(d);
-	while (n && isspace((unsigned char)d[n - 1]))
-		n--;
-	if (n)
-		rev->message = xstrndup(d, n);
+	const char *d = doc + strspn(doc, " \t\r\n\f\v");
+	size_t all = strlen(d);
+	while (all && isspace((unsigned char)d[all - 1]))
+		all--;
+	rev->docstring = xstrndup(d, all);
+	const char *para = strstr(rev->docstring, "\n\n");
+	rev->message = xstrndup(rev->docstring, para ? (size_t)(para - rev->docstring) : all);
 	int line = line0;
 	for (char *l = doc; l && *l; line++) {
 		char *nl = strchr(l, '\n');
