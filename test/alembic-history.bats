@@ -98,7 +98,7 @@ same_as_alembic() {
   assert_line --index 0 "mig-status: --rev-range is for --history"
   run mig-status --history --check -m "$(fixture branchy)"
   assert_failure 2
-  run mig-status --history --format json -m "$(fixture branchy)"
+  run --separate-stderr mig-status --history --format json -m "$(fixture branchy)"
   assert_failure 2
   run jq -r '.ok, .error.code' <<<"$output"
   assert_output "false
