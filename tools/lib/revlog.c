@@ -170,7 +170,7 @@ int mig_revlog_print(FILE *fp, const struct mig_graph *g, const char *range,
 	if (range && !colon) {
 		mig_err_set(err, MIG_EINPUT, "--rev-range '%s': a range is START:END, "
 			    "START: or :END", range);
-		return mig_err_hint(err, "e.g. -r base:head, -r ae10: or -r :ae10");
+		return mig_err_hint(err, "e.g. --rev-range base:heads, ae10: or :ae10");
 	}
 	size_t *lower = NULL, nlower = 0, *upper = NULL, nupper = 0;
 	int rc = MIG_OK;
