@@ -63,7 +63,7 @@ replay() {
 # alembic_version rows.
 schema() {
   if _mig_is_pg "$1"; then
-    pg_dump --schema-only --no-owner -T 'mig_history*' -h "$MIG_PG_HOST" -p "$MIG_PG_PORT" \
+    pg_dump --schema-only --no-owner -T '*.mig_history*' -h "$MIG_PG_HOST" -p "$MIG_PG_PORT" \
       -U "$MIG_PG_USER" -d "$(_mig_pg_dbname "$1")" | grep -v -e '^--' -e '^$' -e '^\\'
   else
     sqlite_sql "$1" "SELECT type, name, sql FROM sqlite_schema
@@ -227,6 +227,27 @@ hint: add --dialect sqlite or --dialect postgresql (or -d URL, which is read for
   run mig-upgrade -m "$dir" -d "$(new_db sqlite)" --to base:heads
   assert_failure 2
   assert_line --index 0 "mig-upgrade: a FROM:TO range is for --sql (the SQL without a database)"
+  # a database says its own dialect: --dialect beside it would be a second opinion
+  run mig-upgrade --sql --dialect postgresql -m "$dir" -d "$(new_db sqlite)"
+  assert_failure 2
+  assert_line --index 0 --partial "mig-upgrade: --dialect is for --sql without a database"
+  run mig-upgrade --sql --dialect sqlite --version-schema ops -m "$dir"
+  assert_failure 2
+  assert_line --index 0 "mig-upgrade: --version-schema is for PostgreSQL; SQLite has no schemas"
+}
+
+@test "postgresql: --version-table and --version-schema go into the offline script as into mig-upgrade's rows" {
+  require_pg
+  offline=$(new_db postgresql) online=$(new_db postgresql)
+  for db in "$offline" "$online"; do pg_sql "$db" "CREATE SCHEMA ops"; done
+  mig-upgrade --sql --dialect postgresql --version-table deploys --version-schema ops -m "$dir" \
+    >"$BATS_TEST_TMPDIR/up.sql"
+  run replay "$offline" "$BATS_TEST_TMPDIR/up.sql"
+  assert_success
+  mig-upgrade -q --version-table deploys --version-schema ops -m "$dir" -d "$online"
+  assert_equal "$(schema "$offline")" "$(schema "$online")"
+  assert_equal "$(pg_sql "$offline" "SELECT version_num FROM ops.deploys")" 7a0b9c8d7e6f
+  assert_equal "$(pg_sql "$online" "SELECT version_num FROM ops.deploys")" 7a0b9c8d7e6f
 }
 
 @test "offline --sql refuses a plan through an Alembic .py script, printing no SQL" {

@@ -115,6 +115,9 @@ int main(int argc, char **argv)
 	if (!rc && !o.sql && (o.dialect || strchr(o.to, ':')))
 		mig_usage_error(usage_text, "%s is for --sql (the SQL without a database)",
 				o.dialect ? "--dialect" : "a FROM:TO range");
+	if (!rc && o.dialect && !mig_offline_wanted(&o.common, o.to))
+		mig_usage_error(usage_text, "--dialect is for --sql without a database: "
+				"the database's own dialect is used (or give --to FROM:TO)");
 	if (!rc && o.sql && mig_offline_wanted(&o.common, o.to)) {
 		const struct mig_offline off = { .upgrade = true, .range = o.to,
 						 .dialect = o.dialect };
