@@ -250,7 +250,7 @@ hint: add --dialect sqlite or --dialect postgresql (or -d URL, which is read for
   assert_equal "$(pg_sql "$online" "SELECT version_num FROM ops.deploys")" 7a0b9c8d7e6f
 }
 
-@test "offline --sql refuses a plan through an Alembic .py script, printing no SQL" {
+@test "--sql refuses a plan through an Alembic .py script, printing no SQL, with or without a database" {
   cat >"$dir/versions/8b1c0d9e8f70_py.py" <<'EOF'
 revision = '8b1c0d9e8f70'
 down_revision = '7a0b9c8d7e6f'
@@ -264,6 +264,14 @@ def downgrade():
     pass
 EOF
   run --separate-stderr mig-upgrade --sql --dialect sqlite -m "$dir"
+  assert_failure 2
+  assert_output ""
+  [[ $stderr == *"8b1c0d9e8f70_py.py: an Alembic Python script cannot be run by mig"* ]]
+  # with a database too: a script that skipped its SQL but wrote its
+  # version row would mark it applied
+  db=$(new_db sqlite)
+  mig-upgrade -q -m "$dir" -d "$db" --to 7a0b9c8d7e6f
+  run --separate-stderr mig-upgrade --sql -m "$dir" -d "$db"
   assert_failure 2
   assert_output ""
   [[ $stderr == *"8b1c0d9e8f70_py.py: an Alembic Python script cannot be run by mig"* ]]

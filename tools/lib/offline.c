@@ -102,6 +102,21 @@ static int offline_plan(const struct mig_graph *g, const struct mig_offline *o,
 	return rc;
 }
 
+int mig_plan_sql_check(const struct mig_graph *g, const struct mig_plan *plan,
+		       struct mig_err *err)
+{
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		const struct mig_rev *rev = &g->revs[plan->steps[i].rev];
+		if (rev->kind == MIG_REV_SQL)
+			continue;
+		mig_err_set(err, MIG_EINPUT, "%s: an Alembic Python script cannot be run "
+			    "by mig; it is read for the revision graph only", rev->path);
+		return mig_err_hint(err, "run it with alembic (alembic upgrade --sql "
+				    "prints its SQL), or rewrite it as a .sql migration");
+	}
+	return MIG_OK;
+}
+
 int mig_offline_sql(struct mig_common *c, const struct mig_offline *o,
 		    struct mig_err *err)
 {
@@ -119,17 +134,8 @@ int mig_offline_sql(struct mig_common *c, const struct mig_offline *o,
 	struct mig_strv from = MIG_STRV_INIT;
 	struct mig_plan plan = { NULL, 0 };
 	rc = offline_plan(&s.graph, o, &from, &plan, err);
-	for (size_t i = 0; !rc && i < plan.nsteps; i++) {
-		const struct mig_rev *rev = &s.graph.revs[plan.steps[i].rev];
-		if (rev->kind != MIG_REV_SQL) {
-			mig_err_set(err, MIG_EINPUT, "%s: an Alembic Python script cannot "
-				    "be run by mig; it is read for the revision graph "
-				    "only", rev->path);
-			mig_err_hint(err, "run it with alembic upgrade --sql, or rewrite it "
-				     "as a .sql migration");
-			rc = MIG_EINPUT;
-		}
-	}
+	if (!rc)
+		rc = mig_plan_sql_check(&s.graph, &plan, err);
 	if (!rc) {
 		struct mig_buf out = MIG_BUF_INIT;
 		mig_plan_sql(&out, &s.graph, &s.vt, dialect, &from, from.n > 0, &plan);

@@ -40,4 +40,13 @@ bool mig_offline_wanted(const struct mig_common *c, const char *range);
 int mig_offline_sql(struct mig_common *c, const struct mig_offline *o,
 		    struct mig_err *err);
 
+/*
+ * Whether every step of plan is a .sql migration whose SQL can be printed:
+ * MIG_EINPUT naming the first Alembic .py script otherwise, since a --sql
+ * script without its SQL would still record it in the version table.
+ * For every --sql, with a database or without.
+ */
+int mig_plan_sql_check(const struct mig_graph *g, const struct mig_plan *plan,
+		       struct mig_err *err);
+
 #endif

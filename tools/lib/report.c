@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "offline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,8 @@ int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,
 	struct mig_plan plan = { NULL, 0 };
 	if (!rc)
 		rc = mig_plan_goal(&s->graph, &st.current, goal, &plan, err);
+	if (!rc)
+		rc = mig_plan_sql_check(&s->graph, &plan, err);
 	if (!rc) {
 		struct mig_buf out = MIG_BUF_INIT;
 		mig_plan_sql(&out, &s->graph, &s->vt, mig_db_dialect(s->db), &st.current,
