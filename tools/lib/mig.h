@@ -543,6 +543,13 @@ int mig_plan_downgrade(const struct mig_graph *g, const struct mig_strv *current
 int mig_plan_downgrade_steps(const struct mig_graph *g,
 			     const struct mig_strv *current, long n,
 			     struct mig_plan *plan, struct mig_err *err);
+/*
+ * Orders the revisions marked in todo[] (cleared as they are taken) as
+ * Alembic's _topological_sort does from heads, into plan: newest first for
+ * a downgrade, oldest first for an upgrade.
+ */
+void mig_plan_sorted(const struct mig_graph *g, bool *todo, const size_t *heads,
+		     size_t nheads, bool upgrade, struct mig_plan *plan);
 /* Computes the version-table change of one step from the current heads. */
 void mig_step_vt_change(const struct mig_graph *g, const struct mig_strv *heads,
 			const struct mig_step *step, struct mig_vt_change *out);
@@ -599,12 +606,16 @@ struct mig_run_hooks {
 };
 
 /* Where a run goes: up to target, down to target, or down by steps. */
+struct mig_target;
 struct mig_goal {
 	bool upgrade;
 	const size_t *target;	/* none: base (downgrade) or nothing (upgrade) */
 	size_t ntarget;
 	long steps;		/* downgrade only: revert this many, if > 0 */
 	size_t only;		/* MIG_NONE, or the one revision to apply/revert */
+	/* A target in Alembic's grammar (targets.h), resolved against the
+	 * rows of the first plan; when set, target and steps are unused. */
+	struct mig_target *spec;
 };
 
 /*
@@ -864,6 +875,7 @@ struct mig_stamp_opts {
 	bool force;		/* overwrite another or an unknown revision */
 	bool dry_run;		/* check and say, change nothing */
 	bool no_history;	/* --no-history: no mig_history row */
+	bool purge;		/* start from no rows, as alembic stamp --purge */
 };
 
 struct mig_stamp {
@@ -875,15 +887,17 @@ struct mig_stamp {
 };
 
 /*
- * Stamps db at the revisions target[0..n) (none: base) under the migration
- * lock and in one transaction.  MIG_ESAFETY, changing nothing, for another
- * or an unknown recorded revision (unless force), an empty database, or a
- * schema that lacks what the revision requires (the differences are in
- * st->findings).  st->after is read back from the database.
+ * Stamps db as "alembic stamp SPEC..." would (targets.h: branch-aware, rows
+ * on other branches stay; base and LABEL@base remove rows) under the
+ * migration lock and in one transaction.  MIG_ESAFETY, changing nothing,
+ * for a SPEC not in the graph, another or an unknown recorded revision
+ * (unless force or purge), an empty database, or a schema that lacks what
+ * the revisions require (the differences are in st->findings); MIG_EINPUT
+ * where Alembic fails.  st->after is read back from the database.
  */
 int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		  struct mig_db *db, const struct mig_graph *g,
-		  const struct mig_vt *vt, const size_t *target, size_t n,
+		  const struct mig_vt *vt, char *const *specs, size_t nspecs,
 		  struct mig_err *err);
 void mig_stamp_release(struct mig_stamp *st);
 

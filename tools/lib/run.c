@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "history.h"
+#include "targets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ int mig_plan_goal(const struct mig_graph *g, const struct mig_strv *current,
 		plan->nsteps = 1;
 		return MIG_OK;
 	}
+	if (goal->spec)
+		return mig_target_plan(goal->spec, g, current, plan, err);
 	if (goal->upgrade)
 		return mig_plan_upgrade(g, current, goal->target, goal->ntarget,
 					plan, err);
