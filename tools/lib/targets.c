@@ -112,13 +112,15 @@ static bool shares_lineage(const struct mig_graph *g, size_t r,
 {
 	if (!against->n)
 		return true;
-	bool *m = new_marks(g);
-	mark_up(g, r, with_deps, m);
-	mark_down(g, r, with_deps, m);
+	/* two marks: each walk stops at what its array has marked */
+	bool *up = new_marks(g), *down = new_marks(g);
+	mark_up(g, r, with_deps, up);
+	mark_down(g, r, with_deps, down);
 	bool shares = false;
 	for (size_t i = 0; i < against->n && !shares; i++)
-		shares = against->v[i] < g->nrevs && m[against->v[i]];
-	free(m);
+		shares = against->v[i] < g->nrevs && (up[against->v[i]] || down[against->v[i]]);
+	free(up);
+	free(down);
 	return shares;
 }
 
