@@ -29,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import traceback
 import warnings
 
 from alembic import command
@@ -90,19 +91,24 @@ class Graph:
             self.revs.append({"id": rid, "down": down, "deps": deps,
                               "labels": labels})
 
-    def ancestors(self, rid):
+    def ancestors(self, rid, deps=True):
         by = {r["id"]: r for r in self.revs}
+        for r in self.revs:
+            for lb in r["labels"]:
+                by[lb] = r
         seen, todo = set(), [rid]
         while todo:
-            x = todo.pop()
+            x = by[todo.pop()]["id"]
             if x in seen:
                 continue
             seen.add(x)
             todo.extend(by[x]["down"])
+            if deps:
+                todo.extend(by[x]["deps"])
         return seen
 
     def related(self, a, b):
-        return a in self.ancestors(b) or b in self.ancestors(a)
+        return a in self.ancestors(b, False) or b in self.ancestors(a, False)
 
     def write(self, mig_dir, alembic_dir):
         os.makedirs(os.path.join(mig_dir, "versions"))
@@ -226,7 +232,8 @@ def run_alembic(engine, alembic_dir, cmd):
                 else:
                     command.stamp(cfg, specs, purge=purge)
         except Exception as e:  # any refusal, as a user sees it
-            return True, False, "%s: %s" % (type(e).__name__, e)
+            where = "bookkeeping " if "update_to_step" in traceback.format_exc() else ""
+            return True, False, "%s%s: %s" % (where, type(e).__name__, e)
         warned = any("ambiguous" in str(w.message) for w in caught)
         return False, warned, ""
 
@@ -262,10 +269,16 @@ def divergence(g, cmd, rows_before, alembic, mig_rc, mig_msg, alembic_state):
     if kind == "stamp" and not rows_before and mig_rc == 4 and \
             "has no tables" in mig_msg:
         return "empty-stamp"
-    # 3. rows of which one is an ancestor of another: mig refuses to move them
+    # 3. Alembic's version bookkeeping (HeadMaintainer.update_to_step)
+    #    fails on a merge whose depends_on names a revision that is not a
+    #    row (KeyError); mig writes the rows Alembic's rules give
+    if kind != "stamp" and refused and mig_rc == 0 and \
+            alembic[2].startswith("bookkeeping "):
+        return "alembic-bookkeeping"
+    # 4. rows of which one is an ancestor of another: mig refuses to move them
     if mig_rc == 4 and overlapping(g, rows_before):
         return "overlap"
-    # 4. a stamp that would write such rows: mig refuses (exit 2)
+    # 5. a stamp that would write such rows: mig refuses (exit 2)
     if kind == "stamp" and not refused and mig_rc == 2 and \
             overlapping(g, alembic_state[0]):
         return "stamp-overlap"
@@ -283,10 +296,13 @@ def main():
     from sqlalchemy import create_engine
 
     rng = random.Random(args.seed)
-    work = args.work or tempfile.mkdtemp(prefix="alembic-diff.")
+    # SQLite commits wait for the disk; in memory the batch runs ten times
+    # faster
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    work = args.work or tempfile.mkdtemp(prefix="alembic-diff.", dir=shm)
     done = failures = 0
     counts = {"agree": 0, "refused-both": 0, "guess": 0, "overlap": 0,
-              "stamp-overlap": 0, "empty-stamp": 0}
+              "stamp-overlap": 0, "empty-stamp": 0, "alembic-bookkeeping": 0}
     ngraph = 0
     while done < args.commands:
         ngraph += 1
