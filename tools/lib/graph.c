@@ -462,6 +462,37 @@ static void lint_revisions(struct mig_graph *g)
 	}
 }
 
+/* Alembic refuses to load a folder where two revisions declare one branch
+ * label, or a label is a revision id: a label names one revision. */
+static void lint_labels(struct mig_graph *g)
+{
+	for (size_t r = 0; r < g->nrevs; r++) {
+		const struct mig_rev *rev = &g->revs[r];
+		for (size_t i = 0; i < rev->branch_labels.n; i++) {
+			const char *label = rev->branch_labels.v[i];
+			const struct mig_rev *first = NULL;
+			size_t same = mig_graph_find(g, label);
+			if (same != MIG_NONE) {
+				first = &g->revs[same];
+			} else {
+				for (size_t o = 0; o < r && !first; o++)
+					if (strv_has(&g->revs[o].branch_labels, label))
+						first = &g->revs[o];
+			}
+			if (!first)
+				continue;
+			mig_findings_add(&g->findings, MIG_SEV_ERROR, "duplicate-branch-label",
+					 rev->path, rev->line, "a branch label names one "
+					 "revision: rename one of them",
+					 same != MIG_NONE ? "branch label '%s' of '%s' is the "
+					 "id of the revision in %s:%d" : "branch label '%s' of "
+					 "'%s' is also declared in %s:%d", label, rev->id,
+					 first->path, first->line);
+			g->usable = false;
+		}
+	}
+}
+
 static void collect_ends(struct mig_graph *g)
 {
 	for (size_t r = 0; r < g->nrevs; r++) {
@@ -545,6 +576,7 @@ int mig_graph_load(struct mig_graph *g, const char *dir, struct mig_err *err)
 	normalize_deps(g);
 	collect_ends(g);
 	lint_revisions(g);
+	lint_labels(g);
 	lint_ends(g);
 	return MIG_OK;
 }
