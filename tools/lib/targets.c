@@ -202,8 +202,8 @@ static int resolve_prefix(const struct mig_graph *g, const char *prefix, size_t 
 	iv_release(&on);
 	int rc = MIG_OK;
 	if (!matches) {
-		rc = mig_err_set(err, MIG_EINPUT, "'%s' is not a revision or a branch label "
-				 "in %s/versions", prefix, g->dir);
+		rc = mig_err_set(err, MIG_EINPUT, "'%s' is not a revision in %s/versions "
+				 "(nor a branch label)", prefix, g->dir);
 		mig_err_hint(err, n < 4 ? "a prefix of an id needs the id to be at least "
 			     "four characters long; mig-status lists the revisions there are"
 			     : "mig-status lists the revisions there are");
