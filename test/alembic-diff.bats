@@ -52,3 +52,16 @@ SH
   [[ $output == *"commands (rows before each):"*"upgrade "* ]]
   [[ ${lines[-1]} == *" disagreements" && ${lines[-1]} != *"; 0 disagreements" ]]
 }
+
+# Alembic's own cases: every upgrade, downgrade and stamp of Alembic 1.8.1's
+# tests/test_version_traversal.py, with the graph it runs on and the steps and
+# rows Alembic's test expects (test/fixtures/alembic_traversal_cases.json,
+# made by test/test_helper/port_alembic_cases.py from Alembic's repository at
+# tag rel_1_8_1).
+@test "Alembic's own traversal test cases give Alembic's steps and rows with mig" {
+  run "$ALEMBIC_PYTHON" "$REPO/test/alembic_cases.py" --bin "$BIN_DIR" \
+    "$REPO/test/fixtures/alembic_traversal_cases.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[-1]} == "79 of Alembic's cases, 77 run, 0 failed"* ]]
+}

@@ -715,6 +715,7 @@ static int parse_downgrade(const struct mig_graph *g, const struct mig_strv *row
 			rc = walk(g, from, rel.n, rel.label, spec, to, err);
 		if (!rc && *to == MIG_NONE)
 			rc = too_far(err, spec, true);
+		*branch = rel.label ? xstrdup(rel.label) : NULL;
 	} else {
 		char *symbol = rel.symbol ? xstrdup(rel.symbol) : NULL;
 		char *label = rel.label ? xstrdup(rel.label) : NULL;
