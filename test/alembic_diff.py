@@ -324,14 +324,16 @@ def main():
             mig_rc, mig_msg = run_mig(args.bin, mig_dir, db_path, cmd)
             m_state = read_state(db_path)
             done += 1
-            if alembic[0] and mig_rc:
+            sanitized = "Sanitizer" in mig_msg or "runtime error:" in mig_msg
+            if alembic[0] and mig_rc and not sanitized:
                 counts["refused-both"] += 1
                 continue
             if not alembic[0] and mig_rc == 0 and a_state == m_state:
                 counts["agree"] += 1
                 rows = a_state[0]
                 continue
-            why = divergence(g, cmd, rows, alembic, mig_rc, mig_msg, a_state)
+            why = None if sanitized else divergence(g, cmd, rows, alembic, mig_rc,
+                                                    mig_msg, a_state)
             if why:
                 counts[why] += 1
                 if not overlapping(g, a_state[0]) and not alembic[0]:
