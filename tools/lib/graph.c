@@ -466,18 +466,21 @@ static void lint_revisions(struct mig_graph *g)
  * label, or a label is a revision id: a label names one revision. */
 static void lint_labels(struct mig_graph *g)
 {
-	for (size_t r = 0; r < g->nrevs; r++) {
-		const struct mig_rev *rev = &g->revs[r];
+	/* the revisions do not move while findings are added */
+	const struct mig_rev *revs = g->revs;
+	const size_t nrevs = g->nrevs;
+	for (size_t r = 0; revs && r < nrevs; r++) {
+		const struct mig_rev *rev = &revs[r];
 		for (size_t i = 0; i < rev->branch_labels.n; i++) {
 			const char *label = rev->branch_labels.v[i];
 			const struct mig_rev *first = NULL;
 			size_t same = mig_graph_find(g, label);
 			if (same != MIG_NONE) {
-				first = &g->revs[same];
+				first = &revs[same];
 			} else {
 				for (size_t o = 0; o < r && !first; o++)
-					if (strv_has(&g->revs[o].branch_labels, label))
-						first = &g->revs[o];
+					if (strv_has(&revs[o].branch_labels, label))
+						first = &revs[o];
 			}
 			if (!first)
 				continue;

@@ -223,6 +223,7 @@ static int resolve_ident(const struct mig_graph *g, const char *id, const char *
 			 size_t *out, struct mig_err *err)
 {
 	size_t branch_rev = MIG_NONE;
+	*out = MIG_NONE;
 	int rc = branch ? resolve_branch(g, branch, &branch_rev, err) : MIG_OK;
 	if (rc)
 		return rc;
@@ -262,7 +263,7 @@ static int filter_lineage(const struct mig_graph *g, const struct ivec *cands,
 	int rc = MIG_OK;
 	if (cands->n) {
 		rc = number_of(g, check, &label, &against, &key, err);
-		size_t r;
+		size_t r = MIG_NONE;
 		if (!rc && label && !(rc = resolve_ident(g, label, NULL, &r, err)))
 			iv_push(&against, r);
 		if (!rc && key && !(rc = resolve_ident(g, key, NULL, &r, err)))
@@ -449,7 +450,7 @@ static int get_revisions(const struct mig_graph *g, const char *spec, struct ive
 		real_heads(g, &heads);
 		bool *on = label ? label_members(g, label) : NULL;
 		for (size_t i = 0; !rc && i < heads.n; i++) {
-			size_t r;
+			size_t r = MIG_NONE;
 			if (on && !on[heads.v[i]])
 				continue;
 			rc = walk(g, heads.v[i], back, NULL, spec, &r, err);
@@ -459,7 +460,7 @@ static int get_revisions(const struct mig_graph *g, const char *spec, struct ive
 		free(on);
 		iv_release(&heads);
 	} else if (!rc && key) {
-		size_t r;
+		size_t r = MIG_NONE;
 		rc = resolve_ident(g, key, label, &r, err);
 		if (!rc)
 			iv_push(out, r);
