@@ -45,10 +45,10 @@ static const char usage_text[] =
 	"  -h, --help              show this help\n"
 	"      --version           show the version and the licence\n"
 	"\n"
-	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
-	"failing downgrade is rolled back), 4 refused (unknown revision recorded,\n"
-	"a read-only standby, a session lock behind a pooler, CockroachDB without\n"
-	"--no-lock).\n";
+	"Exit: 0 done, 2 bad usage, migration files or a target Alembic refuses,\n"
+	"3 database error (the failing downgrade is rolled back), 4 refused\n"
+	"(unknown revision recorded, -N from several rows, a read-only standby, a\n"
+	"session lock behind a pooler, CockroachDB without --no-lock).\n";
 
 enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY };
 
