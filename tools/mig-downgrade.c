@@ -69,6 +69,8 @@ static int downgrade(struct downgrade_opts *o, struct mig_err *err)
 		return rc;
 	rc = mig_graph_require_usable(&s.graph, err);
 	if (!rc)
+		rc = mig_target_check(&target, &s.graph, err);
+	if (!rc)
 		rc = mig_move(&s, &goal, o->sql, err);
 	mig_target_release(&target);
 	mig_session_close(&s);

@@ -66,6 +66,8 @@ static int upgrade(struct upgrade_opts *o, struct mig_err *err)
 		return rc;
 	struct mig_target target = { .spec = o->to, .upgrade = true };
 	rc = mig_graph_require_usable(&s.graph, err);
+	if (!rc)
+		rc = mig_target_check(&target, &s.graph, err);
 	if (!rc) {
 		struct mig_goal goal = { .upgrade = true, .only = MIG_NONE, .spec = &target };
 		rc = mig_move(&s, &goal, o->sql, err);

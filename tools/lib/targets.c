@@ -569,6 +569,12 @@ static void relative_release(struct relative *rel)
 	free(rel->symbol);
 }
 
+static int zero_steps(struct mig_err *err, const char *spec)
+{
+	mig_err_set(err, MIG_EINPUT, "'%s' moves by no revision", spec);
+	return mig_err_hint(err, "give a number of steps from 1 to 1000000");
+}
+
 static int too_far(struct mig_err *err, const char *spec, bool up)
 {
 	mig_err_set(err, MIG_EINPUT, "'%s' goes beyond %s", spec, up ? "the head" : "base");
@@ -625,7 +631,9 @@ static int parse_upgrade(const struct mig_graph *g, const struct mig_strv *rows,
 	if (rc || !is_rel)
 		return rc ? rc : get_revisions(g, spec, targets, err);
 	size_t to = MIG_NONE;
-	if (rel.n > 0 && !rel.symbol) {
+	if (!rel.n && !rel.symbol) {
+		rc = zero_steps(err, spec);
+	} else if (rel.n > 0 && !rel.symbol) {
 		struct ivec cur = { 0 }, start = { 0 };
 		rows_to_revs(g, rows, &cur);
 		if (rel.label)
@@ -705,7 +713,9 @@ static int parse_downgrade(const struct mig_graph *g, const struct mig_strv *row
 		*branch = at && at > spec ? xstrndup(spec, (size_t)(at - spec)) : NULL;
 		return get_revision(g, at ? at + 1 : spec, to, err);
 	}
-	if (rel.n >= 0 && !rel.symbol) {
+	if (!rel.n && !rel.symbol) {
+		rc = zero_steps(err, spec);
+	} else if (rel.n >= 0 && !rel.symbol) {
 		rc = mig_err_set(err, MIG_EINPUT, "'%s' goes up, and this is a downgrade",
 				 spec);
 		mig_err_hint(err, "mig-upgrade --to %s", spec);
@@ -803,10 +813,27 @@ static int refuse_overlap(const struct mig_graph *g, const struct ivec *revs,
 	return MIG_OK;
 }
 
+int mig_target_check(const struct mig_target *t, const struct mig_graph *g,
+		     struct mig_err *err)
+{
+	if (!g->nrevs) {	/* a wrong -m must not look like success */
+		mig_err_set(err, MIG_EINPUT, "%s/versions holds no migrations", g->dir);
+		return mig_err_hint(err, "-m names the folder that holds versions/ "
+				    "(default: migrations)");
+	}
+	struct relative rel;
+	bool is_rel;
+	int rc = parse_relative(t->spec, &rel, &is_rel, err);
+	relative_release(&rel);
+	return rc;
+}
+
 static int resolve(struct mig_target *t, const struct mig_graph *g,
 		   const struct mig_strv *rows, struct mig_err *err)
 {
-	int rc;
+	int rc = mig_target_check(t, g, err);
+	if (rc)
+		return rc;
 	if (t->upgrade) {
 		struct ivec targets = { 0 };
 		rc = parse_upgrade(g, rows, t->spec, &targets, err);
@@ -977,8 +1004,9 @@ int mig_target_stamp_rows(const struct mig_graph *g, const struct mig_strv *curr
 		if (!rc)
 			iv_push(&heads, dest);
 	}
-	if (!rc)
-		rc = refuse_overlap(g, &heads, "the stamped revisions would", err);
+	if (!rc && (rc = refuse_overlap(g, &heads, "the rows after the stamp would", err)))
+		mig_err_hint(err, "--purge replaces every row: mig-stamp --purge %s",
+			     specs[nspecs - 1]);
 	for (size_t i = 0; !rc && i < heads.n; i++)
 		strv_push(rows, g->revs[heads.v[i]].id);
 	iv_release(&heads);

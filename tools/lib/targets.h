@@ -25,6 +25,13 @@ struct mig_target {
 void mig_target_release(struct mig_target *t);
 
 /*
+ * What can be said of t before a database is read: MIG_EINPUT for an empty
+ * versions folder or a malformed relative form (text after +N).
+ */
+int mig_target_check(const struct mig_target *t, const struct mig_graph *g,
+		     struct mig_err *err);
+
+/*
  * Plans the move to t from the rows current (all in the graph), resolving t
  * on the first call.  MIG_EINPUT where Alembic refuses the target (with
  * Alembic's reason), MIG_ESAFETY where Alembic would guess (-1 from several
