@@ -486,3 +486,26 @@ stamp_then_upgrade_plans_what_is_missing() {
   use_dialect postgresql
   stamp_then_upgrade_plans_what_is_missing
 }
+
+# ---- graph rules -------------------------------------------------------------------
+
+@test "a branch label declared by two revisions, or equal to a revision id, is an error, as Alembic refuses such a folder" {
+  local m=$BATS_TEST_TMPDIR/m db=$BATS_TEST_TMPDIR/dup.db
+  mkdir -p "$m/versions"
+  printf -- '-- revision: aaaa1\n-- down_revision: none\n\n-- +upgrade\nCREATE TABLE t1 (id INTEGER);\n-- +downgrade\nDROP TABLE t1;\n' >"$m/versions/aaaa1_a.sql"
+  printf -- '-- revision: bbbb2\n-- down_revision: aaaa1\n-- branch_labels: feat\n\n-- +upgrade\nCREATE TABLE t2 (id INTEGER);\n-- +downgrade\nDROP TABLE t2;\n' >"$m/versions/bbbb2_b.sql"
+  printf -- '-- revision: cccc3\n-- down_revision: aaaa1\n-- branch_labels: feat\n\n-- +upgrade\nCREATE TABLE t3 (id INTEGER);\n-- +downgrade\nDROP TABLE t3;\n' >"$m/versions/cccc3_c.sql"
+  run --separate-stderr mig-verify --lint-only -m "$m" --allow-multiple-heads
+  assert_failure 1
+  assert_output --partial "cccc3_c.sql:1: error: branch label 'feat' of 'cccc3' is also declared in $m/versions/bbbb2_b.sql:1"
+  run --separate-stderr mig-upgrade -m "$m" -d "$(sqlite_url "$db")" --to heads
+  assert_failure 2
+  [[ $stderr == *"branch label 'feat' of 'cccc3' is also declared in"* ]] || fail "$stderr"
+  [[ ! -s $db ]] || assert_equal "$(db_tables "$(sqlite_url "$db")")" ""
+  # a label that is another revision's id
+  sed -i 's/^-- branch_labels: feat$/-- branch_labels: aaaa1/' "$m/versions/cccc3_c.sql"
+  sed -i '/^-- branch_labels: feat$/d' "$m/versions/bbbb2_b.sql"
+  run --separate-stderr mig-verify --lint-only -m "$m" --allow-multiple-heads
+  assert_failure 1
+  assert_output --partial "branch label 'aaaa1' of 'cccc3' is the id of the revision in"
+}
