@@ -11,7 +11,8 @@
 #   make analyze         cppcheck and clang-tidy (.clang-tidy) over tools/; any finding fails
 #   make bench           mig against Alembic + SQLAlchemy (scripts/bench.sh)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each; then
-#                        the exactly-once model, MIG_MODEL_HISTORIES (60) of them
+#                        the exactly-once model, MIG_MODEL_HISTORIES (60) of them;
+#                        then MIG_DIFF_COMMANDS (20000) commands against Alembic
 #   make fuzz-smoke      the same, 15 s per target (CI)
 #   make install         PREFIX=/usr/local DESTDIR= (programs and man pages)
 #   make dist            mig-VERSION.tar.gz of the tracked files (in DISTDIR=.),
@@ -152,6 +153,9 @@ fuzz: all
 	# the exactly-once model (issue 15), more histories than CI's fixed seed
 	MIG_MODEL_SEED=$${MIG_MODEL_SEED:-$$$$} MIG_MODEL_HISTORIES=$${MIG_MODEL_HISTORIES:-60} \
 		MIG_BIN=$(CURDIR)/$(BIN) test/run.sh test/exactly-once-model.bats
+	# the differential test against Alembic (issue 18), a fresh seed
+	MIG_DIFF_SEED=$${MIG_DIFF_SEED:-$$$$} MIG_DIFF_COMMANDS=$${MIG_DIFF_COMMANDS:-20000} \
+		MIG_BIN=$(CURDIR)/$(BIN) test/run.sh test/alembic-diff.bats
 
 fuzz-smoke:
 	fuzz/run.sh 15

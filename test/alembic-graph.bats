@@ -169,6 +169,14 @@ EOF
   assert_equal "$(jq -c '.down.search_0002' <<<"$alembic")" '["billing_0001","billing_0002","search_0001"]'
 }
 
+@test "mig-verify's order is the order Alembic's upgrade heads applies" {
+  local name
+  for name in alembic_py_classic alembic_py_annotated alembic_py_multibase; do
+    compare_with_alembic "$(fixture "$name")" 0 --allow-multiple-heads
+    assert_equal "$(jq -c '.graph.order' <<<"$mig")" "$(jq -c '.upgrade_order' <<<"$alembic")"
+  done
+}
+
 @test "mig finds in the fixtures only the pass-only downgrades and the extra bases" {
   compare_with_alembic "$(fixture alembic_py_classic)" 0
   run findings

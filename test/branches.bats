@@ -303,3 +303,209 @@ upgrade_each_branch_in_turn() {
   assert_equal "$(version_rows "$alembic_db")" "$D"
   assert_equal "$(db_tables "$mig_db")" "$(tables a b d)"
 }
+
+# ---- Alembic's relative and branch targets (issue 18) --------------------------
+#
+#   A ── B ── D ──┬── M ── E        C carries the label "side"
+#    └── C (side) ┘
+
+relative_and_branch_targets() {
+  step upgrade +1 "$A" "$(tables a)"
+  step upgrade 2b6e+1 "$D" "$(tables a b d)"            # REV+N
+  step upgrade side@+1 "$C $D" "$(tables a b c d)"      # LABEL@+N, branch not at a row yet
+  step upgrade side@+1 "$M" "$(tables a b c d m)"       # LABEL@+N from the branch's row
+  step upgrade +1 "$E" "$(tables a b c d m e)"          # +N
+  step downgrade side@head-1 "$M" "$(tables a b c d m)" # LABEL@head-N
+  step downgrade 4d3c-1 "$B $C" "$(tables a b c)"       # REV-N
+  step downgrade side@-1 "$B" "$(tables a b)"           # LABEL@-N
+  step upgrade side@base+2 "$B $C" "$(tables a b c)"    # LABEL@base+N
+  step upgrade "side@$M" "$M" "$(tables a b c d m)"     # LABEL@REV
+  step downgrade side@base "" ""                        # LABEL@base
+  step upgrade head-1 "$M" "$(tables a b c d m)"        # head-N
+  step downgrade base+1 "$A" "$(tables a)"              # base+N
+}
+
+@test "every relative and branch target form moves the database as Alembic does on SQLite" {
+  use_dialect sqlite
+  relative_and_branch_targets
+  run_walk
+}
+
+@test "every relative and branch target form moves the database as Alembic does on PostgreSQL" {
+  use_dialect postgresql
+  relative_and_branch_targets
+  run_walk
+}
+
+# refused TARGET-DIRECTION TARGET STATUS MESSAGE: mig refuses with STATUS and
+# MESSAGE on stderr, Alembic refuses too, and neither changes a row.
+refused() {
+  local dir=$1 target=$2 want=$3 message=$4 before
+  before=$(version_rows "$mig_db")
+  run --separate-stderr "mig-$dir" -d "$mig_db" -m "$migs" "--to=$target"
+  assert_failure "$want"
+  [[ $stderr == *"$message"* ]] || fail "mig-$dir --to=$target: $stderr"
+  assert_equal "$(version_rows "$mig_db")" "$before"
+  run --separate-stderr alembic_cmd "$proj" "$alembic_db" "$dir" -- "$target"
+  [[ $status -ne 0 || $dir$target == downgrade-1 ]] || fail "alembic $dir $target: $output"
+}
+
+targets_alembic_refuses() {
+  step upgrade "$M" "$M" "$(tables a b c d m)"
+  run_walk
+  refused downgrade -1 2 "'-1' is ambiguous: the walk reaches a merge point at '$M'"
+  refused upgrade +2 2 "'+2' goes beyond the head"
+  refused downgrade "$D-5" 2 "'$D-5' goes beyond base"
+  refused upgrade "side@$D" 2 "revision '$D' is not on branch 'side'"
+  refused upgrade base+2 2 "'base+2' is ambiguous: the walk reaches a branch point at '$A'"
+  refused downgrade +1 2 "'+1' goes up, and this is a downgrade"
+  refused upgrade -1 2 "'-1' goes down, and this is an upgrade"
+  # Alembic reads only the start of a relative target ("M+1x" is M+1); mig
+  # refuses what follows (README.md, "Where mig and Alembic differ")
+  run --separate-stderr mig-upgrade -d "$mig_db" -m "$migs" "--to=$M+1x"
+  assert_failure 2
+  [[ $stderr == *"is not a target: 'x' follows a relative step"* ]]
+  assert_equal "$(version_rows "$mig_db")" "$M"
+}
+
+@test "targets Alembic refuses (beyond head or base, off the branch, an ambiguous walk) exit 2 and change nothing on SQLite" {
+  use_dialect sqlite
+  targets_alembic_refuses
+}
+
+@test "targets Alembic refuses (beyond head or base, off the branch, an ambiguous walk) exit 2 and change nothing on PostgreSQL" {
+  use_dialect postgresql
+  targets_alembic_refuses
+}
+
+downgrade_minus_one_from_two_rows() {
+  step upgrade "$D" "$D" "$(tables a b d)"
+  step upgrade side "$C $D" "$(tables a b c d)"
+  run_walk
+  # Alembic warns "downgrade -1 from multiple heads is ambiguous" and reverts
+  # whichever row it read first; mig asks which one was meant
+  run --separate-stderr mig-downgrade -d "$mig_db" -m "$migs" --to=-1
+  assert_failure 4
+  [[ $stderr == *"'-1' is ambiguous: the database is at 2 heads ($C, $D)"* ]]
+  [[ $stderr == *"say which: side@-1, $C-1, $D-1"* ]]
+  assert_equal "$(version_rows "$mig_db")" "$C $D"
+  # the targets it names work
+  run --separate-stderr mig-downgrade -d "$mig_db" -m "$migs" --to=side@-1
+  assert_success
+  assert_equal "$(version_rows "$mig_db")" "$D"
+}
+
+@test "downgrade -1 from two rows, where Alembic guesses, exits 4 and names the targets that say which on SQLite" {
+  use_dialect sqlite
+  downgrade_minus_one_from_two_rows
+}
+
+@test "downgrade -1 from two rows, where Alembic guesses, exits 4 and names the targets that say which on PostgreSQL" {
+  use_dialect postgresql
+  downgrade_minus_one_from_two_rows
+}
+
+# ---- stamps as Alembic stamps -----------------------------------------------------
+
+# stamp_both ARGS...: mig-stamp ARGS (with --no-verify) and alembic stamp ARGS
+# (mig's --force has no Alembic counterpart), and the rows agree.
+stamp_both() {
+  local a
+  run --separate-stderr mig-stamp -d "$mig_db" -m "$migs" --no-verify "$@"
+  assert_success
+  local alembic_args=()
+  for a in "$@"; do [[ $a == --force ]] || alembic_args+=("$a"); done
+  run --separate-stderr alembic_cmd "$proj" "$alembic_db" stamp "${alembic_args[@]}"
+  assert_success
+  assert_equal "$(version_rows "$mig_db")" "$(version_rows "$alembic_db")"
+}
+
+branch_aware_stamp() {
+  step upgrade "$D" "$D" "$(tables a b d)"
+  step upgrade side "$C $D" "$(tables a b c d)"
+  run_walk
+  # without --force the recorded rows are not overwritten
+  run --separate-stderr mig-stamp -d "$mig_db" -m "$migs" --no-verify "$B"
+  assert_failure 4
+  assert_equal "$(version_rows "$mig_db")" "$C $D"
+  # stamping B at C, D moves D's row only: C's branch keeps its row
+  stamp_both --force "$B"
+  assert_equal "$(version_rows "$mig_db")" "$B $C"
+  # side@base removes the row of that branch only
+  stamp_both --force side@base
+  assert_equal "$(version_rows "$mig_db")" "$B"
+  # several revisions at once, from no rows (--purge)
+  stamp_both --purge "$D" side
+  assert_equal "$(version_rows "$mig_db")" "$C $D"
+  # LABEL@head and heads
+  stamp_both --force side@head
+  assert_equal "$(version_rows "$mig_db")" "$E"
+  stamp_both --force base
+  assert_equal "$(version_rows "$mig_db")" ""
+}
+
+@test "mig-stamp is branch-aware as Alembic's stamp: other branches' rows stay, base and LABEL@base, several revisions, --purge on SQLite" {
+  use_dialect sqlite
+  branch_aware_stamp
+}
+
+@test "mig-stamp is branch-aware as Alembic's stamp: other branches' rows stay, base and LABEL@base, several revisions, --purge on PostgreSQL" {
+  use_dialect postgresql
+  branch_aware_stamp
+}
+
+stamp_then_upgrade_plans_what_is_missing() {
+  # a database whose tables a, b and c were made before migrations, by the
+  # upgrade sections of A, B and C run by hand
+  local f
+  for f in base_a branch_b branch_c; do
+    sed -n '/^-- +upgrade$/,/^-- +downgrade/p' "$migs"/versions/*_$f.sql \
+      | grep -v '^--' >>"$BATS_TEST_TMPDIR/legacy.sql"
+  done
+  if [[ $mig_db == sqlite* ]]; then
+    sqlite3 "$(_mig_sqlite_path "$mig_db")" <"$BATS_TEST_TMPDIR/legacy.sql"
+  else
+    _mig_psql "$(_mig_pg_dbname "$mig_db")" -q -f "$BATS_TEST_TMPDIR/legacy.sql" >/dev/null
+  fi
+  run --separate-stderr mig-stamp -d "$mig_db" -m "$migs" "$B" side
+  assert_success
+  assert_line "checked: the schema holds what the migrations up to it create"
+  assert_equal "$(version_rows "$mig_db")" "$B $C"
+  run --separate-stderr mig-upgrade -d "$mig_db" -m "$migs" --format json
+  assert_success
+  assert_equal "$(jq -c '.applied | map(.revision)' <<<"$output")" "[\"$D\",\"$M\",\"$E\"]"
+  assert_equal "$(db_tables "$mig_db")" "$(tables a b c d m e)"
+}
+
+@test "after stamping two revisions at once the next mig-upgrade applies only what is missing on SQLite" {
+  use_dialect sqlite
+  stamp_then_upgrade_plans_what_is_missing
+}
+
+@test "after stamping two revisions at once the next mig-upgrade applies only what is missing on PostgreSQL" {
+  use_dialect postgresql
+  stamp_then_upgrade_plans_what_is_missing
+}
+
+# ---- graph rules -------------------------------------------------------------------
+
+@test "a branch label declared by two revisions, or equal to a revision id, is an error, as Alembic refuses such a folder" {
+  local m=$BATS_TEST_TMPDIR/m db=$BATS_TEST_TMPDIR/dup.db
+  mkdir -p "$m/versions"
+  printf -- '-- revision: aaaa1\n-- down_revision: none\n\n-- +upgrade\nCREATE TABLE t1 (id INTEGER);\n-- +downgrade\nDROP TABLE t1;\n' >"$m/versions/aaaa1_a.sql"
+  printf -- '-- revision: bbbb2\n-- down_revision: aaaa1\n-- branch_labels: feat\n\n-- +upgrade\nCREATE TABLE t2 (id INTEGER);\n-- +downgrade\nDROP TABLE t2;\n' >"$m/versions/bbbb2_b.sql"
+  printf -- '-- revision: cccc3\n-- down_revision: aaaa1\n-- branch_labels: feat\n\n-- +upgrade\nCREATE TABLE t3 (id INTEGER);\n-- +downgrade\nDROP TABLE t3;\n' >"$m/versions/cccc3_c.sql"
+  run --separate-stderr mig-verify --lint-only -m "$m" --allow-multiple-heads
+  assert_failure 1
+  assert_output --partial "cccc3_c.sql:1: error: branch label 'feat' of 'cccc3' is also declared in $m/versions/bbbb2_b.sql:1"
+  run --separate-stderr mig-upgrade -m "$m" -d "$(sqlite_url "$db")" --to heads
+  assert_failure 2
+  [[ $stderr == *"branch label 'feat' of 'cccc3' is also declared in"* ]] || fail "$stderr"
+  [[ ! -s $db ]] || assert_equal "$(db_tables "$(sqlite_url "$db")")" ""
+  # a label that is another revision's id
+  sed -i 's/^-- branch_labels: feat$/-- branch_labels: aaaa1/' "$m/versions/cccc3_c.sql"
+  sed -i '/^-- branch_labels: feat$/d' "$m/versions/bbbb2_b.sql"
+  run --separate-stderr mig-verify --lint-only -m "$m" --allow-multiple-heads
+  assert_failure 1
+  assert_output --partial "branch label 'aaaa1' of 'cccc3' is the id of the revision in"
+}

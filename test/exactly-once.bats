@@ -444,8 +444,15 @@ overlapping_rows() {
 	run --separate-stderr mig-status -m "$m" -d "$URL" --format json
 	assert_success
 	[[ $output == *'"state":"overlapping"'* && $output == *'"overlapping":["a1"]'* ]] || fail "$output"
-	# the repair the hint names
+	# --force keeps the rows of the line it stamps, as Alembic: a2 at a1, a2
+	# would stay overlapping, and is refused
 	run --separate-stderr mig-stamp -m "$m" -d "$URL" --force a2
+	assert_failure 2
+	[[ $stderr == *"the rows after the stamp would overlap: 'a1' is an ancestor of 'a2'"* ]] || fail "$stderr"
+	[[ $stderr == *"mig-stamp --purge a2"* ]] || fail "$stderr"
+	assert_equal "$(db_fingerprint "$DB")" "$before"
+	# the repair the hint names
+	run --separate-stderr mig-stamp -m "$m" -d "$URL" --purge a2
 	assert_success
 	assert_equal "$(version_rows "$DB")" "a2"
 	run --separate-stderr mig-upgrade -m "$m" -d "$URL"

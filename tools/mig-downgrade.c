@@ -12,6 +12,7 @@
 #include "report.h"
 #include "run.h"
 #include "session.h"
+#include "targets.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -28,9 +29,10 @@ static const char usage_text[] =
 	"\n"
 	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
-	"      --to REV            keep REV and its ancestors (an id, a unique prefix\n"
-	"                          or a branch label); base reverts everything;\n"
-	"                          -N reverts the N most recent revisions\n"
+	"      --to REV            keep REV and its ancestors (an id, a unique prefix,\n"
+	"                          LABEL, LABEL@REV); base or LABEL@base reverts\n"
+	"                          everything (on that branch); -N, REV-N, LABEL@-N,\n"
+	"                          LABEL@head-N go N revisions down (Alembic's targets)\n"
 	"      --sql               print the SQL that would run; change nothing.\n"
 	"                          With --to FROM:TO no database is opened: the\n"
 	"                          SQL goes from FROM to TO, as alembic\n"
@@ -55,10 +57,10 @@ static const char usage_text[] =
 	"  -h, --help              show this help\n"
 	"      --version           show the version and the licence\n"
 	"\n"
-	"Exit: 0 done, 2 bad usage or migration files, 3 database error (the\n"
-	"failing downgrade is rolled back), 4 refused (unknown revision recorded,\n"
-	"a read-only standby, a session lock behind a pooler, CockroachDB without\n"
-	"--no-lock).\n";
+	"Exit: 0 done, 2 bad usage, migration files or a target Alembic refuses,\n"
+	"3 database error (the failing downgrade is rolled back), 4 refused\n"
+	"(unknown revision recorded, -N from several rows, a read-only standby, a\n"
+	"session lock behind a pooler, CockroachDB without --no-lock).\n";
 
 enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_DIALECT };
 
@@ -71,28 +73,19 @@ struct downgrade_opts {
 
 static int downgrade(struct downgrade_opts *o, struct mig_err *err)
 {
-	struct mig_goal goal = { false, NULL, 0, 0, MIG_NONE };
-	int rc = MIG_OK;
-	if (o->to[0] == '-')
-		rc = mig_parse_int("--to", o->to + 1, 1, 1000000, &goal.steps, err);
-	if (rc)
-		return rc;
+	struct mig_target target = { .spec = o->to, .upgrade = false };
+	struct mig_goal goal = { .upgrade = false, .only = MIG_NONE, .spec = &target };
 	struct mig_session s;
 	unsigned flags = MIG_NEED_DB | (o->sql ? MIG_DB_READONLY | MIG_PRINT_SQL : 0);
-	rc = mig_session_open(&s, &o->common, flags, err);
+	int rc = mig_session_open(&s, &o->common, flags, err);
 	if (rc)
 		return rc;
-	size_t *target = NULL;
 	rc = mig_graph_require_usable(&s.graph, err);
-	if (!rc && !goal.steps)
-		rc = mig_graph_resolve(&s.graph, o->to, &target, &goal.ntarget, err);
-	if (!rc && goal.ntarget > 1)
-		rc = mig_err_set(err, MIG_EINPUT, "--to names %zu revisions; name one",
-				 goal.ntarget);
-	goal.target = target;
+	if (!rc)
+		rc = mig_target_check(&target, &s.graph, err);
 	if (!rc)
 		rc = mig_move(&s, &goal, o->sql, err);
-	free(target);
+	mig_target_release(&target);
 	mig_session_close(&s);
 	return rc;
 }

@@ -20,14 +20,17 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: mig-stamp REV [-d URL] [-m DIR] [--spec FILE | --no-verify] [--force]\n"
-	"                 [--dry-run] [--no-history] [--format text|json]\n"
+	"usage: mig-stamp REV... [-d URL] [-m DIR] [--spec FILE | --no-verify]\n"
+	"                 [--force] [--purge] [--dry-run] [--no-history]\n"
+	"                 [--format text|json]\n"
 	"                 [--wait SECONDS] [--lock-timeout SECONDS] [--lock-mode MODE]\n"
 	"                 [--no-lock]\n"
 	"                 [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
-	"Record that the database is at REV (an id, a unique prefix, head, heads,\n"
-	"or base to remove the record) without running migrations.\n"
+	"Record that the database is at REV... without running migrations, as\n"
+	"alembic stamp does: an id, a unique prefix, LABEL, LABEL@REV, head, heads,\n"
+	"LABEL@head; base or LABEL@base removes the rows of that line.  Rows on\n"
+	"other branches stay.\n"
 	"\n"
 	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
@@ -35,6 +38,7 @@ static const char usage_text[] =
 	"                          replaying the migrations up to REV\n"
 	"      --no-verify         do not check the schema at all\n"
 	"      --force             overwrite another or an unknown recorded revision\n"
+	"      --purge             remove every row first, then stamp REV...\n"
 	"      --dry-run           run the checks, say what would be done, change nothing\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
@@ -59,7 +63,7 @@ static const char usage_text[] =
 	"for a session lock behind a pooler, and on CockroachDB without --no-lock).\n";
 
 enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_NO_VERIFY, OPT_FORCE, OPT_DRY_RUN,
-       OPT_NO_HISTORY };
+       OPT_NO_HISTORY, OPT_PURGE };
 
 static const char *what_checked(const struct mig_stamp *st)
 {
@@ -141,22 +145,17 @@ static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp
 }
 
 static int stamp(struct mig_common *c, const struct mig_stamp_opts *o,
-		 const char *rev, struct mig_err *err)
+		 char *const *specs, size_t nspecs, struct mig_err *err)
 {
 	struct mig_session s;
 	int rc = mig_session_open(&s, c, MIG_NEED_DB, err);
 	if (rc)
 		return rc;
-	size_t *target = NULL, n = 0;
-	rc = mig_graph_resolve(&s.graph, rev, &target, &n, err);
-	/* a revision the graph does not have is refused; an ambiguous one is
-	 * bad usage, as everywhere */
-	if (rc && err->msg && strstr(err->msg, "is not a revision in"))
-		err->code = rc = MIG_ESAFETY;
+	rc = mig_graph_require_usable(&s.graph, err);
 	struct mig_stamp st;
 	memset(&st, 0, sizeof(st));
 	if (!rc)
-		rc = mig_stamp_run(&st, o, s.db, &s.graph, &s.vt, target, n, err);
+		rc = mig_stamp_run(&st, o, s.db, &s.graph, &s.vt, specs, nspecs, err);
 	const char *display = mig_db_url(s.db)->display;
 	if (c->format == MIG_FORMAT_JSON && (!rc || st.findings.n)) {
 		report_json(o, &st, rc, display);
@@ -167,7 +166,6 @@ static int stamp(struct mig_common *c, const struct mig_stamp_opts *o,
 	}
 	report_github(o, &st, rc);
 	mig_stamp_release(&st);
-	free(target);
 	mig_session_close(&s);
 	return rc;
 }
@@ -192,6 +190,9 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_NO_HISTORY:
 		o->no_history = true;
 		break;
+	case OPT_PURGE:
+		o->purge = true;
+		break;
 	}
 	return MIG_OK;
 }
@@ -204,6 +205,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+		{ "purge", no_argument, NULL, OPT_PURGE },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,14 +215,13 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &common, argc, argv, &operand, &err);
-	if (!rc && argc - operand != 1)
-		mig_usage_error(usage_text, argc == operand ? "the revision to stamp is missing"
-				: "one revision only");
+	if (!rc && argc == operand)
+		mig_usage_error(usage_text, "the revision to stamp is missing");
 	if (!rc && o.spec && o.no_verify)
 		mig_usage_error(usage_text, "--spec and --no-verify contradict each other");
 	common.no_history = o.no_history;
 	if (!rc)
-		rc = stamp(&common, &o, argv[operand], &err);
+		rc = stamp(&common, &o, argv + operand, (size_t)(argc - operand), &err);
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);

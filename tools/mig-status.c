@@ -102,7 +102,7 @@ static char *state_line(const struct mig_status *st, const struct mig_graph *g)
 	case MIG_STATE_OVERLAP:
 		return xasprintf("overlapping rows (an ancestor recorded beside its "
 				 "descendant; migrating is refused: check the schema "
-				 "and repair with mig-stamp --force)");
+				 "and repair with mig-stamp --purge)");
 	case MIG_STATE_CURRENT:
 		return xasprintf("current (at head)");
 	case MIG_STATE_BEHIND:

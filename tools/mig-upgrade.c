@@ -12,6 +12,7 @@
 #include "report.h"
 #include "run.h"
 #include "session.h"
+#include "targets.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -27,8 +28,9 @@ static const char usage_text[] =
 	"\n"
 	"  -d, --database-url URL  database (default: $DATABASE_URL)\n"
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
-	"      --to REV            target: head (default), heads, a revision id or\n"
-	"                          unique prefix, or a branch label\n"
+	"      --to REV            target: head (default), heads, an id or unique\n"
+	"                          prefix, LABEL, LABEL@head, LABEL@REV, +N, REV+N,\n"
+	"                          LABEL@+N, base+N (Alembic's targets)\n"
 	"      --sql               print the SQL that would run; change nothing.\n"
 	"                          With no database, or --to FROM:TO, no database\n"
 	"                          is opened: the SQL goes from base (or FROM) to\n"
@@ -74,15 +76,15 @@ static int upgrade(struct upgrade_opts *o, struct mig_err *err)
 	int rc = mig_session_open(&s, &o->common, flags, err);
 	if (rc)
 		return rc;
-	size_t *target = NULL, ntarget = 0;
+	struct mig_target target = { .spec = o->to, .upgrade = true };
 	rc = mig_graph_require_usable(&s.graph, err);
 	if (!rc)
-		rc = mig_graph_resolve(&s.graph, o->to, &target, &ntarget, err);
+		rc = mig_target_check(&target, &s.graph, err);
 	if (!rc) {
-		struct mig_goal goal = { true, target, ntarget, 0, MIG_NONE };
+		struct mig_goal goal = { .upgrade = true, .only = MIG_NONE, .spec = &target };
 		rc = mig_move(&s, &goal, o->sql, err);
 	}
-	free(target);
+	mig_target_release(&target);
 	mig_session_close(&s);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "mig.h"
 #include "migfile.h"
 #include "out.h"
+#include "plan.h"
 #include "sum.h"
 #include "verify.h"
 
@@ -108,11 +109,26 @@ static void graph_json(struct mig_buf *b, const struct mig_graph *g)
 		json_strv(b, &ids);
 		strv_release(&ids);
 	}
+	/* the order mig-upgrade --to heads applies them in (Alembic's); a
+	 * graph with a cycle has none, and gets the graph's own */
 	buf_puts(b, ",\"order\":[");
-	for (size_t i = 0; i < g->norder; i++) {
-		buf_puts(b, i ? "," : "");
-		json_str(b, g->revs[g->order[i]].id);
+	struct mig_plan plan = { NULL, 0 };
+	if (g->usable) {
+		struct mig_strv none = MIG_STRV_INIT;
+		size_t *heads = xmalloc((g->nrevs + 1) * sizeof(*heads)), n = 0;
+		for (size_t r = 0; r < g->nrevs; r++)
+			if (!g->revs[r].nallnext)	/* nothing follows or needs it */
+				heads[n++] = r;
+		struct mig_err ignored = MIG_ERR_INIT;
+		mig_plan_upgrade(g, &none, heads, n, &plan, &ignored);
+		mig_err_release(&ignored);
+		free(heads);
 	}
+	for (size_t i = 0; i < (g->usable ? plan.nsteps : g->norder); i++) {
+		buf_puts(b, i ? "," : "");
+		json_str(b, g->revs[g->usable ? plan.steps[i].rev : g->order[i]].id);
+	}
+	mig_plan_release(&plan);
 	buf_puts(b, "]}");
 }
 

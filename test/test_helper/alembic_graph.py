@@ -15,6 +15,9 @@ Prints one JSON document on stdout, every list sorted:
   down           {revision: its down_revisions plus its depends_on, resolved
                  to revision ids (branch labels too)}: every revision must be
                  applied after each of these
+  upgrade_order  the revisions in the order `alembic upgrade heads` applies
+                 them to an empty database, the files read in name order
+                 (as mig reads them; Alembic's own order is the file system's)
 Exits 0, or 2 when Alembic cannot load DIR (its error on stderr).
 """
 import json
@@ -23,7 +26,13 @@ import sys
 sys.dont_write_bytecode = True  # leave no __pycache__ in the fixtures
 
 from alembic.script import ScriptDirectory  # noqa: E402
+from alembic.script.base import Script  # noqa: E402
 from alembic.util import CommandError  # noqa: E402
+
+
+_list_py_dir = Script._list_py_dir.__func__
+Script._list_py_dir = classmethod(
+    lambda cls, scriptdir, path: sorted(_list_py_dir(cls, scriptdir, path)))
 
 
 def graph(directory):
@@ -37,6 +46,10 @@ def graph(directory):
         "merge_points": sorted(r.revision for r in revs if r.is_merge_point),
         "down": {r.revision: sorted(r._all_down_revisions)
                  for r in sorted(revs, key=lambda r: r.revision)},
+        # what _upgrade_revs("heads", ()) walks, without the steps (which
+        # need each script's upgrade())
+        "upgrade_order": [r.revision for r in reversed(list(
+            script.revision_map.iterate_revisions("heads", (), implicit_base=True)))],
     }
 
 

@@ -528,6 +528,40 @@ static void lint_revisions(struct mig_graph *g)
 	free(file_template);
 }
 
+/* Alembic refuses to load a folder where two revisions declare one branch
+ * label, or a label is a revision id: a label names one revision. */
+static void lint_labels(struct mig_graph *g)
+{
+	/* the revisions do not move while findings are added */
+	const struct mig_rev *revs = g->revs;
+	const size_t nrevs = g->nrevs;
+	for (size_t r = 0; revs && r < nrevs; r++) {
+		const struct mig_rev *rev = &revs[r];
+		for (size_t i = 0; i < rev->branch_labels.n; i++) {
+			const char *label = rev->branch_labels.v[i];
+			const struct mig_rev *first = NULL;
+			size_t same = mig_graph_find(g, label);
+			if (same != MIG_NONE) {
+				first = &revs[same];
+			} else {
+				for (size_t o = 0; o < r && !first; o++)
+					if (strv_has(&revs[o].branch_labels, label))
+						first = &revs[o];
+			}
+			if (!first)
+				continue;
+			mig_findings_add(&g->findings, MIG_SEV_ERROR, "duplicate-branch-label",
+					 rev->path, rev->line, "a branch label names one "
+					 "revision: rename one of them",
+					 same != MIG_NONE ? "branch label '%s' of '%s' is the "
+					 "id of the revision in %s:%d" : "branch label '%s' of "
+					 "'%s' is also declared in %s:%d", label, rev->id,
+					 first->path, first->line);
+			g->usable = false;
+		}
+	}
+}
+
 static void collect_ends(struct mig_graph *g)
 {
 	for (size_t r = 0; r < g->nrevs; r++) {
@@ -611,6 +645,7 @@ int mig_graph_load(struct mig_graph *g, const char *dir, struct mig_err *err)
 	normalize_deps(g);
 	collect_ends(g);
 	lint_revisions(g);
+	lint_labels(g);
 	lint_ends(g);
 	return MIG_OK;
 }

@@ -230,6 +230,15 @@ static void plan_from(struct mig_plan *plan, const size_t *order, size_t n,
 	}
 }
 
+void mig_plan_sorted(const struct mig_graph *g, bool *todo, const size_t *heads,
+		     size_t nheads, bool upgrade, struct mig_plan *plan)
+{
+	size_t n;
+	size_t *order = topological_sort(g, todo, heads, nheads, &n);
+	plan_from(plan, order, n, upgrade);
+	free(order);
+}
+
 int mig_plan_upgrade(const struct mig_graph *g, const struct mig_strv *current,
 		     const size_t *target, size_t ntarget,
 		     struct mig_plan *plan, struct mig_err *err)

@@ -58,6 +58,13 @@ int mig_plan_downgrade(const struct mig_graph *g, const struct mig_strv *current
 int mig_plan_downgrade_steps(const struct mig_graph *g,
 			     const struct mig_strv *current, long n,
 			     struct mig_plan *plan, struct mig_err *err);
+/*
+ * Orders the revisions marked in todo[] (cleared as they are taken) as
+ * Alembic's _topological_sort does from heads, into plan: newest first for
+ * a downgrade, oldest first for an upgrade.
+ */
+void mig_plan_sorted(const struct mig_graph *g, bool *todo, const size_t *heads,
+		     size_t nheads, bool upgrade, struct mig_plan *plan);
 /* Computes the version-table change of one step from the current heads. */
 void mig_step_vt_change(const struct mig_graph *g, const struct mig_strv *heads,
 			const struct mig_step *step, struct mig_vt_change *out);

@@ -12,6 +12,7 @@
 #include "migfile.h"
 #include "plan.h"
 #include "status.h"
+#include "targets.h"
 #include "url.h"
 #include "version.h"
 
@@ -30,6 +31,8 @@ int mig_plan_goal(const struct mig_graph *g, const struct mig_strv *current,
 		plan->nsteps = 1;
 		return MIG_OK;
 	}
+	if (goal->spec)
+		return mig_target_plan(goal->spec, g, current, plan, err);
 	if (goal->upgrade)
 		return mig_plan_upgrade(g, current, goal->target, goal->ntarget,
 					plan, err);

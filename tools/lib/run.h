@@ -31,12 +31,16 @@ struct mig_run_hooks {
 };
 
 /* Where a run goes: up to target, down to target, or down by steps. */
+struct mig_target;
 struct mig_goal {
 	bool upgrade;
 	const size_t *target;	/* none: base (downgrade) or nothing (upgrade) */
 	size_t ntarget;
 	long steps;		/* downgrade only: revert this many, if > 0 */
 	size_t only;		/* MIG_NONE, or the one revision to apply/revert */
+	/* A target in Alembic's grammar (targets.h), resolved against the
+	 * rows of the first plan; when set, target and steps are unused. */
+	struct mig_target *spec;
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "schema.h"
 #include "spec.h"
 #include "status.h"
+#include "targets.h"
 #include "version.h"
 
 #include <stdlib.h>
@@ -60,7 +61,7 @@ int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
 	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&mem, "sqlite://", &o, err);
 	struct mig_vt vt = { .table = MIG_DEFAULT_VERSION_TABLE, .no_history = true };	/* thrown away */
-	struct mig_goal goal = { true, target, n, 0, MIG_NONE };
+	struct mig_goal goal = { .upgrade = true, .target = target, .ntarget = n, .only = MIG_NONE };
 	if (!rc)
 		rc = mig_run(mem, g, &vt, &goal, NULL, err);
 	if (rc) {
@@ -138,14 +139,15 @@ static int refuse_state(const struct mig_stamp *st, const struct mig_status *s,
 	char *rows = strv_join(&s->current, "', '");
 	char *want = strv_join(&st->target, ", ");
 	int rc = MIG_OK;
-	if (s->unknown.n && !o->force) {
+	bool force = o->force || o->purge;	/* --purge: replace the record */
+	if (s->unknown.n && !force) {
 		mig_err_set(err, MIG_ESAFETY, "the database is at '%s', which is not in "
 			    "%s/versions", rows, g->dir);
 		mig_err_hint(err, "a migration was deleted or is not pulled yet; once you "
 			     "have checked the schema, repair the record with "
 			     "mig-stamp --force %s", st->target.n ? want : "base");
 		rc = MIG_ESAFETY;
-	} else if (s->current.n && !o->force) {
+	} else if (s->current.n && !force) {
 		mig_err_set(err, MIG_ESAFETY, "the database is already at '%s'; stamping "
 			    "would overwrite that", rows);
 		if (st->target.n)
@@ -214,38 +216,12 @@ static int check_if_asked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	return rc;
 }
 
-/* As Alembic's stamp: a recorded row on another branch than the target's
- * (neither an ancestor nor a descendant of a target revision) stays, so
- * stamping c1 at d1, d2 (d1 after c1) gives c1, d2.  Rows not in the graph
- * are what --force repairs, and go; stamping base removes every row. */
-static void keep_other_branches(struct mig_stamp *st, const struct mig_graph *g,
-				const struct mig_strv *rows, const size_t *target,
-				size_t n)
-{
-	if (!n)
-		return;
-	/* two marks: each walk stops at what is marked already */
-	bool *before = xcalloc(g->nrevs + 1, sizeof(*before));
-	bool *after = xcalloc(g->nrevs + 1, sizeof(*after));
-	mig_graph_mark_ancestors(g, target, n, before);
-	mig_graph_mark_descendants(g, target, n, after);
-	for (size_t i = 0; i < rows->n; i++) {
-		size_t r = mig_graph_find(g, rows->v[i]);
-		if (r != MIG_NONE && !before[r] && !after[r] &&
-		    !strv_has(&st->target, rows->v[i]))
-			strv_push(&st->target, rows->v[i]);
-	}
-	strv_sort(&st->target);
-	free(before);
-	free(after);
-}
-
 /* Inside the lock and the transaction: read, check, and (unless a dry run)
  * write.  The caller commits or rolls back.  The expected schema is only
  * built when there is something to stamp, so a re-run is always a no-op. */
 static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 			struct mig_db *db, const struct mig_graph *g,
-			const struct mig_vt *vt, const size_t *target, size_t n,
+			const struct mig_vt *vt, char *const *specs, size_t nspecs,
 			struct mig_err *err)
 {
 	struct mig_status s;
@@ -255,9 +231,18 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		return rc;
 	for (size_t i = 0; i < s.current.n; i++)
 		strv_push(&st->before, s.current.v[i]);
-	keep_other_branches(st, g, &s.current, target, n);
-	st->already = same_set(&s.current, &st->target) && (s.version_table || !st->target.n);
-	if (!st->already)
+	rc = mig_target_stamp_rows(g, &s.current, specs, nspecs, o->purge, &st->target, err);
+	/* a revision the graph does not have is refused, as DESIGN.md says */
+	if (rc && err->msg && strstr(err->msg, "is not a revision"))
+		err->code = rc = MIG_ESAFETY;
+	size_t n = 0;
+	size_t *target = xmalloc((st->target.n + 1) * sizeof(*target));
+	for (size_t i = 0; !rc && i < st->target.n; i++)
+		target[n++] = mig_graph_find(g, st->target.v[i]);
+	strv_sort(&st->target);
+	st->already = !rc && same_set(&s.current, &st->target) &&
+		      (s.version_table || !st->target.n);
+	if (!rc && !st->already)
 		rc = refuse_state(st, &s, o, g, err);
 	if (!rc && !st->already && s.tables.n)
 		rc = check_if_asked(st, o, db, g, vt, target, n, err);
@@ -265,25 +250,23 @@ static int stamp_locked(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		rc = write_rows(db, vt, s.version_table, &s.current, &st->target, err);
 	if (!rc && !st->already && !o->dry_run)	/* in the stamp's transaction */
 		rc = mig_history_record_stamp(db, vt, g, target, n, t0, err);
+	free(target);
 	mig_status_release(&s);
 	return rc;
 }
 
 int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		  struct mig_db *db, const struct mig_graph *g,
-		  const struct mig_vt *vt, const size_t *target, size_t n,
+		  const struct mig_vt *vt, char *const *specs, size_t nspecs,
 		  struct mig_err *err)
 {
-	for (size_t i = 0; i < n; i++)
-		strv_push(&st->target, g->revs[target[i]].id);
-	strv_sort(&st->target);
 	st->checked = "none";
 	char *key = mig_vt_lock_key(vt);
 	int rc = mig_db_lock(db, key, err);
 	if (!rc) {
 		rc = mig_db_begin(db, err);
 		if (!rc)
-			rc = stamp_locked(st, o, db, g, vt, target, n, err);
+			rc = stamp_locked(st, o, db, g, vt, specs, nspecs, err);
 		if (!rc && !o->dry_run && !st->already)
 			rc = mig_db_commit(db, err);
 		else

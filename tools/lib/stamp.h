@@ -18,6 +18,7 @@ struct mig_stamp_opts {
 	bool force;		/* overwrite another or an unknown revision */
 	bool dry_run;		/* check and say, change nothing */
 	bool no_history;	/* --no-history: no mig_history row */
+	bool purge;		/* start from no rows, as alembic stamp --purge */
 };
 
 struct mig_stamp {
@@ -29,15 +30,17 @@ struct mig_stamp {
 };
 
 /*
- * Stamps db at the revisions target[0..n) (none: base) under the migration
- * lock and in one transaction.  MIG_ESAFETY, changing nothing, for another
- * or an unknown recorded revision (unless force), an empty database, or a
- * schema that lacks what the revision requires (the differences are in
- * st->findings).  st->after is read back from the database.
+ * Stamps db as "alembic stamp SPEC..." would (targets.h: branch-aware, rows
+ * on other branches stay; base and LABEL@base remove rows) under the
+ * migration lock and in one transaction.  MIG_ESAFETY, changing nothing,
+ * for a SPEC not in the graph, another or an unknown recorded revision
+ * (unless force or purge), an empty database, or a schema that lacks what
+ * the revisions require (the differences are in st->findings); MIG_EINPUT
+ * where Alembic fails.  st->after is read back from the database.
  */
 int mig_stamp_run(struct mig_stamp *st, const struct mig_stamp_opts *o,
 		  struct mig_db *db, const struct mig_graph *g,
-		  const struct mig_vt *vt, const size_t *target, size_t n,
+		  const struct mig_vt *vt, char *const *specs, size_t nspecs,
 		  struct mig_err *err);
 void mig_stamp_release(struct mig_stamp *st);
 

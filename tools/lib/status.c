@@ -189,7 +189,7 @@ int mig_check_migratable(const struct mig_status *st, const struct mig_graph *g,
 		free(old);
 		return mig_err_hint(err, "another tool or a hand edit wrote them; check "
 				    "the schema, then repair the record with "
-				    "mig-stamp --force REV...");
+				    "mig-stamp --purge REV...");
 	}
 	if (st->state == MIG_STATE_UNKNOWN) {
 		char *ids = strv_join(&st->unknown, "', '");

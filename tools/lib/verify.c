@@ -149,7 +149,7 @@ static int move_one(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, size_t rev, bool up,
 		    const struct mig_run_hooks *hooks, struct mig_err *err)
 {
-	struct mig_goal goal = { up, NULL, 0, 0, rev };
+	struct mig_goal goal = { .upgrade = up, .only = rev };
 	return mig_run(db, g, vt, &goal, hooks, err);
 }
 
@@ -280,7 +280,7 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	struct mig_vt vt = { .schema = o->common->version_schema,
 			     .table = o->common->version_table };
 	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL, NULL };
-	struct mig_goal goal = { true, g->heads, g->nheads, 0, MIG_NONE };
+	struct mig_goal goal = { .upgrade = true, .target = g->heads, .ntarget = g->nheads, .only = MIG_NONE };
 	double t0 = mig_now_ms();
 	if (o->roundtrip)
 		rc = stairway(v, db, g, &vt, &hooks, err);
