@@ -77,6 +77,10 @@ struct mig_db {
 	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
 	bool session_locked;	/* PostgreSQL: the session advisory lock is held */
+	char *session_lock_key;	/* its key (lock_key's number), to check it */
+	/* A migration released the session lock (DISCARD ALL,
+	 * pg_advisory_unlock_all()): set by exec_script, which then fails */
+	bool lock_lost;
 	/* PostgreSQL without --lock-timeout: the server's lock_timeout in ms
 	 * (0: none) and pg_settings' word for where it was set, which the lock
 	 * wait keeps as its deadline, as a blocking wait in the server would */

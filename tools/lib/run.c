@@ -325,6 +325,35 @@ static void explain_escape(const struct run *r, const struct mig_step *step,
 	strv_release(&now);
 }
 
+/* A section released the migration lock: mig_db_exec_script refused it,
+ * and the caller has rolled back what was open.  Another deploy may have
+ * gone ahead meanwhile, so the rows are read now, not taken from before. */
+static void explain_lost_lock(const struct run *r, const struct mig_step *step,
+			      bool outside, struct mig_err *err)
+{
+	const char *id = r->g->revs[step->rev].id;
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	struct mig_err ignored = MIG_ERR_INIT;
+	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
+	mig_err_release(&ignored);
+	char *ids = strv_join(&now, ", ");
+	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
+	if (outside)
+		mig_err_hint(err, "%s is transactional: false, so its statements up "
+			     "to that one ran and stay; the version table records "
+			     "%s now.  A migration must not release mig's lock: "
+			     "remove the statement, check with mig-status, and undo "
+			     "by hand what stays before running again", id, records);
+	else
+		mig_err_hint(err, "the %s of %s was rolled back; the version table "
+			     "records %s now.  A migration must not release mig's "
+			     "lock: remove the statement and run again",
+			     step->upgrade ? "upgrade" : "downgrade", id, records);
+	free(ids);
+	strv_release(&now);
+}
+
 static void explain_rollback(const struct run *r, const struct mig_step *step,
 			     const struct mig_strv *rows, struct mig_err *err)
 {
@@ -397,7 +426,9 @@ static int run_loop(struct run *r, struct mig_err *err)
 			int line;
 			bool escaped = mig_db_tx_change(r->db, &line) != MIG_TX_SAME;
 			mig_db_rollback(r->db);
-			if (escaped)
+			if (mig_db_lock_lost(r->db))
+				explain_lost_lock(r, step, outside, err);
+			else if (escaped)
 				explain_escape(r, step, outside, err);
 			else
 				explain_rollback(r, step, &rows, err);
