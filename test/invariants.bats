@@ -32,7 +32,7 @@ INSERT INTO counter VALUES (pg_backend_pid()::text);" "SELECT 1;" "$1"
 	timeout 90 mig-upgrade -m "$m" -d "$URL" --wait 20 --lock-mode "$mode" \
 		>"$BATS_TEST_TMPDIR/out1" 2>&1 &
 	local p1=$!
-	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'DO%gate%' AND pid <> pg_backend_pid()"
+	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%is_called FROM gate%' AND pid <> pg_backend_pid()"
 	timeout 90 mig-upgrade -m "$m" -d "$URL" --wait 20 --lock-mode "$mode" \
 		>"$BATS_TEST_TMPDIR/out2" 2>&1 &
 	local p2=$!
@@ -43,25 +43,37 @@ INSERT INTO counter VALUES (pg_backend_pid()::text);" "SELECT 1;" "$1"
 	wait "$p2" || RC2=$?
 }
 
-@test "PostgreSQL: DISCARD ALL in a transactional: false migration releases the lock: both deploys stop (exit 3), its statements after it run in neither" {
+@test "PostgreSQL: DISCARD ALL in a transactional: false migration releases the lock: run 1 stops (exit 3), run 2 refuses the unfinished step (exit 4), its statements after it run in neither" {
 	lock_release_race "-- transactional: false" "DISCARD ALL;"
-	assert_equal "$RC1 $RC2" "3 3"
-	local out
-	for out in out1 out2; do
-		grep -q "versions/a2.sql:7: this statement released mig's migration lock" "$BATS_TEST_TMPDIR/$out" \
-			|| fail "$out: $(cat "$BATS_TEST_TMPDIR/$out")"
-		grep -q "the version table records a1 now" "$BATS_TEST_TMPDIR/$out" \
-			|| fail "$out: $(cat "$BATS_TEST_TMPDIR/$out")"
-	done
+	assert_equal "$RC1 $RC2" "3 4"
+	grep -q "versions/a2.sql:7: this statement released mig's migration lock" "$BATS_TEST_TMPDIR/out1" \
+		|| fail "$(cat "$BATS_TEST_TMPDIR/out1")"
+	grep -q "the version table records a1 now" "$BATS_TEST_TMPDIR/out1" \
+		|| fail "$(cat "$BATS_TEST_TMPDIR/out1")"
+	grep -q "the upgrade of a2 was started at .* and did not finish" "$BATS_TEST_TMPDIR/out2" \
+		|| fail "$(cat "$BATS_TEST_TMPDIR/out2")"
 	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM counter")" "0"
 	assert_equal "$(version_rows "$DB")" "a1"
 	# and no advisory lock is left behind
 	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" "0"
 }
 
+@test "PostgreSQL: DISCARD ALL in a transactional: false migration without mig_history (no started mark): both deploys stop (exit 3) after it, nothing runs twice" {
+	export MIG_NO_HISTORY=1
+	lock_release_race "-- transactional: false" "DISCARD ALL;"
+	assert_equal "$RC1 $RC2" "3 3"
+	local out
+	for out in out1 out2; do
+		grep -q "versions/a2.sql:7: this statement released mig's migration lock" "$BATS_TEST_TMPDIR/$out" \
+			|| fail "$out: $(cat "$BATS_TEST_TMPDIR/$out")"
+	done
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM counter")" "0"
+	assert_equal "$(version_rows "$DB")" "a1"
+}
+
 @test "PostgreSQL: SELECT pg_advisory_unlock_all() in a transactional: false migration: both deploys stop, nothing runs twice" {
 	lock_release_race "-- transactional: false" "SELECT pg_advisory_unlock_all();"
-	assert_equal "$RC1 $RC2" "3 3"
+	assert_equal "$RC1 $RC2" "3 4"
 	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM counter")" "0"
 	assert_equal "$(version_rows "$DB")" "a1"
 }
@@ -98,4 +110,118 @@ CREATE TABLE t3 (id int);"
 	[[ $stderr == *"the upgrade of a2 was rolled back; the version table records a1 now"* ]] || fail "$stderr"
 	assert_equal "$(version_rows "$DB")" "a1"
 	assert_equal "$(tables "$DB")" "t1"
+}
+
+# --- kill -9 inside a transactional: false migration (red-team B6) -------------
+
+# killed_nontx: a2 (transactional: false) inserts '2', waits at the gate,
+# inserts '2b'; mig-upgrade is killed with SIGKILL while a2 waits, and the
+# server ends its backend once the gate opens.  Leaves DB, URL and M.
+killed_nontx() {
+	new_db postgresql
+	M=$BATS_TEST_TMPDIR/m
+	pg_sql "$DB" "CREATE SEQUENCE gate"
+	rev "$M" a1 none "CREATE TABLE counter (v text);"
+	rev "$M" a2 a1 "INSERT INTO counter VALUES ('2');
+$GATE_WAIT
+INSERT INTO counter VALUES ('2b');" "SELECT 1;" "-- transactional: false"
+	rev "$M" a3 a2 "INSERT INTO counter VALUES ('3');"
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL" --to a1
+	assert_success
+	"$(type -P mig-upgrade)" -q -m "$M" -d "$URL" >"$BATS_TEST_TMPDIR/killed" 2>&1 &
+	local p=$!
+	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%is_called FROM gate%' AND pid <> pg_backend_pid()"
+	kill -9 "$p"
+	wait "$p" || true
+	pg_sql "$DB" "SELECT nextval('gate')" >/dev/null
+	wait_for_sql "$DB" "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'mig-upgrade' AND datname = current_database()"
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(v, ',' ORDER BY v) FROM counter")" "2"
+	assert_equal "$(version_rows "$DB")" "a1"
+}
+
+@test "PostgreSQL: after kill -9 inside a transactional: false migration the next run refuses (exit 4), names it and its lines, and runs nothing" {
+	killed_nontx
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL"
+	assert_failure 4
+	[[ $stderr == *"the upgrade of a2 was started at "*" and did not finish"* ]] || fail "$stderr"
+	[[ $stderr == *"any of its statements (${M}/versions/a2.sql lines 6-8) may have run"* ]] || fail "$stderr"
+	[[ $stderr == *"mig-stamp --force a2"* ]] || fail "$stderr"
+	[[ $stderr == *"--rerun-unfinished"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(v, ',' ORDER BY v) FROM counter")" "2"
+	assert_equal "$(version_rows "$DB")" "a1"
+	# mig-downgrade is refused the same way
+	run --separate-stderr mig-downgrade -m "$M" -d "$URL" --to base
+	assert_failure 4
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "counter"
+}
+
+@test "PostgreSQL: after kill -9 inside a transactional: false migration, --rerun-unfinished runs it again once and the rest after it" {
+	killed_nontx
+	pg_sql "$DB" "DELETE FROM counter WHERE v = '2'"	# the operator undoes what ran
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL" --rerun-unfinished
+	assert_success
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(v, ',' ORDER BY v) FROM counter")" "2,2b,3"
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(history_rows "$DB" | paste -sd, -)" "up a1,up a2,up a3"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM mig_history WHERE duration_ms < 0")" "0"
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL"
+	assert_success
+}
+
+@test "PostgreSQL: after kill -9 inside a transactional: false migration that did all its work, mig-stamp records it and clears the mark" {
+	killed_nontx
+	pg_sql "$DB" "INSERT INTO counter VALUES ('2b')"	# the operator finishes it by hand
+	run --separate-stderr mig-stamp --force --no-verify a2 -m "$M" -d "$URL"
+	assert_success
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM mig_history WHERE duration_ms < 0")" "0"
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL"
+	assert_success
+	assert_equal "$(pg_sql "$DB" "SELECT string_agg(v, ',' ORDER BY v) FROM counter")" "2,2b,3"
+	assert_equal "$(version_rows "$DB")" "a3"
+}
+
+@test "PostgreSQL: a transactional: false migration that fails leaves the mark too: the next run refuses until --rerun-unfinished" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE counter (v text);"
+	rev "$m" a2 a1 "INSERT INTO counter VALUES ('2');
+SELECT 1/0;" "SELECT 1;" "-- transactional: false"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *"versions/a2.sql:7: division by zero (the section had run 1 statement before it"* ]] || fail "$stderr"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 4
+	[[ $stderr == *"the upgrade of a2 was started at"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM counter")" "1"
+	rev "$m" a2 a1 "SELECT 1;" "SELECT 1;" "-- transactional: false"	# fixed
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --rerun-unfinished
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a2"
+	assert_equal "$(pg_sql "$DB" "SELECT count(*) FROM mig_history WHERE duration_ms < 0")" "0"
+}
+
+@test "SQLite: kill -9 inside a transactional: false migration rolls it back whole (SQLite runs it in a transaction): the next run applies it once" {
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE counter (v text);"
+	rev "$m" a2 a1 "INSERT INTO counter VALUES ('2');
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c;
+INSERT INTO counter VALUES ('2b');" "SELECT 1;" "-- transactional: false"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a1
+	assert_success
+	"$(type -P mig-upgrade)" -q -m "$m" -d "$URL" >/dev/null 2>&1 &
+	local p=$! i
+	for ((i = 0; i < 600; i++)); do
+		[[ -e $DB-journal ]] && break
+		sleep 0.1
+	done
+	[[ -e $DB-journal ]] || fail "the migration never began writing"
+	kill -9 "$p"
+	wait "$p" || true
+	assert_equal "$(version_rows "$DB")" "a1"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a2
+	assert_success
+	assert_equal "$(sqlite_sql "$DB" "SELECT group_concat(v, ',') FROM (SELECT v FROM counter ORDER BY v)")" "2,2b"
+	assert_equal "$(version_rows "$DB")" "a2"
 }

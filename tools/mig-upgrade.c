@@ -13,7 +13,7 @@
 
 static const char usage_text[] =
 	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--no-history]\n"
-	"                   [--format text|json] [--wait SECONDS]\n"
+	"                   [--rerun-unfinished] [--format text|json] [--wait SECONDS]\n"
 	"                   [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                   [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -25,6 +25,9 @@ static const char usage_text[] =
 	"                          unique prefix, or a branch label\n"
 	"      --sql               print the SQL that would run; change nothing\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
+	"      --rerun-unfinished  run again, from its first statement, a\n"
+	"                          transactional: false migration that a killed run\n"
+	"                          left unfinished (after checking what of it ran)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
@@ -47,7 +50,7 @@ static const char usage_text[] =
 	"read-only standby, a session lock behind a pooler, CockroachDB without\n"
 	"--no-lock).\n";
 
-enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY };
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_RERUN_UNFINISHED };
 
 struct upgrade_opts {
 	struct mig_common common;
@@ -85,6 +88,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->to = arg;
 	else if (opt == OPT_NO_HISTORY)
 		o->common.no_history = true;
+	else if (opt == OPT_RERUN_UNFINISHED)
+		o->common.rerun_unfinished = true;
 	return MIG_OK;
 }
 
@@ -93,6 +98,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
+		{ "rerun-unfinished", no_argument, NULL, OPT_RERUN_UNFINISHED },
 		{ "sql", no_argument, NULL, OPT_SQL },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ NULL, 0, NULL, 0 },

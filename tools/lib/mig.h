@@ -127,6 +127,7 @@ struct mig_common {
 	enum mig_lock_mode lock_mode;	/* --lock-mode, --no-lock */
 	int verbosity;			/* -q: -1, -v: +1 */
 	bool no_history;		/* --no-history (history.h) */
+	bool rerun_unfinished;		/* --rerun-unfinished (history.h) */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -480,6 +481,9 @@ struct mig_vt {
 	const char *schema;	/* --version-schema; NULL: the connection's default */
 	const char *table;
 	bool no_history;	/* --no-history: write no mig_history rows */
+	/* --rerun-unfinished: run again a transactional: false step that a
+	 * killed run left unfinished (history.h), instead of refusing */
+	bool rerun_unfinished;
 	/* Set once per run by mig_vt_resolve, and used by every read and
 	 * write after it, so that neither a migration's SET search_path nor a
 	 * temporary table of the same name can redirect them: the schema

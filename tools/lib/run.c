@@ -139,6 +139,7 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	bool outside = !rev->transactional && mig_db_dialect(db) == MIG_POSTGRESQL;
 	struct mig_db *guard = NULL;
 	struct mig_db *writer = db;	/* where the version row is written */
+	long long started = 0;		/* its "started" row in mig_history */
 	*ran = true;
 	if (!rc && outside) {
 		rc = mig_db_commit(db, err);
@@ -149,6 +150,9 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 				return MIG_OK;
 			}
 		}
+		if (!rc)
+			rc = mig_history_mark_started(db, vt, rev, step->upgrade ? MIG_HISTORY_UP
+						      : MIG_HISTORY_DOWN, t0, &started, err);
 		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
 		if (guard)
@@ -165,6 +169,9 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	if (!rc)	/* in the version row's transaction: a row exactly when the step happened */
 		rc = mig_history_record(writer, vt, rev, step->upgrade ? MIG_HISTORY_UP
 					: MIG_HISTORY_DOWN, t0, err);
+	if (!rc && started)	/* finished: with the version row, never apart */
+		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
+					       ? rev->id : NULL, err);
 	if (!rc)
 		rc = mig_db_commit(writer, err);
 	if (!rc)
@@ -245,11 +252,78 @@ static int rows_moved(struct run *r, const struct mig_strv *rows, struct mig_err
 	return rc;
 }
 
+/* "FILE lines A-B, C-D": where the statements of rev's sections for a
+ * direction are, for a message. */
+static char *section_lines(const struct mig_rev *rev, bool upgrade, enum mig_dialect d)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, rev->path);
+	const char *sep = " lines ";
+	for (size_t i = 0; i < rev->nsections; i++) {
+		const struct mig_section *s = &rev->sections[i];
+		if (!section_runs(s, upgrade, d))
+			continue;
+		size_t end = strlen(s->sql);
+		while (end > 0 && strchr(" \t\r\n\f\v", s->sql[end - 1]))
+			end--;
+		buf_printf(&b, "%s%d-%d", sep, s->line,
+			   mig_sql_line(s->sql, end, s->line));
+		sep = ", ";
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * A transactional: false step that a run started and did not finish (it
+ * was killed, or lost its connection) left its "started" row: some of its
+ * statements may have run, each committed on its own, and running it again
+ * would run those twice.  Refused until the operator has looked, unless
+ * --rerun-unfinished says they have.  Read under the lock, so a step that
+ * another run is still inside is never seen here.
+ */
+static int refuse_unfinished(struct run *r, struct mig_err *err)
+{
+	struct mig_rows u = MIG_ROWS_INIT;
+	int rc = mig_history_unfinished(r->db, r->vt, &u, err);
+	if (rc || !u.nrows || r->vt->rerun_unfinished) {
+		mig_rows_release(&u);
+		return rc;
+	}
+	const char *id = mig_rows_cell(&u, 0, 0);
+	const char *dir = mig_rows_cell(&u, 0, 1);
+	const char *when = mig_rows_cell(&u, 0, 2);
+	const char *user = mig_rows_cell(&u, 0, 3);
+	const char *host = mig_rows_cell(&u, 0, 4);
+	bool up = !dir || strcmp(dir, "down") != 0;
+	size_t k = id ? mig_graph_find(r->g, id) : MIG_NONE;
+	char *where = k == MIG_NONE ? xstrdup("a file not in this migrations folder")
+			: section_lines(&r->g->revs[k], up, mig_db_dialect(r->db));
+	mig_err_set(err, MIG_ESAFETY, "the %s of %s was started at %s by %s@%s and "
+		    "did not finish (that run failed in it, was killed, or lost its "
+		    "connection): it is "
+		    "transactional: false, so any of its statements (%s) may have run, "
+		    "each committed on its own, and the version table does not record "
+		    "it; stopped rather than run them again", up ? "upgrade" : "downgrade",
+		    id ? id : "?", when ? when : "?", user ? user : "?", host ? host : "?",
+		    where);
+	mig_err_hint(err, "check what of it the database holds.  If all of it "
+		     "ran, record it with: mig-stamp --force %s (and -d, -m as here).  "
+		     "Otherwise undo what ran, or make sure running it again is "
+		     "harmless, and run again with --rerun-unfinished", id ? id : "REV");
+	free(where);
+	mig_rows_release(&u);
+	return MIG_ESAFETY;
+}
+
 /* Reads the rows inside the open transaction; plans when they moved. */
 static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 		      struct mig_err *err)
 {
 	int rc;
+	/* under a session lock once per run; per transaction, in each */
+	if ((!r->planned || mig_db_locks_per_transaction(r->db))
+	    && (rc = refuse_unfinished(r, err)))
+		return rc;
 	if (!r->planned) {
 		struct mig_status st;
 		rc = mig_status_read(r->db, r->g, r->vt, &st, err);

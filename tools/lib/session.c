@@ -17,6 +17,7 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 	s->vt.table = c->version_table;
 	s->vt.schema = c->version_schema;
 	s->vt.no_history = c->no_history;
+	s->vt.rerun_unfinished = c->rerun_unfinished;
 	int rc = MIG_OK;
 	if ((flags & MIG_PRINT_SQL) && c->format == MIG_FORMAT_JSON)
 		return mig_err_set(err, MIG_EINPUT, "--sql prints a SQL script, "
