@@ -225,3 +225,65 @@ INSERT INTO counter VALUES ('2b');" "SELECT 1;" "-- transactional: false"
 	assert_equal "$(sqlite_sql "$DB" "SELECT group_concat(v, ',') FROM (SELECT v FROM counter ORDER BY v)")" "2,2b"
 	assert_equal "$(version_rows "$DB")" "a2"
 }
+
+# --- session settings do not carry over (red-team B4) --------------------------
+
+@test "PostgreSQL: SET search_path, SET ROLE and SET statement_timeout of one migration do not reach the next one of the same run, nor mig's own statements" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m role="r_$RANDOM$RANDOM"
+	pg_sql "$DB" "CREATE ROLE $role; GRANT CREATE ON SCHEMA public TO $role"
+	rev "$m" a1 none "CREATE TABLE t1 (id int);"
+	rev "$m" a2 a1 "CREATE SCHEMA evil;
+GRANT ALL ON SCHEMA evil TO $role;
+SET search_path = evil, pg_temp;
+SET ROLE $role;
+SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;
+SET statement_timeout = 1;
+SET lock_timeout = 1;
+CREATE TABLE t2 (id int);"
+	rev "$m" a3 a2 "CREATE TABLE t3 AS SELECT current_schema() AS sch, current_user::text AS who,
+  current_setting('statement_timeout') AS st, current_setting('default_transaction_read_only') AS ro;"
+	local me
+	me=$(pg_sql "$DB" "SELECT current_user")
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(tables "$DB")" "evil.t2 t1 t3"
+	assert_equal "$(pg_sql "$DB" "SELECT sch || ' ' || who || ' ' || st || ' ' || ro FROM public.t3")" "public $me 0 off"
+	# step by step, it builds the same
+	new_db postgresql
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to a2
+	assert_success
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(tables "$DB")" "evil.t2 t1 t3"
+	assert_equal "$(pg_sql "$DB" "SELECT sch || ' ' || who || ' ' || st || ' ' || ro FROM public.t3")" "public $me 0 off"
+}
+
+@test "PostgreSQL: SET search_path in a transactional: false migration does not reach the next one either" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE SCHEMA evil;
+SET search_path = evil;
+CREATE TABLE t1 (id int);" "SELECT 1;" "-- transactional: false"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id int);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(tables "$DB")" "evil.t1 t2"
+	assert_equal "$(version_rows "$DB")" "a2"
+}
+
+@test "SQLite: PRAGMA legacy_alter_table and recursive_triggers of one migration do not reach the next one" {
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER);"
+	rev "$m" a2 a1 "PRAGMA legacy_alter_table = ON;
+PRAGMA recursive_triggers = ON;
+CREATE TABLE t2 (id INTEGER);"
+	rev "$m" a3 a2 "CREATE TABLE t3 AS SELECT (SELECT legacy_alter_table FROM pragma_legacy_alter_table()) AS lat,
+  (SELECT recursive_triggers FROM pragma_recursive_triggers()) AS rt;"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(sqlite_sql "$DB" "SELECT lat || ' ' || rt FROM t3")" "0 0"
+}

@@ -68,6 +68,36 @@ static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgra
 	return MIG_OK;
 }
 
+/*
+ * One migration's session settings must reach neither the next migration
+ * of the run nor mig's own statements: a SET search_path in one would put
+ * the next one's tables elsewhere, so a history would build one schema in
+ * one run and another step by step.  Run after each migration's
+ * statements, before its version row, in its transaction.  mig itself
+ * sets nothing on the session (its lock timeout is kept by the client),
+ * so the defaults are its settings: RESET ALL leaves what the connection
+ * was opened with (URL options, role and database settings).  RESET ALL
+ * does not cover the role.  On SQLite, the pragmas a migration can change
+ * inside a transaction that alter what later DDL does go back to their
+ * defaults.
+ */
+static int reset_session(struct mig_db *db, struct mig_err *err)
+{
+	static const char *const pg[] = {	/* one round trip */
+		"RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE", NULL };
+	static const char *const sqlite[] = {	/* one statement a query */
+		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
+		"PRAGMA writable_schema = OFF", NULL };
+	int rc = MIG_OK;
+	for (const char *const *q = mig_db_dialect(db) == MIG_POSTGRESQL ? pg : sqlite;
+	     !rc && *q; q++)
+		rc = mig_db_query(db, *q, 0, NULL, NULL, err);
+	if (rc)
+		mig_err_hint(err, "resetting the session's settings after the "
+			     "migration failed, so its step was not recorded");
+	return rc;
+}
+
 static int apply_vt_change(struct mig_db *db, const struct mig_vt *vt,
 			   const struct mig_vt_change *c, struct mig_err *err)
 {
@@ -155,12 +185,16 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 						      : MIG_HISTORY_DOWN, t0, &started, err);
 		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
+		if (!rc)
+			rc = reset_session(db, err);
 		if (guard)
 			writer = guard;
 		else if (!rc)
 			rc = mig_db_begin(db, err);
 	} else if (!rc) {
 		rc = run_sections(db, rev, step->upgrade, err);
+		if (!rc)
+			rc = reset_session(db, err);
 	}
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
