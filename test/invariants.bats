@@ -287,3 +287,79 @@ CREATE TABLE t2 (id INTEGER);"
 	assert_equal "$(version_rows "$DB")" "a3"
 	assert_equal "$(sqlite_sql "$DB" "SELECT lat || ' ' || rt FROM t3")" "0 0"
 }
+
+# --- a run whose own step committed exits 0 (issue 15) ------------------------
+
+# other_process_after DIALECT: a1 -> a2, and b1 on a branch of its own; a
+# trigger on mig_history stands for another process that records b1 in the
+# same moment as this run's step (deterministic: no sleep races it).
+other_process_after() {
+	new_db "$1"
+	M=$BATS_TEST_TMPDIR/m
+	rev "$M" a1 none "CREATE TABLE t1 (id INTEGER);" "DROP TABLE t1;"
+	rev "$M" a2 a1 "CREATE TABLE t2 (id INTEGER);" "DROP TABLE t2;"
+	rev "$M" b1 none "CREATE TABLE u1 (id INTEGER);" "DROP TABLE u1;"
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL" --to a1
+	assert_success
+	if [[ $1 == postgresql ]]; then
+		pg_sql "$DB" "CREATE FUNCTION other() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN INSERT INTO alembic_version VALUES ('b1'); RETURN NULL; END \$\$;
+CREATE TRIGGER other AFTER INSERT ON mig_history FOR EACH ROW EXECUTE FUNCTION other();"
+	else
+		sqlite_sql "$DB" "CREATE TRIGGER other AFTER INSERT ON mig_history
+BEGIN INSERT INTO alembic_version VALUES ('b1'); END;"
+	fi
+}
+
+upgrade_then_other() {
+	other_process_after "$1"
+	run --separate-stderr mig-upgrade -v -m "$M" -d "$URL" --to a2
+	assert_success
+	assert_line --partial "applied a2"
+	assert_line --partial "database is at a2, b1 (1 applied"
+	[[ $stderr == *"this run's steps are committed; since then another process moved the database to a2, b1"* ]] \
+		|| fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a2 b1"
+	assert_equal "$(history_rows "$DB" | paste -sd, -)" "up a1,up a2"
+}
+
+downgrade_then_other() {
+	other_process_after "$1"
+	if [[ $1 == postgresql ]]; then
+		pg_sql "$DB" "DROP TRIGGER other ON mig_history"
+	else
+		sqlite_sql "$DB" "DROP TRIGGER other"
+	fi
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL" --to a2
+	assert_success
+	if [[ $1 == postgresql ]]; then
+		pg_sql "$DB" "CREATE TRIGGER other AFTER INSERT ON mig_history FOR EACH ROW EXECUTE FUNCTION other();"
+	else
+		sqlite_sql "$DB" "CREATE TRIGGER other AFTER INSERT ON mig_history
+BEGIN INSERT INTO alembic_version VALUES ('b1'); END;"
+	fi
+	run --separate-stderr mig-downgrade -v -m "$M" -d "$URL" --to -1
+	assert_success
+	assert_line --partial "reverted a2"
+	[[ $stderr == *"this run's steps are committed; since then another process moved the database to a1, b1"* ]] \
+		|| fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1 b1"
+	assert_equal "$(tables "$DB")" "t1"
+	assert_equal "$(history_rows "$DB" | paste -sd, -)" "up a1,up a2,down a2"
+}
+
+@test "SQLite: an upgrade whose own step committed exits 0 when another process records a revision at once; -v reports that as information" {
+	upgrade_then_other sqlite
+}
+
+@test "PostgreSQL: an upgrade whose own step committed exits 0 when another process records a revision at once; -v reports that as information" {
+	upgrade_then_other postgresql
+}
+
+@test "SQLite: mig-downgrade --to -1 whose own step committed exits 0 when another process records a revision at once" {
+	downgrade_then_other sqlite
+}
+
+@test "PostgreSQL: mig-downgrade --to -1 whose own step committed exits 0 when another process records a revision at once" {
+	downgrade_then_other postgresql
+}
