@@ -363,3 +363,13 @@ BEGIN INSERT INTO alembic_version VALUES ('b1'); END;"
 @test "PostgreSQL: mig-downgrade --to -1 whose own step committed exits 0 when another process records a revision at once" {
 	downgrade_then_other postgresql
 }
+
+# --- CockroachDB, whose advisory locks lock nothing -----------------------------
+
+@test "CockroachDB is told from PostgreSQL by its version() string (real strings; CockroachDB is not in Debian)" {
+	local prog=$REPO/build/default/unit/pg_version
+	[[ -x $prog ]] || fail "$prog is missing: run make"
+	run "$prog"
+	assert_success
+	assert_output "ok: 11 version strings"
+}

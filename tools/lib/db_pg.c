@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "pgsplit.h"
+#include "pgserver.h"
 #include "pq.h"
 
 #include <stdint.h>
@@ -604,7 +605,7 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 	struct mig_rows r = MIG_ROWS_INIT;
 	int rc = pg_query(db, "SELECT pg_catalog.pg_backend_pid(), "
 			  "pg_catalog.pg_is_in_recovery(), "
-			  "pg_catalog.version() LIKE 'CockroachDB%', "
+			  "pg_catalog.version(), "
 			  "s.setting, s.source FROM pg_catalog.pg_settings s "
 			  "WHERE s.name = 'lock_timeout'", 0, NULL, &r, err);
 	if (!rc && r.nrows == 1 && r.ncols == 5) {
@@ -615,11 +616,11 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 			? xstrdup(mig_rows_cell(&r, 0, 4)) : NULL;
 		const char *pid = mig_rows_cell(&r, 0, 0);
 		const char *standby = mig_rows_cell(&r, 0, 1);
-		const char *cockroach = mig_rows_cell(&r, 0, 2);
+		const char *cockroach = mig_rows_cell(&r, 0, 2);	/* version() */
 		f->backend_pid = pid ? strtol(pid, NULL, 10) : 0;
 		f->pooled = f->backend_pid != (long)pq->PQbackendPID(H(db));
 		f->standby = standby && !strcmp(standby, "t");
-		f->cockroach = cockroach && !strcmp(cockroach, "t");
+		f->cockroach = mig_pg_version_is_cockroach(cockroach);
 	} else if (!rc) {
 		rc = mig_err_set(err, MIG_EDB, "%s answered the server check with "
 				 "%zu rows of %zu columns, not one of five",
