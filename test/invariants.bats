@@ -373,3 +373,72 @@ BEGIN INSERT INTO alembic_version VALUES ('b1'); END;"
 	assert_success
 	assert_output "ok: 11 version strings"
 }
+
+# --- --schema: where the application's tables are -------------------------------
+
+# app_schema_db: a PostgreSQL database whose application table app.t1 was
+# made without migrations; a1 creates it by its qualified name.  The
+# connection's search_path is the default one (public), where the version
+# table goes.
+app_schema_db() {
+	new_db postgresql
+	M=$BATS_TEST_TMPDIR/m
+	rev "$M" a1 none "CREATE TABLE app.t1 (id int);" "DROP TABLE app.t1;"
+	pg_sql "$DB" "CREATE SCHEMA app; CREATE TABLE app.t1 (id int);"
+}
+
+@test "PostgreSQL: --schema app makes a legacy database in schema app legacy for mig-upgrade, mig-status, mig-verify -d and mig-stamp" {
+	app_schema_db
+	run --separate-stderr mig-status -m "$M" -d "$URL" --schema app
+	assert_success
+	assert_line --partial "legacy (1 table"
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL" --schema app
+	assert_failure 4
+	[[ $stderr == *"it looks like a legacy database"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" ""
+	run --separate-stderr mig-verify -m "$M" -d "$URL" --schema app
+	assert_failure 4
+	[[ $stderr == *"is not empty (1 table: t1)"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" ""
+	run --separate-stderr mig-stamp a1 -m "$M" -d "$URL" --schema app --no-verify
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a1"
+	run --separate-stderr mig-upgrade -m "$M" -d "$URL" --schema app
+	assert_success
+	assert_line "nothing to do: database is at a1"
+	assert_equal "$(pg_tables "$DB" | paste -sd' ' -)" "alembic_version app.t1 mig_history"
+}
+
+@test "PostgreSQL: without --schema the connection's current_schema() is counted, so the same database reads as empty (the flag is what tells)" {
+	app_schema_db
+	run --separate-stderr mig-status -m "$M" -d "$URL"
+	assert_success
+	refute_line --partial "legacy"
+	# with a search_path of app, app is the default
+	run --separate-stderr mig-status -m "$M" -d "$URL?options=-csearch_path%3Dapp"
+	assert_success
+	assert_line --partial "legacy (1 table"
+}
+
+@test "PostgreSQL: mig-check-schema reads the connection's current_schema() by default, not public" {
+	app_schema_db
+	pg_sql "$DB" "CREATE TABLE public.elsewhere (id int)"
+	run --separate-stderr mig-check-schema --dump -d "$URL?options=-csearch_path%3Dapp"
+	assert_success
+	assert_line "  t1:"
+	refute_line --partial "elsewhere"
+	run --separate-stderr mig-check-schema --dump -d "$URL?options=-csearch_path%3Dapp" --schema public
+	assert_success
+	assert_line "  elsewhere:"
+	refute_line "  t1:"
+}
+
+@test "SQLite: --schema is refused (exit 2): SQLite has no schemas" {
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --schema app
+	assert_failure 2
+	[[ $stderr == *"--schema is for PostgreSQL; SQLite has no schemas"* ]] || fail "$stderr"
+	[[ ! -e $DB ]] || assert_equal "$(tables "$DB")" ""
+}

@@ -16,6 +16,7 @@ static const char usage_text[] =
 	"                     [--no-history] [--rerun-unfinished] [--format text|json]\n"
 	"                     [--wait SECONDS]\n"
 	"                     [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
+	"                     [--schema NAME]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Revert migrations of DIR/versions (default: migrations), newest first.\n"
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"      --no-lock           DANGEROUS: take no lock, so two deploys at once can\n"
 	"                          apply a migration twice (for CockroachDB, whose\n"
 	"                          advisory locks lock nothing)\n"
+	"      --schema NAME       PostgreSQL schema of the application's tables\n"
+	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"
@@ -107,6 +110,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "rerun-unfinished", no_argument, NULL, OPT_RERUN_UNFINISHED },
 		{ "sql", no_argument, NULL, OPT_SQL },

@@ -17,8 +17,8 @@
 
 static const char usage_text[] =
 	"usage: mig-status [-d URL] [-m DIR] [--check | --history-log]\n"
-	"                  [--format text|json]\n"
-	"                  [--wait SECONDS] [--version-table NAME]\n"
+	"                  [--format text|json] [--wait SECONDS]\n"
+	"                  [--schema NAME] [--version-table NAME]\n"
 	"                  [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Show the database's revision, the heads of DIR/versions and what is pending.\n"
@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"      --history-log       print the applied history (mig_history), oldest first\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --schema NAME       PostgreSQL schema of the application's tables\n"
+	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
@@ -323,6 +325,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "history-log", no_argument, NULL, OPT_HISTORY_LOG },
 		{ NULL, 0, NULL, 0 },

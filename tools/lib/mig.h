@@ -128,6 +128,7 @@ struct mig_common {
 	int verbosity;			/* -q: -1, -v: +1 */
 	bool no_history;		/* --no-history (history.h) */
 	bool rerun_unfinished;		/* --rerun-unfinished (history.h) */
+	const char *schema;		/* --schema: the application's (PostgreSQL) */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -140,9 +141,15 @@ enum mig_common_opt {
 	MIG_OPT_VERSION,
 	MIG_OPT_LOCK_MODE,
 	MIG_OPT_NO_LOCK,
+	MIG_OPT_SCHEMA,
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
+/* --schema NAME: where the application's tables are (PostgreSQL; default
+ * the connection's current_schema()), for the programs that look at them:
+ * mig-upgrade, mig-downgrade, mig-status, mig-stamp, mig-verify,
+ * mig-check-schema.  Parsed by mig_common_option into mig_common.schema. */
+#define MIG_SCHEMA_LONGOPT { "schema", required_argument, NULL, MIG_OPT_SCHEMA }
 #define MIG_COMMON_LONGOPTS \
 	{ "database-url", required_argument, NULL, 'd' }, \
 	{ "migrations", required_argument, NULL, 'm' }, \
@@ -484,6 +491,9 @@ struct mig_vt {
 	/* --rerun-unfinished: run again a transactional: false step that a
 	 * killed run left unfinished (history.h), instead of refusing */
 	bool rerun_unfinished;
+	/* --schema: where the application's tables are counted and compared;
+	 * NULL: the connection's current_schema() (SQLite: main) */
+	const char *app_schema;
 	/* Set once per run by mig_vt_resolve, and used by every read and
 	 * write after it, so that neither a migration's SET search_path nor a
 	 * temporary table of the same name can redirect them: the schema
@@ -493,8 +503,8 @@ struct mig_vt {
 /* Resolves vt to one exact object (see resolved_schema). */
 int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err);
 void mig_vt_release(struct mig_vt *vt);
-/* The application's tables are in the connection's default schema,
- * whatever --version-schema says; *skip is the version table's name when it
+/* The application's tables are in --schema (vt->app_schema), else the
+ * connection's default schema, whatever --version-schema says; *skip is the version table's name when it
  * lies among them (to leave out of counts and introspection), else NULL. */
 int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **skip,
 		    struct mig_err *err);
