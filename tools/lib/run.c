@@ -203,7 +203,10 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	if (!rc)	/* in the version row's transaction: a row exactly when the step happened */
 		rc = mig_history_record(writer, vt, rev, step->upgrade ? MIG_HISTORY_UP
 					: MIG_HISTORY_DOWN, t0, err);
-	if (!rc && started)	/* finished: with the version row, never apart */
+	/* finished: with the version row, never apart; and a rerun the operator
+	 * asked for settles the old marks of the revision, also when its file
+	 * is transactional now */
+	if (!rc && (started || vt->rerun_unfinished) && mig_history_enabled(vt))
 		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
 					       ? rev->id : NULL, err);
 	if (!rc)
