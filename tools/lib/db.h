@@ -76,8 +76,8 @@ struct mig_db {
 	bool tx_replaced;
 	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
+	char *session_lock_key;	/* the session lock's key (lock_key's number) */
 	bool session_locked;	/* PostgreSQL: the session advisory lock is held */
-	char *session_lock_key;	/* its key (lock_key's number), to check it */
 	/* A migration released the session lock (DISCARD ALL,
 	 * pg_advisory_unlock_all()): set by exec_script, which then fails */
 	bool lock_lost;
