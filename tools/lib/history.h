@@ -7,7 +7,9 @@
  *   Alembic ignores mig_history.  Schema checks, the stamp check and
  *   --dump leave it out (mig_db_introspect drops it), and a database whose
  *   only tables are the version table and mig_history is not "legacy".
- * - One row per step mig takes: each applied or reverted revision, and
+ * - One row per step mig takes (and, while a PostgreSQL transactional:
+ *   false step runs, its "started" row; see Unfinished steps below): each
+ *   applied or reverted revision, and
  *   each revision a stamp writes (a stamp to base: one row, revision
  *   NULL).  The row is written by the caller inside the step's own
  *   transaction, after the version-table change and before COMMIT, so it
