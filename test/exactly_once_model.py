@@ -337,6 +337,10 @@ def check(hist, code, err, before, interruption, cache, h, workdir, fixed_dir):
     for k in list(hist.refused):
         hist.fix(k)
         del hist.refused[k]
+    if hist.expect_unfinished is not None:
+        # what the interrupted revision committed stays until the next run
+        # has refused it and the operator has undone it; checked then
+        return
     got = subprocess.run(["mig-check-schema", "-d", hist.db.url, "--dump"],
                          capture_output=True, text=True).stdout
     want = fresh_dump(cache, h, hist.db.version_rows() or [], hist.dialect, workdir, fixed_dir)
