@@ -71,7 +71,16 @@ LIB = $(BUILD)/libmig.a
 HEADERS = $(wildcard tools/lib/*.h)
 MANPAGES = $(PROGRAMS:%=tools/man/%.1)
 
-all: $(PROGRAMS:%=$(BIN)/%) $(BIN)/$(IMPORT_DRIVER)
+# Small programs that test pure library functions over fixed inputs that
+# the suite cannot produce with a real server (test/unit/*.c, each run by a
+# bats file): built with everything else, so a build that breaks them fails.
+UNIT_TESTS = $(patsubst test/unit/%.c,$(BUILD)/unit/%,$(wildcard test/unit/*.c))
+
+all: $(PROGRAMS:%=$(BIN)/%) $(BIN)/$(IMPORT_DRIVER) $(UNIT_TESTS)
+
+$(BUILD)/unit/%: test/unit/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(DL_LIBS)
 
 $(BIN)/$(IMPORT_DRIVER): tools/$(IMPORT_DRIVER)
 	@mkdir -p $(@D)

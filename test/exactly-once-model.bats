@@ -25,7 +25,7 @@ model() {
 	model sqlite
 }
 
-@test "model: random histories with COMMIT, ROLLBACK, SET search_path, failing transactional: false sections, kill -9, terminated backends and held locks keep every invariant on PostgreSQL" {
+@test "model: random histories with COMMIT, ROLLBACK, SET search_path and other session settings, failing or killed transactional: false sections, DISCARD ALL, kill -9, terminated backends and held locks keep every invariant on PostgreSQL" {
 	require_pg
 	model postgresql
 }

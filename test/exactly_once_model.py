@@ -4,7 +4,10 @@
 Generates random migration histories that mix ordinary revisions with
 hostile ones (COMMIT or ROLLBACK inside a transactional section, a
 temporary table named like the version table, SET search_path, a
-transactional: false section whose second statement fails) and runs
+transactional: false section whose second statement fails, one that
+sleeps between its statements so that a kill -9 lands inside it, one that
+releases mig's lock with DISCARD ALL, session settings that would break the
+next migration if they carried over) and runs
 mig-upgrade on them again and again with random interruptions (kill -9, a
 terminated backend, a lock held by someone else).  After every run it
 checks the invariants:
@@ -16,7 +19,9 @@ checks the invariants:
   * the exit code and message agree with what happened.
 
 After a refusal it does what the hint asks of an operator: undoes what
-stayed, removes the offending statement, and runs again.
+stayed, removes the offending statement, and runs again (with
+--rerun-unfinished when mig refused a transactional: false migration that
+an earlier run left unfinished).
 
   exactly_once_model.py --dialect sqlite|postgresql --seed N --histories N
                         --workdir DIR
@@ -36,7 +41,10 @@ import threading
 import time
 
 KINDS_BOTH = ["ordinary", "ordinary", "slow", "commit", "rollback", "temp_vt"]
-KINDS_PG = ["search_path", "nontx_fail"]
+KINDS_PG = ["search_path", "nontx_fail", "nontx_slow", "lock_release", "settings"]
+# transactional: false: each statement commits on its own, and a run that
+# stops inside one leaves a "started" mark that the next run refuses
+NONTX = ("nontx_fail", "nontx_slow", "lock_release")
 
 
 class Violation(Exception):
@@ -138,6 +146,18 @@ def up_sql(kind, k, dialect):
             k, k, plain)
     if kind == "nontx_fail":
         return "INSERT INTO %s VALUES ('r%02d');\nSELECT 1 / 0;" % (effects, k)
+    if kind == "nontx_slow":
+        return "INSERT INTO %s VALUES ('r%02d');\nSELECT pg_sleep(0.2);\nCREATE TABLE %s (id INTEGER PRIMARY KEY);" % (
+            effects, k, table)
+    if kind == "lock_release":
+        return "INSERT INTO %s VALUES ('r%02d');\nDISCARD ALL;\nCREATE TABLE %s (id INTEGER PRIMARY KEY);" % (
+            effects, k, table)
+    if kind == "settings":
+        # if these reached the next migration, its transaction would be read
+        # only and time out at once
+        # last, so that they do not cut this migration short
+        return (plain + "\nSET search_path TO pg_catalog;\nSET statement_timeout = 100;\n"
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;")
     raise ValueError(kind)
 
 
@@ -154,10 +174,15 @@ class History:
             self.write(k, kind)
         self.db = Db(dialect, workdir, "m%d_%03d" % (os.getpid(), h))
         self.refused = {}  # k -> what the refusal said stayed (effects rows)
+        self.rerun = None  # k: the operator checked unfinished revision k
+        # k: a kill landed inside transactional: false revision k after some
+        # of it committed; the operator does not know, and the next run must
+        # refuse it (exit 4) rather than run it again
+        self.expect_unfinished = None
 
     def write(self, k, kind):
         head = "-- revision: r%02d\n-- down_revision: %s\n" % (k, "r%02d" % (k - 1) if k else "none")
-        if kind == "nontx_fail":
+        if kind in NONTX:
             head += "-- transactional: false\n"
         body = "\n-- +upgrade\n%s\n\n-- +downgrade\nSELECT 1;\n" % up_sql(kind, k, self.dialect)
         with open(os.path.join(self.dir, "versions", "r%02d.sql" % k), "w") as f:
@@ -171,6 +196,8 @@ class History:
             self.db.query("DELETE FROM effects WHERE rev = %s", ("r%02d" % k,))
         if "t%02d" % k in self.db.tables():
             self.db.query("DROP TABLE t%02d" % k)
+        if self.kinds[k] in NONTX:
+            self.rerun = k
         self.kinds[k] = "ordinary"
         self.write(k, "ordinary")
 
@@ -196,6 +223,8 @@ def fresh_dump(cache, h, rows, dialect, workdir, fixed_dir):
 def run_once(hist, rng, interruption):
     """One mig-upgrade with an interruption; returns (code, stderr)."""
     args = ["mig-upgrade", "-q", "-m", hist.dir, "-d", hist.db.url]
+    if hist.rerun is not None:
+        args.append("--rerun-unfinished")
     if interruption == "lock":
         return run_locked(hist, args)
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -258,7 +287,8 @@ def check(hist, code, err, before, interruption, cache, h, workdir, fixed_dir):
         kind = hist.kinds[nxt]
         said = {"commit": "committed mig's transaction",
                 "rollback": "rolled back mig's transaction",
-                "nontx_fail": "division by zero"}.get(kind)
+                "nontx_fail": "division by zero",
+                "lock_release": "released mig's migration lock"}.get(kind)
         if said and said in err:
             hist.refused[nxt] = kind
             if "r%02d.sql:" % nxt not in err:
@@ -269,23 +299,48 @@ def check(hist, code, err, before, interruption, cache, h, workdir, fixed_dir):
     # killed between a hostile statement's commit and mig's check of it:
     # what it committed stays, as it would with the message
     if interruption in ("kill", "terminate") and nxt < n and nxt not in hist.refused \
-            and hist.kinds[nxt] in ("commit", "nontx_fail") and effects.get(ids[nxt]):
+            and hist.kinds[nxt] == "commit" and effects.get(ids[nxt]):
         hist.refused[nxt] = hist.kinds[nxt]
+    if interruption in ("kill", "terminate") and nxt < n and nxt not in hist.refused \
+            and hist.kinds[nxt] in NONTX and effects.get(ids[nxt]):
+        hist.expect_unfinished = nxt
+    # a transactional: false migration that an earlier run stopped inside:
+    # refused (exit 4) until the operator has checked it
+    unfinished = code == 4 and "did not finish" in err
+    if unfinished:
+        if not (nxt < n and hist.kinds[nxt] in NONTX):
+            raise Violation("refused as unfinished, but the next revision is %s: %s" % (
+                hist.kinds[nxt] if nxt < n else "none", err))
+        if "r%02d.sql lines" % nxt not in err:
+            raise Violation("the unfinished refusal does not name the lines: %s" % err)
+        if rows != before:
+            raise Violation("a run refused as unfinished moved %r to %r" % (before, rows))
+        hist.refused[nxt] = hist.kinds[nxt]
+        hist.expect_unfinished = None
+    elif hist.expect_unfinished is not None and interruption == "none":
+        raise Violation("r%02d was left half done by a kill, and the next run did not "
+                        "refuse it (exit %d): %s" % (hist.expect_unfinished, code, err))
     if code not in (0, 3, 4, -9, 137):
         raise Violation("unexpected exit %d: %s" % (code, err))
-    if code == 4 and interruption != "lock":
+    if code == 4 and interruption != "lock" and not unfinished:
         raise Violation("exit 4 without a held lock: %s" % err)
+    if hist.rerun is not None and at >= hist.rerun:
+        hist.rerun = None   # recorded: its mark went with its version row
     for k in range(n):
         c = effects.get(ids[k], 0)
         if c > 1:
             raise Violation("%s's effects appear %d times" % (ids[k], c))
         if k <= at and c != 1:
             raise Violation("%s is recorded but its effects appear %d times" % (ids[k], c))
-        if k > at and c and k not in hist.refused:
+        if k > at and c and k not in hist.refused and k != hist.expect_unfinished:
             raise Violation("%s is not recorded but its effects are there" % ids[k])
     for k in list(hist.refused):
         hist.fix(k)
         del hist.refused[k]
+    if hist.expect_unfinished is not None:
+        # what the interrupted revision committed stays until the next run
+        # has refused it and the operator has undone it; checked then
+        return
     got = subprocess.run(["mig-check-schema", "-d", hist.db.url, "--dump"],
                          capture_output=True, text=True).stdout
     want = fresh_dump(cache, h, hist.db.version_rows() or [], hist.dialect, workdir, fixed_dir)
@@ -304,7 +359,7 @@ def main():
     rng = random.Random(a.seed)
     interruptions = ["none", "none", "kill", "lock"] + (
         ["terminate"] if a.dialect == "postgresql" else [])
-    runs = refusals = kills = 0
+    runs = refusals = kills = unfinished = 0
     for h in range(a.histories):
         hist = History(rng, a.dialect, a.workdir, h)
         fixed_dir = os.path.join(a.workdir, "fixed%03d" % h)
@@ -334,13 +389,15 @@ def main():
                     a.seed, h, " ".join(hist.kinds), attempt + 1, interruption, code, v))
                 return 1
             refusals += code == 3
+            unfinished += code == 4 and "did not finish" in err
             if code == 0:
                 break
         else:
             print("seed %d, history %d: never reached head in 40 runs" % (a.seed, h))
             return 1
-    print("%s: %d histories, %d runs (%d interrupted, %d refused or failed), "
-          "every invariant held" % (a.dialect, a.histories, runs, kills, refusals))
+    print("%s: %d histories, %d runs (%d interrupted, %d refused or failed, %d "
+          "refused as unfinished), every invariant held" % (
+              a.dialect, a.histories, runs, kills, refusals, unfinished))
     return 0
 
 

@@ -17,7 +17,6 @@
 #include "session.h"
 #include "spec.h"
 #include "spec_dump.h"
-#include "url.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -36,7 +35,8 @@ static const char usage_text[] =
 	"      --strict            also report what the spec does not mention\n"
 	"      --dump              write the database's schema as a spec to stdout\n"
 	"                          (YAML; JSON with --format json)\n"
-	"      --schema NAME       PostgreSQL schema to read (default: public)\n"
+	"      --schema NAME       PostgreSQL schema to read (default: the\n"
+	"                          connection's current_schema(), often public)\n"
 	"      --include-version-table  do not leave out the version table\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
@@ -49,12 +49,11 @@ static const char usage_text[] =
 	"Exit: 0 the schema matches, 1 differences found, 2 bad usage or spec,\n"
 	"3 database error.\n";
 
-enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_STRICT, OPT_DUMP, OPT_SCHEMA, OPT_WITH_VT };
+enum { OPT_SPEC = MIG_OPT_FIRST_OWN, OPT_STRICT, OPT_DUMP, OPT_WITH_VT };
 
 struct check_opts {
 	struct mig_common common;
 	const char *spec;
-	const char *schema;
 	bool strict, dump, with_vt;
 };
 
@@ -110,8 +109,9 @@ static int check(struct check_opts *o, struct mig_err *err)
 	struct mig_session s;
 	rc = mig_session_open(&s, &o->common, MIG_NEED_DB | MIG_DB_READONLY | MIG_NO_GRAPH, err);
 	if (!rc) {
-		const char *schema = mig_db_dialect(s.db) == MIG_POSTGRESQL ? o->schema : NULL;
-		rc = mig_db_introspect(s.db, schema, o->with_vt ? NULL : s.vt.table, &live, err);
+		/* NULL: the connection's current_schema() */
+		rc = mig_db_introspect(s.db, s.vt.app_schema, o->with_vt ? NULL : s.vt.table,
+				       &live, err);
 		mig_session_close(&s);
 	}
 	if (!rc && o->dump && o->common.format == MIG_FORMAT_JSON) {
@@ -150,9 +150,6 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_WITH_VT:
 		o->with_vt = true;
 		break;
-	case OPT_SCHEMA:
-		o->schema = arg;
-		break;
 	case OPT_SPEC:
 		o->spec = arg;
 		break;
@@ -167,14 +164,14 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "dump", no_argument, NULL, OPT_DUMP },
 		{ "include-version-table", no_argument, NULL, OPT_WITH_VT },
-		{ "schema", required_argument, NULL, OPT_SCHEMA },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct check_opts o = { .schema = "public" };
+	struct check_opts o = { .spec = NULL };
 	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;

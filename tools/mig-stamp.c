@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"                 [--format text|json]\n"
 	"                 [--wait SECONDS] [--lock-timeout SECONDS] [--lock-mode MODE]\n"
 	"                 [--no-lock]\n"
+	"                 [--schema NAME]\n"
 	"                 [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Record that the database is at REV... without running migrations, as\n"
@@ -51,6 +52,8 @@ static const char usage_text[] =
 	"      --no-lock           DANGEROUS: take no lock, so two deploys at once can\n"
 	"                          apply a migration twice (for CockroachDB, whose\n"
 	"                          advisory locks lock nothing)\n"
+	"      --schema NAME       PostgreSQL schema of the application's tables\n"
+	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"
@@ -201,6 +204,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },

@@ -29,7 +29,7 @@
 static const char usage_text[] =
 	"usage: mig-status [-d URL] [-m DIR] [--check | --history-log]\n"
 	"                  [--history [--rev-range START:END]] [--format text|json]\n"
-	"                  [--wait SECONDS] [--version-table NAME]\n"
+	"                  [--wait SECONDS] [--schema NAME] [--version-table NAME]\n"
 	"                  [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Show the database's revision, the heads of DIR/versions and what is pending.\n"
@@ -44,6 +44,8 @@ static const char usage_text[] =
 	"      --rev-range RANGE   with --history: START:END, START: or :END\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --schema NAME       PostgreSQL schema of the application's tables\n"
+	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
@@ -354,6 +356,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "history-log", no_argument, NULL, OPT_HISTORY_LOG },
 		{ "history", no_argument, NULL, OPT_HISTORY },

@@ -20,8 +20,9 @@
 
 static const char usage_text[] =
 	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--dialect NAME]\n"
-	"                   [--no-history] [--format text|json] [--wait SECONDS]\n"
-	"                   [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
+	"                   [--no-history] [--rerun-unfinished] [--format text|json]\n"
+	"                   [--wait SECONDS] [--lock-timeout SECONDS]\n"
+	"                   [--lock-mode MODE] [--no-lock] [--schema NAME]\n"
 	"                   [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Apply pending migrations from DIR/versions (default: migrations).\n"
@@ -38,6 +39,9 @@ static const char usage_text[] =
 	"      --dialect NAME      sqlite or postgresql: whose SQL --sql prints when\n"
 	"                          no database URL says it\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
+	"      --rerun-unfinished  run again, from its first statement, a\n"
+	"                          transactional: false migration that a killed run\n"
+	"                          left unfinished (after checking what of it ran)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
@@ -48,6 +52,8 @@ static const char usage_text[] =
 	"      --no-lock           DANGEROUS: take no lock, so two deploys at once can\n"
 	"                          apply a migration twice (for CockroachDB, whose\n"
 	"                          advisory locks lock nothing)\n"
+	"      --schema NAME       PostgreSQL schema of the application's tables\n"
+	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only errors\n"
@@ -60,7 +66,7 @@ static const char usage_text[] =
 	"read-only standby, a session lock behind a pooler, CockroachDB without\n"
 	"--no-lock).\n";
 
-enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_DIALECT };
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_DIALECT, OPT_RERUN_UNFINISHED };
 
 struct upgrade_opts {
 	struct mig_common common;
@@ -101,6 +107,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->common.no_history = true;
 	else if (opt == OPT_DIALECT)
 		o->dialect = arg;
+	else if (opt == OPT_RERUN_UNFINISHED)
+		o->common.rerun_unfinished = true;
 	return MIG_OK;
 }
 
@@ -108,7 +116,9 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
+		{ "rerun-unfinished", no_argument, NULL, OPT_RERUN_UNFINISHED },
 		{ "sql", no_argument, NULL, OPT_SQL },
 		{ "dialect", required_argument, NULL, OPT_DIALECT },
 		{ "to", required_argument, NULL, OPT_TO },

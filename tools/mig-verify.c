@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"                  [--expect-table NAME]... [--spec FILE [--strict]]\n"
 	"                  [--roundtrip] [--require-sum | --update-sum]\n"
 	"                  [--format text|json] [--wait SECONDS]\n"
+	"                  [--schema NAME]\n"
 	"                  [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Lint the migrations of DIR/versions, check them against DIR/mig.sum, and\n"
@@ -51,6 +52,8 @@ static const char usage_text[] =
 	"                          now, and do nothing else\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
+	"      --schema NAME       PostgreSQL schema of the application's tables\n"
+	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
 	"  -q, --quiet             print only the findings\n"
@@ -378,6 +381,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_SCHEMA_LONGOPT,
 		{ "allow-multiple-heads", no_argument, NULL, OPT_ALLOW_HEADS },
 		{ "expect-table", required_argument, NULL, OPT_TABLE },
 		{ "expect-tables", required_argument, NULL, OPT_TABLES },

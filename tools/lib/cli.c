@@ -155,6 +155,10 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		rc = check_identifier("--version-schema", arg, err);
 		c->version_schema = arg;
 		return rc ? rc : 1;
+	case MIG_OPT_SCHEMA:
+		rc = check_identifier("--schema", arg, err);
+		c->schema = arg;
+		return rc ? rc : 1;
 	default:
 		return 0;
 	}

@@ -28,6 +28,8 @@ struct mig_common {
 	enum mig_lock_mode lock_mode;	/* --lock-mode, --no-lock */
 	int verbosity;			/* -q: -1, -v: +1 */
 	bool no_history;		/* --no-history (history.h) */
+	bool rerun_unfinished;		/* --rerun-unfinished (history.h) */
+	const char *schema;		/* --schema: the application's (PostgreSQL) */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -40,9 +42,15 @@ enum mig_common_opt {
 	MIG_OPT_VERSION,
 	MIG_OPT_LOCK_MODE,
 	MIG_OPT_NO_LOCK,
+	MIG_OPT_SCHEMA,
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
+/* --schema NAME: where the application's tables are (PostgreSQL; default
+ * the connection's current_schema()), for the programs that look at them:
+ * mig-upgrade, mig-downgrade, mig-status, mig-stamp, mig-verify,
+ * mig-check-schema.  Parsed by mig_common_option into mig_common.schema. */
+#define MIG_SCHEMA_LONGOPT { "schema", required_argument, NULL, MIG_OPT_SCHEMA }
 #define MIG_COMMON_LONGOPTS \
 	{ "database-url", required_argument, NULL, 'd' }, \
 	{ "migrations", required_argument, NULL, 'm' }, \

@@ -72,6 +72,7 @@ void mig_db_close(struct mig_db *db)
 		mig_db_rollback(db);
 	db->drv->close(db);
 	free(db->lock_key);
+	free(db->session_lock_key);
 	free(db->server_lock_timeout_source);
 	free(db->tx_started);
 	free(db->url_text);
@@ -118,6 +119,7 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 	db->tx_line = 0;
 	db->tx_change = MIG_TX_SAME;
 	db->tx_replaced = false;
+	db->lock_lost = false;
 	int rc = redact(db, db->drv->exec_script(db, sql, file, first_line, err), err);
 	enum mig_tx_state now = db->drv->tx_state(db);
 	bool kept = db->in_tx ? (now == MIG_TX_OPEN || (rc && now == MIG_TX_FAILED))
@@ -148,6 +150,11 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 			    file, line, who, what, tx_state_name(now));
 	}
 	return MIG_EDB;
+}
+
+bool mig_db_lock_lost(const struct mig_db *db)
+{
+	return db->lock_lost;
 }
 
 enum mig_tx_change mig_db_tx_change(const struct mig_db *db, int *line)

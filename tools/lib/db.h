@@ -95,6 +95,11 @@ enum mig_tx_change mig_db_tx_change(const struct mig_db *db, int *line);
 /* Whether a section that began or ended a transaction was stopped right
  * after that statement (nothing after it ran). */
 bool mig_db_stops_at_tx_change(const struct mig_db *db);
+/* Whether the last mig_db_exec_script failed because the section released
+ * the migration lock (PostgreSQL's DISCARD ALL, pg_advisory_unlock_all(),
+ * pg_advisory_unlock): checked after every section, and after every
+ * statement of a transactional: false one. */
+bool mig_db_lock_lost(const struct mig_db *db);
 /* The schema a bare table name goes into; the caller frees it. */
 int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err);
 /* One catalog lookup: the table's OID (PostgreSQL), 1 (SQLite), 0 if none. */
@@ -213,7 +218,11 @@ struct mig_db {
 	bool begin_pending;
 	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
+	char *session_lock_key;	/* the session lock's key (lock_key's number) */
 	bool session_locked;	/* PostgreSQL: the session advisory lock is held */
+	/* A migration released the session lock (DISCARD ALL,
+	 * pg_advisory_unlock_all()): set by exec_script, which then fails */
+	bool lock_lost;
 	/* PostgreSQL without --lock-timeout: the server's lock_timeout in ms
 	 * (0: none) and pg_settings' word for where it was set, which the lock
 	 * wait keeps as its deadline, as a blocking wait in the server would */

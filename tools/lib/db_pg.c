@@ -17,6 +17,7 @@
 #include "mig.h"
 #include "out.h"
 #include "pgsplit.h"
+#include "pgserver.h"
 #include "pq.h"
 #include "schema.h"
 #include "url.h"
@@ -357,6 +358,42 @@ static void say_what_ran(const struct split *sp, size_t ran, int first_line,
 	err->msg = buf_detach(&b);
 }
 
+/*
+ * A migration can release mig's session lock (DISCARD ALL,
+ * pg_advisory_unlock_all(), pg_advisory_unlock), and a deploy waiting for
+ * it then runs the same migrations at once.  So after each section, and
+ * after each statement of a transactional: false one (whose statements
+ * commit on their own, so stopping after the section is too late), this
+ * backend's hold on the key is looked up in pg_locks.  A transaction-
+ * scoped lock cannot be released before its transaction ends, and an end
+ * is caught by the transaction check, so it is not looked up.
+ */
+static int check_lock_kept(struct mig_db *db, const char *file, int line,
+			   const char *who, struct mig_err *err)
+{
+	if (!db->session_locked || !db->session_lock_key)
+		return MIG_OK;
+	const char *p[1] = { db->session_lock_key };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = pg_query(db, "SELECT count(*) FROM pg_catalog.pg_locks "
+			  "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+			  "AND pid = pg_catalog.pg_backend_pid() "
+			  "AND ((classid::bigint << 32) | objid::bigint) = $1::bigint",
+			  1, p, &r, err);
+	const char *n = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	if (!rc && n && !strcmp(n, "0")) {
+		db->lock_lost = true;
+		db->session_locked = false;	/* nothing to unlock at the end */
+		rc = mig_err_set(err, db->in_tx ? MIG_ESAFETY : MIG_EDB,
+				 "%s:%d: %s released mig's migration lock (DISCARD "
+				 "ALL, pg_advisory_unlock_all() and pg_advisory_unlock "
+				 "do), so another deploy may be running migrations on "
+				 "this database now; stopped", file, line, who);
+	}
+	mig_rows_release(&r);
+	return rc;
+}
+
 static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, struct mig_err *err)
 {
@@ -380,12 +417,18 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 			rc = send_piece(db, &sp, text, sp.stmts[i].from, file, first_line,
 					&tags, &done, err);
 			free(text);
+			if (!rc)
+				rc = check_lock_kept(db, file, mig_sql_line(sql,
+						     sp.stmts[i].first, first_line),
+						     "this statement", err);
 			if (rc && err->msg && pq->PQstatus(H(db)) == CONNECTION_OK)
 				say_what_ran(&sp, i, first_line, err);
 		}
 	}
 	if (pq->PQstatus(H(db)) == CONNECTION_OK)
 		note_tx_change(db, &sp, first_line, &tags);
+	if (!rc && db->in_tx && db->tx_change == MIG_TX_SAME && pg_tx_state(db) == MIG_TX_OPEN)
+		rc = check_lock_kept(db, file, first_line, "this section", err);
 	free(sp.stmts);
 	return rc;
 }
@@ -641,7 +684,7 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 	struct mig_rows r = MIG_ROWS_INIT;
 	int rc = pg_query(db, "SELECT pg_catalog.pg_backend_pid(), "
 			  "pg_catalog.pg_is_in_recovery(), "
-			  "pg_catalog.version() LIKE 'CockroachDB%', "
+			  "pg_catalog.version(), "
 			  "s.setting, s.source FROM pg_catalog.pg_settings s "
 			  "WHERE s.name = 'lock_timeout'", 0, NULL, &r, err);
 	if (!rc && r.nrows == 1 && r.ncols == 5) {
@@ -652,11 +695,11 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 			? xstrdup(mig_rows_cell(&r, 0, 4)) : NULL;
 		const char *pid = mig_rows_cell(&r, 0, 0);
 		const char *standby = mig_rows_cell(&r, 0, 1);
-		const char *cockroach = mig_rows_cell(&r, 0, 2);
+		const char *cockroach = mig_rows_cell(&r, 0, 2);	/* version() */
 		f->backend_pid = pid ? strtol(pid, NULL, 10) : 0;
 		f->pooled = f->backend_pid != (long)pq->PQbackendPID(H(db));
 		f->standby = standby && !strcmp(standby, "t");
-		f->cockroach = cockroach && !strcmp(cockroach, "t");
+		f->cockroach = mig_pg_version_is_cockroach(cockroach);
 	} else if (!rc) {
 		rc = mig_err_set(err, MIG_EDB, "%s answered the server check with "
 				 "%zu rows of %zu columns, not one of five",
@@ -732,6 +775,8 @@ static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 	}
 	rc = advisory_lock(db, key, false, err);
 	db->session_locked = !rc;
+	free(db->session_lock_key);
+	db->session_lock_key = rc ? NULL : lock_key(key);
 	return rc;
 }
 

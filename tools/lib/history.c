@@ -186,26 +186,45 @@ static int recorded(struct mig_db *db, const char *table, int rc, struct mig_err
 	return rc;
 }
 
-int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
-		       const struct mig_rev *rev, enum mig_history_direction dir,
-		       double t0, struct mig_err *err)
+/* One row; duration NULL: the time since t0.  *id (if not NULL) gets its id. */
+static int write_row(struct mig_db *db, const struct mig_vt *vt,
+		     const struct mig_rev *rev, enum mig_history_direction dir,
+		     double t0, const char *duration, long long *id,
+		     struct mig_err *err)
 {
-	bool on = false;
-	int rc = ensure_table(db, vt, &on, err);
-	if (rc || !on)
+	bool exists = db->history_table_seen;
+	int rc = exists ? MIG_OK : table_exists(db, vt, &exists, err);
+	if (!rc && !exists)
+		rc = create_table(db, vt, err);
+	if (rc)
 		return rc;
 	char when[32];
 	started_at(t0, when);
-	char *ms = xasprintf("%.0f", mig_now_ms() - t0);
+	char *ms = duration ? xstrdup(duration) : xasprintf("%.0f", mig_now_ms() - t0);
 	const char *p[10];
 	row_values(rev, dir, when, ms, p);
 	char *t = table_name(vt);
-	char *sql = insert_sql(db, t, 0);
-	rc = recorded(db, t, mig_db_query(db, sql, 10, p, NULL, err), err);
+	char *insert = insert_sql(db, t, 0);
+	char *sql = xasprintf("%s RETURNING id", insert);
+	struct mig_rows r = MIG_ROWS_INIT;
+	rc = recorded(db, t, mig_db_query(db, sql, 10, p, &r, err), err);
+	if (!rc && id)
+		*id = mig_rows_cell(&r, 0, 0) ? strtoll(mig_rows_cell(&r, 0, 0), NULL, 10) : 0;
+	mig_rows_release(&r);
+	free(insert);
 	free(sql);
 	free(t);
 	free(ms);
 	return rc;
+}
+
+int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
+		       const struct mig_rev *rev, enum mig_history_direction dir,
+		       double t0, struct mig_err *err)
+{
+	if (!mig_history_enabled(vt))
+		return MIG_OK;
+	return write_row(db, vt, rev, dir, t0, NULL, NULL, err);
 }
 
 /*
@@ -255,13 +274,72 @@ int mig_history_record_with(struct mig_db *db, const struct mig_vt *vt,
 	return rc;
 }
 
+/* A stamp records that the operator checked the revision: its unfinished
+ * rows (a run killed inside it) are settled by it. */
 int mig_history_record_stamp(struct mig_db *db, const struct mig_vt *vt,
 			     const struct mig_graph *g, const size_t *target, size_t n,
 			     double t0, struct mig_err *err)
 {
 	int rc = n ? MIG_OK : mig_history_record(db, vt, NULL, MIG_HISTORY_STAMP, t0, err);
-	for (size_t i = 0; !rc && i < n; i++)
+	for (size_t i = 0; !rc && i < n; i++) {
 		rc = mig_history_record(db, vt, &g->revs[target[i]], MIG_HISTORY_STAMP, t0, err);
+		if (!rc && mig_history_enabled(vt))
+			rc = mig_history_clear_started(db, vt, 0, g->revs[target[i]].id, err);
+	}
+	return rc;
+}
+
+int mig_history_mark_started(struct mig_db *db, const struct mig_vt *vt,
+			     const struct mig_rev *rev, enum mig_history_direction dir,
+			     double t0, long long *id, struct mig_err *err)
+{
+	*id = 0;
+	if (!mig_history_enabled(vt))
+		return MIG_OK;
+	return write_row(db, vt, rev, dir, t0, MIG_HISTORY_UNFINISHED_MS, id, err);
+}
+
+int mig_history_clear_started(struct mig_db *db, const struct mig_vt *vt,
+			      long long id, const char *rev, struct mig_err *err)
+{
+	char *t = table_name(vt);
+	char *ids = xasprintf("%lld", id);
+	const char *p[2] = { ids, rev };
+	char *sql = xasprintf("DELETE FROM %s WHERE id = CAST($1 AS BIGINT) OR "
+			      "(revision = $2 AND duration_ms = " MIG_HISTORY_UNFINISHED_MS
+			      ")", t);
+	int rc = MIG_OK;
+	if (id || db->history_table_seen)
+		rc = mig_db_query(db, sql, 2, p, NULL, err);
+	else {	/* a stamp: the table may not be there */
+		bool exists = false;
+		rc = table_exists(db, vt, &exists, err);
+		if (!rc && exists)
+			rc = mig_db_query(db, sql, 2, p, NULL, err);
+	}
+	free(sql);
+	free(ids);
+	free(t);
+	return rc;
+}
+
+int mig_history_unfinished(struct mig_db *db, const struct mig_vt *vt,
+			   struct mig_rows *out, struct mig_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!mig_history_enabled(vt))
+		return MIG_OK;
+	bool exists = false;
+	int rc = table_exists(db, vt, &exists, err);
+	if (rc || !exists)
+		return rc;
+	char *t = table_name(vt);
+	char *sql = xasprintf("SELECT revision, direction, started_at, os_user, host "
+			      "FROM %s WHERE duration_ms = " MIG_HISTORY_UNFINISHED_MS
+			      " ORDER BY id", t);
+	rc = mig_db_query(db, sql, 0, NULL, out, err);
+	free(sql);
+	free(t);
 	return rc;
 }
 

@@ -7,7 +7,9 @@
  *   Alembic ignores mig_history.  Schema checks, the stamp check and
  *   --dump leave it out (mig_db_introspect drops it), and a database whose
  *   only tables are the version table and mig_history is not "legacy".
- * - One row per step mig takes: each applied or reverted revision, and
+ * - One row per step mig takes (and, while a PostgreSQL transactional:
+ *   false step runs, its "started" row; see Unfinished steps below): each
+ *   applied or reverted revision, and
  *   each revision a stamp writes (a stamp to base: one row, revision
  *   NULL).  The row is written by the caller inside the step's own
  *   transaction, with the version-table change (one statement on
@@ -75,6 +77,32 @@ int mig_history_record_with(struct mig_db *db, const struct mig_vt *vt,
 int mig_history_record_stamp(struct mig_db *db, const struct mig_vt *vt,
 			     const struct mig_graph *g, const size_t *target, size_t n,
 			     double t0, struct mig_err *err);
+
+/*
+ * Unfinished steps.  A transactional: false migration (PostgreSQL) runs its
+ * statements each in its own transaction, so a run killed half way leaves
+ * some of them done and no version row.  Before its first statement, the
+ * step commits a row of its own with duration_ms -1 ("started, not
+ * finished"); the step's version-row transaction deletes it.  A row that
+ * is still there means a run stopped inside the step: the next run refuses
+ * to start it again unless told to (--rerun-unfinished), and mig-stamp of
+ * the revision clears it.  Nothing is written when recording is off.
+ */
+#define MIG_HISTORY_UNFINISHED_MS "-1"
+/* Commits the "started" row of rev's step, creating the table if missing;
+ * the session must be outside any transaction.  *id is its id, 0 when
+ * recording is off. */
+int mig_history_mark_started(struct mig_db *db, const struct mig_vt *vt,
+			     const struct mig_rev *rev, enum mig_history_direction dir,
+			     double t0, long long *id, struct mig_err *err);
+/* Deletes, in the caller's transaction, the started row id and every
+ * other unfinished row of rev (a rerun the operator asked for). */
+int mig_history_clear_started(struct mig_db *db, const struct mig_vt *vt,
+			      long long id, const char *rev, struct mig_err *err);
+/* The unfinished rows, oldest first, as revision, direction, started_at,
+ * os_user, host (none when the table is missing or recording is off). */
+int mig_history_unfinished(struct mig_db *db, const struct mig_vt *vt,
+			   struct mig_rows *out, struct mig_err *err);
 
 struct mig_history {
 	bool exists;		/* the table is there */

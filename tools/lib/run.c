@@ -79,6 +79,36 @@ static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgra
 	return MIG_OK;
 }
 
+/*
+ * One migration's session settings must reach neither the next migration
+ * of the run nor mig's own statements: a SET search_path in one would put
+ * the next one's tables elsewhere, so a history would build one schema in
+ * one run and another step by step.  Run after each migration's
+ * statements, before its version row, in its transaction.  mig itself
+ * sets nothing on the session (its lock timeout is kept by the client),
+ * so the defaults are its settings: RESET ALL leaves what the connection
+ * was opened with (URL options, role and database settings).  RESET ALL
+ * does not cover the role.  On SQLite, the pragmas a migration can change
+ * inside a transaction that alter what later DDL does go back to their
+ * defaults.
+ */
+static int reset_session(struct mig_db *db, struct mig_err *err)
+{
+	static const char *const pg[] = {	/* one round trip */
+		"RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE", NULL };
+	static const char *const sqlite[] = {	/* one statement a query */
+		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
+		"PRAGMA writable_schema = OFF", NULL };
+	int rc = MIG_OK;
+	for (const char *const *q = mig_db_dialect(db) == MIG_POSTGRESQL ? pg : sqlite;
+	     !rc && *q; q++)
+		rc = mig_db_query(db, *q, 0, NULL, NULL, err);
+	if (rc)
+		mig_err_hint(err, "resetting the session's settings after the "
+			     "migration failed, so its step was not recorded");
+	return rc;
+}
+
 static int apply_vt_change(struct mig_db *db, const struct mig_vt *vt,
 			   const struct mig_vt_change *c, struct mig_err *err)
 {
@@ -174,6 +204,7 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	bool outside = !rev->transactional && mig_db_dialect(db) == MIG_POSTGRESQL;
 	struct mig_db *guard = NULL;
 	struct mig_db *writer = db;	/* where the version row is written */
+	long long started = 0;		/* its "started" row in mig_history */
 	*ran = true;
 	if (!rc && outside) {
 		rc = mig_db_commit(db, err);
@@ -185,18 +216,31 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 			}
 		}
 		if (!rc)
+			rc = mig_history_mark_started(db, vt, rev, step->upgrade ? MIG_HISTORY_UP
+						      : MIG_HISTORY_DOWN, t0, &started, err);
+		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
+		if (!rc)
+			rc = reset_session(db, err);
 		if (guard)
 			writer = guard;
 		else if (!rc)
 			rc = mig_db_begin(db, err);
 	} else if (!rc) {
 		rc = run_sections(db, rev, step->upgrade, err);
+		if (!rc)
+			rc = reset_session(db, err);
 	}
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
 	if (!rc)
 		rc = write_step_rows(writer, vt, &change, rev, step->upgrade, t0, err);
+	/* finished: with the version row, never apart; and a rerun the operator
+	 * asked for settles the old marks of the revision, also when its file
+	 * is transactional now */
+	if (!rc && (started || vt->rerun_unfinished) && mig_history_enabled(vt))
+		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
+					       ? rev->id : NULL, err);
 	if (!rc)
 		rc = mig_db_commit(writer, err);
 	if (!rc)
@@ -281,11 +325,78 @@ static int rows_moved(struct run *r, const struct mig_strv *rows, struct mig_err
 	return rc;
 }
 
+/* "FILE lines A-B, C-D": where the statements of rev's sections for a
+ * direction are, for a message. */
+static char *section_lines(const struct mig_rev *rev, bool upgrade, enum mig_dialect d)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, rev->path);
+	const char *sep = " lines ";
+	for (size_t i = 0; i < rev->nsections; i++) {
+		const struct mig_section *s = &rev->sections[i];
+		if (!section_runs(s, upgrade, d))
+			continue;
+		size_t end = strlen(s->sql);
+		while (end > 0 && strchr(" \t\r\n\f\v", s->sql[end - 1]))
+			end--;
+		buf_printf(&b, "%s%d-%d", sep, s->line,
+			   mig_sql_line(s->sql, end, s->line));
+		sep = ", ";
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * A transactional: false step that a run started and did not finish (it
+ * was killed, or lost its connection) left its "started" row: some of its
+ * statements may have run, each committed on its own, and running it again
+ * would run those twice.  Refused until the operator has looked, unless
+ * --rerun-unfinished says they have.  Read under the lock, so a step that
+ * another run is still inside is never seen here.
+ */
+static int refuse_unfinished(struct run *r, struct mig_err *err)
+{
+	struct mig_rows u = MIG_ROWS_INIT;
+	int rc = mig_history_unfinished(r->db, r->vt, &u, err);
+	if (rc || !u.nrows || r->vt->rerun_unfinished) {
+		mig_rows_release(&u);
+		return rc;
+	}
+	const char *id = mig_rows_cell(&u, 0, 0);
+	const char *dir = mig_rows_cell(&u, 0, 1);
+	const char *when = mig_rows_cell(&u, 0, 2);
+	const char *user = mig_rows_cell(&u, 0, 3);
+	const char *host = mig_rows_cell(&u, 0, 4);
+	bool up = !dir || strcmp(dir, "down") != 0;
+	size_t k = id ? mig_graph_find(r->g, id) : MIG_NONE;
+	char *where = k == MIG_NONE ? xstrdup("a file not in this migrations folder")
+			: section_lines(&r->g->revs[k], up, mig_db_dialect(r->db));
+	mig_err_set(err, MIG_ESAFETY, "the %s of %s was started at %s by %s@%s and "
+		    "did not finish (that run failed in it, was killed, or lost its "
+		    "connection): it is "
+		    "transactional: false, so any of its statements (%s) may have run, "
+		    "each committed on its own, and the version table does not record "
+		    "it; stopped rather than run them again", up ? "upgrade" : "downgrade",
+		    id ? id : "?", when ? when : "?", user ? user : "?", host ? host : "?",
+		    where);
+	mig_err_hint(err, "check what of it the database holds.  If all of it "
+		     "ran, record it with: mig-stamp --force %s (and -d, -m as here).  "
+		     "Otherwise undo what ran, or make sure running it again is "
+		     "harmless, and run again with --rerun-unfinished", id ? id : "REV");
+	free(where);
+	mig_rows_release(&u);
+	return MIG_ESAFETY;
+}
+
 /* Reads the rows inside the open transaction; plans when they moved. */
 static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 		      struct mig_err *err)
 {
 	int rc;
+	/* under a session lock once per run; per transaction, in each */
+	if ((!r->planned || mig_db_locks_per_transaction(r->db))
+	    && (rc = refuse_unfinished(r, err)))
+		return rc;
 	if (!r->planned) {
 		struct mig_status st;
 		rc = mig_status_read(r->db, r->g, r->vt, &st, err);
@@ -357,6 +468,35 @@ static void explain_escape(const struct run *r, const struct mig_step *step,
 			     : ": undo by hand what stays, remove the statement, "
 			       "and run again.");
 	}
+	free(ids);
+	strv_release(&now);
+}
+
+/* A section released the migration lock: mig_db_exec_script refused it,
+ * and the caller has rolled back what was open.  Another deploy may have
+ * gone ahead meanwhile, so the rows are read now, not taken from before. */
+static void explain_lost_lock(const struct run *r, const struct mig_step *step,
+			      bool outside, struct mig_err *err)
+{
+	const char *id = r->g->revs[step->rev].id;
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	struct mig_err ignored = MIG_ERR_INIT;
+	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
+	mig_err_release(&ignored);
+	char *ids = strv_join(&now, ", ");
+	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
+	if (outside)
+		mig_err_hint(err, "%s is transactional: false, so its statements up "
+			     "to that one ran and stay; the version table records "
+			     "%s now.  A migration must not release mig's lock: "
+			     "remove the statement, check with mig-status, and undo "
+			     "by hand what stays before running again", id, records);
+	else
+		mig_err_hint(err, "the %s of %s was rolled back; the version table "
+			     "records %s now.  A migration must not release mig's "
+			     "lock: remove the statement and run again",
+			     step->upgrade ? "upgrade" : "downgrade", id, records);
 	free(ids);
 	strv_release(&now);
 }
@@ -433,7 +573,9 @@ static int run_loop(struct run *r, struct mig_err *err)
 			int line;
 			bool escaped = mig_db_tx_change(r->db, &line) != MIG_TX_SAME;
 			mig_db_rollback(r->db);
-			if (escaped)
+			if (mig_db_lock_lost(r->db))
+				explain_lost_lock(r, step, outside, err);
+			else if (escaped)
 				explain_escape(r, step, outside, err);
 			else
 				explain_rollback(r, step, &rows, err);

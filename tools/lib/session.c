@@ -24,6 +24,8 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 	s->vt.table = c->version_table;
 	s->vt.schema = c->version_schema;
 	s->vt.no_history = c->no_history;
+	s->vt.rerun_unfinished = c->rerun_unfinished;
+	s->vt.app_schema = c->schema;
 	int rc = MIG_OK;
 	if ((flags & MIG_PRINT_SQL) && c->format == MIG_FORMAT_JSON)
 		return mig_err_set(err, MIG_EINPUT, "--sql prints a SQL script, "
@@ -51,6 +53,9 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 	}
 	if (!rc && s->db && s->vt.schema && mig_db_dialect(s->db) == MIG_SQLITE)
 		rc = mig_err_set(err, MIG_EINPUT, "--version-schema is for PostgreSQL; "
+				 "SQLite has no schemas");
+	if (!rc && s->db && c->schema && mig_db_dialect(s->db) == MIG_SQLITE)
+		rc = mig_err_set(err, MIG_EINPUT, "--schema is for PostgreSQL; "
 				 "SQLite has no schemas");
 	if (!rc && s->db)	/* before any migration can change search_path */
 		rc = mig_vt_resolve(s->db, &s->vt, err);

@@ -105,7 +105,7 @@ static int check_schema(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	const char *skip = NULL;
 	int rc = mig_vt_app_skip(db, vt, &skip, err);
 	if (!rc)
-		rc = mig_db_introspect(db, NULL, skip, &live, err);
+		rc = mig_db_introspect(db, vt->app_schema, skip, &live, err);
 	if (rc)
 		return rc;
 	size_t from = st->findings.n;

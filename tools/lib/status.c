@@ -131,7 +131,7 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 	unsigned long oid = 0;
 	int rc = mig_vt_app_skip(db, vt, &skip, err);
 	if (!rc)
-		rc = mig_db_list_tables(db, NULL, &all, err);
+		rc = mig_db_list_tables(db, vt->app_schema, &all, err);
 	for (size_t i = 0; !rc && i < all.n; i++)
 		/* mig_history lies beside the version table, and is mig's own */
 		if (!skip || (strcmp(all.v[i], skip) != 0 &&

@@ -78,7 +78,7 @@ static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 	/* empty: no application table (default schema), and no version table
 	 * where --version-schema puts it */
 	struct mig_strv tables = MIG_STRV_INIT;
-	rc = mig_db_list_tables(*db, NULL, &tables, err);
+	rc = mig_db_list_tables(*db, o->common->schema, &tables, err);
 	bool vt_exists = false;
 	if (!rc && o->common->version_schema)
 		rc = mig_db_table_exists(*db, o->common->version_schema,
@@ -158,7 +158,7 @@ static int snapshot(struct mig_db *db, const struct mig_vt *vt,
 {
 	const char *skip = NULL;
 	int rc = mig_vt_app_skip(db, vt, &skip, err);
-	return rc ? rc : mig_db_introspect(db, NULL, skip, out, err);
+	return rc ? rc : mig_db_introspect(db, vt->app_schema, skip, out, err);
 }
 
 /* Each difference becomes a finding at the revision whose downgrade left it. */

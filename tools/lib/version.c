@@ -84,13 +84,19 @@ int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **ski
 		    struct mig_err *err)
 {
 	*skip = vt->table;
-	if (!vt->schema)
+	if (!vt->schema && !vt->app_schema)
 		return MIG_OK;
-	char *app = NULL;
-	int rc = mig_db_default_schema(db, &app, err);
-	if (!rc && strcmp(app, vt->schema) != 0)
+	char *app = NULL, *vt_schema = NULL;
+	int rc = vt->app_schema ? MIG_OK : mig_db_default_schema(db, &app, err);
+	if (!rc && !vt->schema && !vt->resolved_schema)
+		rc = mig_db_default_schema(db, &vt_schema, err);
+	const char *a = vt->app_schema ? vt->app_schema : app;
+	const char *v = vt->schema ? vt->schema : vt->resolved_schema ? vt->resolved_schema
+			: vt_schema;
+	if (!rc && a && v && strcmp(a, v) != 0)
 		*skip = NULL;
 	free(app);
+	free(vt_schema);
 	return rc;
 }
 

@@ -15,6 +15,12 @@ struct mig_vt {
 	const char *schema;	/* --version-schema; NULL: the connection's default */
 	const char *table;
 	bool no_history;	/* --no-history: write no mig_history rows */
+	/* --rerun-unfinished: run again a transactional: false step that a
+	 * killed run left unfinished (history.h), instead of refusing */
+	bool rerun_unfinished;
+	/* --schema: where the application's tables are counted and compared;
+	 * NULL: the connection's current_schema() (SQLite: main) */
+	const char *app_schema;
 	/* Set once per run by mig_vt_resolve, and used by every read and
 	 * write after it, so that neither a migration's SET search_path nor a
 	 * temporary table of the same name can redirect them: the schema
@@ -24,9 +30,9 @@ struct mig_vt {
 /* Resolves vt to one exact object (see resolved_schema). */
 int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err);
 void mig_vt_release(struct mig_vt *vt);
-/* The application's tables are in the connection's default schema,
- * whatever --version-schema says; *skip is the version table's name when it
- * lies among them (to leave out of counts and introspection), else NULL. */
+/* The application's tables are in --schema (vt->app_schema), else the
+ * connection's default schema, whatever --version-schema says; *skip is
+ * the version table's name when it lies among them (to leave out of counts and introspection), else NULL. */
 int mig_vt_app_skip(struct mig_db *db, const struct mig_vt *vt, const char **skip,
 		    struct mig_err *err);
 /* The migration lock's key: the resolved object, not the flags' spelling. */
