@@ -92,6 +92,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
+		MIG_HEARTBEAT_LONGOPT,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "sql", no_argument, NULL, OPT_SQL },
 		{ "to", required_argument, NULL, OPT_TO },

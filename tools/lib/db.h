@@ -10,6 +10,7 @@
 #define MIG_DB_H
 
 #include "mig.h"
+#include "progress.h"
 
 struct mig_driver {
 	const char *name;
@@ -86,6 +87,18 @@ struct mig_db {
 	bool history_table_seen;
 	char *server_lock_timeout_source;
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
+	/* PostgreSQL: a second connection that asks pg_stat_activity what a
+	 * long statement's backend does (the heartbeat), opened at the first
+	 * beat; watch_error says why it could not be, once */
+	struct mig_db *watcher;
+	bool watch_error;
+	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
+	double waited_ms;	/* PostgreSQL: how long --wait waited, 0: not */
+	/* SQLite: the lock wait under way (its start and next line) */
+	struct mig_heartbeat lock_wait;
+	const char *running_file;	/* SQLite: the statement being run, */
+	int running_line;		/* for its heartbeat */
+	struct mig_heartbeat statement_beat;
 };
 
 extern const struct mig_driver mig_driver_sqlite;

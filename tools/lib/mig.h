@@ -127,6 +127,7 @@ struct mig_common {
 	enum mig_lock_mode lock_mode;	/* --lock-mode, --no-lock */
 	int verbosity;			/* -q: -1, -v: +1 */
 	bool no_history;		/* --no-history (history.h) */
+	double heartbeat;		/* --heartbeat SECONDS (progress.h); 0: off */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -139,6 +140,7 @@ enum mig_common_opt {
 	MIG_OPT_VERSION,
 	MIG_OPT_LOCK_MODE,
 	MIG_OPT_NO_LOCK,
+	MIG_OPT_HEARTBEAT,	/* only where MIG_HEARTBEAT_LONGOPT is listed */
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
@@ -156,6 +158,9 @@ enum mig_common_opt {
 	{ "lock-mode", required_argument, NULL, MIG_OPT_LOCK_MODE }, \
 	{ "no-lock", no_argument, NULL, MIG_OPT_NO_LOCK }, \
 	{ "version", no_argument, NULL, MIG_OPT_VERSION }
+/* --heartbeat, for the programs that run migrations (progress.h). */
+#define MIG_HEARTBEAT_LONGOPT \
+	{ "heartbeat", required_argument, NULL, MIG_OPT_HEARTBEAT }
 
 extern const char *mig_progname;
 
@@ -274,7 +279,11 @@ struct mig_connect_opts {
 	bool verbose;		/* pass server notices to stderr */
 	bool scratch;		/* SQLite: a throwaway file, no need to sync */
 	enum mig_lock_mode lock_mode;	/* PostgreSQL: how the lock is taken */
-	bool quiet;		/* -q: no note that a pooler was detected */
+	bool quiet;		/* -q: no note that a pooler was detected, no
+				 * progress, heartbeat or lock-wait lines */
+	double heartbeat;	/* seconds between heartbeat and lock-wait
+				 * lines (progress.h); 0: none */
+	bool progress;		/* "applying 2/3 ..." lines (text mode) */
 };
 
 /*
