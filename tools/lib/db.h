@@ -89,16 +89,17 @@ struct mig_db {
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
 	/* PostgreSQL: a second connection that asks pg_stat_activity what a
 	 * long statement's backend does (the heartbeat), opened at the first
-	 * beat; watch_error says why it could not be, once */
+	 * beat */
 	struct mig_db *watcher;
-	bool watch_error;
-	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
 	double waited_ms;	/* PostgreSQL: how long --wait waited, 0: not */
 	/* SQLite: the lock wait under way (its start and next line) */
 	struct mig_heartbeat lock_wait;
-	const char *running_file;	/* SQLite: the statement being run, */
-	int running_line;		/* for its heartbeat */
+	/* SQLite: the statement being run, for its heartbeat */
 	struct mig_heartbeat statement_beat;
+	const char *running_file;
+	int running_line;
+	bool watch_error;	/* the watcher could not be opened (said once) */
+	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
 };
 
 extern const struct mig_driver mig_driver_sqlite;
