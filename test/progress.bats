@@ -159,13 +159,13 @@ hold_sqlite() {
 		CREATE TABLE t (n integer);
 		INSERT INTO t
 		SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL
-			SELECT x + 1 FROM c WHERE x < 2000000) SELECT x FROM c);
+			SELECT x + 1 FROM c WHERE x < 500000) SELECT x FROM c);
 	SQL
 	run --separate-stderr mig-upgrade -d "$(sqlite_url "$db")" -m "$dir" --heartbeat 0.01
 	assert_success
 	grep -qE "^  still running after [0-9.]+ (ms|s) at $dir/versions/aaaaaaaaaaaa_count.sql:6: SQLite works in this process" <<<"$stderr" ||
 		fail "$stderr"
-	assert_equal "$(sqlite_sql "$db" "SELECT n FROM t")" "2000000"
+	assert_equal "$(sqlite_sql "$db" "SELECT n FROM t")" "500000"
 	# off: none
 	rm "$db"
 	run --separate-stderr mig-upgrade -d "$(sqlite_url "$db")" -m "$dir" --heartbeat 0
@@ -173,7 +173,7 @@ hold_sqlite() {
 	refute grep -q "still running" <<<"$stderr"
 }
 
-@test "PostgreSQL: a pg_sleep(3) with --heartbeat 1 gets heartbeat lines from pg_stat_activity" {
+@test "PostgreSQL: a pg_sleep(6) with --heartbeat 1 gets heartbeat lines from pg_stat_activity" {
 	require_pg
 	url=$(pg_new_db) dir=$BATS_TEST_TMPDIR/m
 	make_migrations "$dir"
@@ -184,7 +184,9 @@ hold_sqlite() {
 		-- +upgrade
 		CREATE TABLE t (id integer);
 
-		SELECT pg_sleep(3);
+		-- long enough for a beat after the second connection is open,
+		-- however slowly it opens (valgrind)
+		SELECT pg_sleep(6);
 		INSERT INTO t VALUES (1);
 	SQL
 	run --separate-stderr mig-upgrade -d "$url" -m "$dir" --heartbeat 1

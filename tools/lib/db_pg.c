@@ -422,10 +422,12 @@ static PGresult *next_result(struct mig_db *db, struct mig_heartbeat *hb,
 		int n = poll(&fd, 1, mig_heartbeat_wait_ms(hb));
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n > 0 && !pq->PQconsumeInput(h))
-			break;
-		if (mig_heartbeat_due(hb))
+		if (n > 0 && (!pq->PQconsumeInput(h) || !pq->PQisBusy(h)))
+			break;	/* an error to report, or a result: no beat for it */
+		if (mig_heartbeat_due(hb)) {
 			heartbeat(db, hb, sp, base, file, first_line);
+			mig_heartbeat_rest(hb);
+		}
 	}
 	return pq->PQgetResult(h);
 }

@@ -29,6 +29,13 @@ bool mig_heartbeat_due(struct mig_heartbeat *hb)
 	return true;
 }
 
+void mig_heartbeat_rest(struct mig_heartbeat *hb)
+{
+	double now = mig_now_ms();
+	if (hb->interval_ms > 0 && hb->next_ms < now + hb->interval_ms)
+		hb->next_ms = now + hb->interval_ms;
+}
+
 int mig_heartbeat_wait_ms(const struct mig_heartbeat *hb)
 {
 	if (hb->interval_ms <= 0)

@@ -31,6 +31,9 @@ struct mig_heartbeat {
 void mig_heartbeat_start(struct mig_heartbeat *hb, double seconds);
 /* Whether hb is due now; when it is, the next beat is one interval later. */
 bool mig_heartbeat_due(struct mig_heartbeat *hb);
+/* After a beat that took long (a slow server answer): the next one is a
+ * whole interval from now, not at once. */
+void mig_heartbeat_rest(struct mig_heartbeat *hb);
 /* Milliseconds until hb is due (0 when it is), for poll(); -1 when off. */
 int mig_heartbeat_wait_ms(const struct mig_heartbeat *hb);
 /* Seconds since hb started. */
