@@ -75,13 +75,17 @@ $(BIN)/$(IMPORT_DRIVER): tools/$(IMPORT_DRIVER)
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/lib/%.o: tools/lib/%.c $(HEADERS)
+# Each object depends on the headers it includes (-MMD writes them to a .d
+# file beside it), so changing one module's header rebuilds only its users.
+$(BUILD)/lib/%.o: tools/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/%.o: tools/%.c $(HEADERS)
+$(BUILD)/%.o: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/%.d)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

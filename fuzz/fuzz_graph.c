@@ -13,7 +13,12 @@
  * from the heads to base, are planned and written as SQL.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "graph.h"
 #include "mig.h"
+#include "plan.h"
+#include "run.h"
+#include "url.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <stdint.h>

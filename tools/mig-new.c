@@ -9,7 +9,13 @@
  * argument.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "autogen.h"
+#include "cli.h"
+#include "json.h"
 #include "mig.h"
+#include "newrev.h"
+#include "out.h"
+#include "session.h"
 #include "sum.h"
 
 #include <getopt.h>

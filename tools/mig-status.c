@@ -8,8 +8,17 @@
  * current / heads / history".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "history.h"
+#include "json.h"
 #include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "session.h"
+#include "status.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -5,7 +5,12 @@
  * twice.  The replacement for "alembic upgrade head".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "graph.h"
 #include "mig.h"
+#include "report.h"
+#include "run.h"
+#include "session.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -13,8 +13,14 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "introspect.h"
+#include "mig.h"
+#include "out.h"
 #include "pgsplit.h"
 #include "pq.h"
+#include "progress.h"
+#include "schema.h"
+#include "url.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -9,6 +9,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "introspect.h"
+#include "mig.h"
+#include "progress.h"
+#include "schema.h"
+#include "url.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,11 @@
  */
 #define _DEFAULT_SOURCE	/* scandir, openat */
 #define _POSIX_C_SOURCE 200809L
+#include "graph.h"
+#include "findings.h"
 #include "mig.h"
+#include "migfile.h"
+#include "pyrev.h"
 #include "sum.h"
 
 #include <dirent.h>
@@ -454,6 +458,15 @@ static void lint_revisions(struct mig_graph *g)
 					 "the docstring says 'Revises: %s' but down_revision "
 					 "is '%s'", rev->doc_revises, rev->down.n ? down : "None");
 			free(down);
+		}
+		if (rev->unfinished) {
+			mig_findings_add(&g->findings, MIG_SEV_ERROR, "unfinished",
+					 rev->path, rev->unfinished_line,
+					 "finish the revision by hand (its REVIEW lines say "
+					 "what is missing), then delete the '-- unfinished:' line",
+					 "revision '%s' is unfinished: %s", rev->id,
+					 rev->unfinished);
+			g->usable = false;
 		}
 		if (rev->has_upgrade && !rev->has_downgrade)
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "no-downgrade",

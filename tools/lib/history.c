@@ -7,6 +7,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "history.h"
 #include "db.h"
+#include "findings.h"
+#include "graph.h"
+#include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "url.h"
+#include "version.h"
 
 #include <pwd.h>
 #include <stdlib.h>

@@ -26,7 +26,12 @@
 #ifndef MIG_HISTORY_H
 #define MIG_HISTORY_H
 
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
+#include "version.h"
 
 #define MIG_HISTORY_TABLE "mig_history"
 

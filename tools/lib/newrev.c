@@ -7,7 +7,10 @@
  * that holds the sections mig-new --autogenerate wrote (autogen.c).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "newrev.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,6 +4,8 @@
  * (DESIGN.md "Output").
  */
 #define _GNU_SOURCE	/* fopencookie: the output gate */
+#include "out.h"
+#include "findings.h"
 #include "mig.h"
 
 #include <errno.h>

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pgsplit.h"
 #include "dl.h"
+#include "mig.h"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>

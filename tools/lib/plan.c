@@ -9,7 +9,10 @@
  * moved by mig holds the same alembic_version rows as one moved by Alembic.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "plan.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "progress.h"
+#include "db.h"
+#include "mig.h"
+#include "migfile.h"
 
 #include <limits.h>
 #include <stdarg.h>

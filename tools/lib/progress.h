@@ -15,7 +15,11 @@
 #ifndef MIG_PROGRESS_H
 #define MIG_PROGRESS_H
 
-#include "mig.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mig_connect_opts;	/* db.h */
+struct mig_rev;			/* migfile.h */
 
 /* The default of --heartbeat, in seconds. */
 #define MIG_HEARTBEAT_DEFAULT 30.0

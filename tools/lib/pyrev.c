@@ -10,7 +10,9 @@
  * as bad input rather than guessed at.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "pyrev.h"
 #include "mig.h"
+#include "migfile.h"
 
 #include <ctype.h>
 #include <stdlib.h>

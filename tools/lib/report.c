@@ -5,7 +5,19 @@
  * step output.  Also their --sql mode.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "report.h"
+#include "cli.h"
+#include "db.h"
+#include "graph.h"
+#include "json.h"
 #include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "plan.h"
+#include "run.h"
+#include "session.h"
+#include "status.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>

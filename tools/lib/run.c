@@ -4,9 +4,17 @@
  * the migration lock; and printing the same work as SQL (--sql).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "run.h"
 #include "db.h"
+#include "graph.h"
 #include "history.h"
 #include "progress.h"
+#include "mig.h"
+#include "migfile.h"
+#include "plan.h"
+#include "status.h"
+#include "url.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>

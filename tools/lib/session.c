@@ -4,7 +4,14 @@
  * it keeps.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "session.h"
+#include "cli.h"
+#include "db.h"
+#include "graph.h"
 #include "mig.h"
+#include "out.h"
+#include "url.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE	/* scandir */
 #define _POSIX_C_SOURCE 200809L
 #include "sum.h"
+#include "findings.h"
+#include "mig.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,10 @@
  * spliced into SQL; table and schema names are quoted.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "version.h"
+#include "db.h"
 #include "mig.h"
+#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>
