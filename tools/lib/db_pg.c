@@ -17,6 +17,7 @@
 #include "mig.h"
 #include "out.h"
 #include "pgsplit.h"
+#include "pg_watch.h"
 #include "pq.h"
 #include "progress.h"
 #include "schema.h"
@@ -298,146 +299,6 @@ static void note_tx_change(struct mig_db *db, struct split *sp, int first_line,
 			: MIG_TX_ROLLED_BACK;
 }
 
-/*
- * Who a session is, for a heartbeat or a lock wait: the columns pid,
- * application_name, state, seconds in its transaction, seconds connected
- * from column col of row i.  A column the role may not read (another
- * role's session without pg_read_all_stats) is NULL and left out.
- */
-static void describe_session(struct mig_buf *b, const struct mig_rows *r, size_t i,
-			     size_t col)
-{
-	const char *pid = mig_rows_cell(r, i, col);
-	const char *app = mig_rows_cell(r, i, col + 1);
-	const char *state = mig_rows_cell(r, i, col + 2);
-	const char *in_tx = mig_rows_cell(r, i, col + 3);
-	const char *up = mig_rows_cell(r, i, col + 4);
-	buf_printf(b, "pid %s (", pid ? pid : "?");
-	if (app && *app)
-		buf_printf(b, "application_name '%s'", app);
-	else
-		buf_puts(b, "no application_name");
-	if (state)
-		buf_printf(b, ", %s", state);
-	if (in_tx)
-		buf_printf(b, ", its transaction open for %s s", in_tx);
-	if (up)
-		buf_printf(b, ", connected %s s ago", up);
-	buf_putc(b, ')');
-}
-
-#define SESSION_COLUMNS(a) \
-	a ".pid, " a ".application_name, " a ".state, " \
-	"round(extract(epoch FROM pg_catalog.now() - " a ".xact_start)::numeric, 1), " \
-	"round(extract(epoch FROM pg_catalog.now() - " a ".backend_start)::numeric, 1)"
-
-/* What backend pid is doing, asked on the watcher connection: its state,
- * its wait event, and the sessions that block it (pg_blocking_pids);
- * NULL when that cannot be asked (the reason is said once). */
-static char *backend_activity(struct mig_db *db, long pid)
-{
-	if (!db->watcher && !db->watch_error) {
-		struct mig_connect_opts o = db->opts;
-		o.heartbeat = 0;
-		o.wait_seconds = 0;
-		o.verbose = false;
-		struct mig_err e = MIG_ERR_INIT;
-		if (mig_db_open(&db->watcher, db->url_text, &o, &e)) {
-			db->watch_error = true;
-			mig_progress_say(&db->opts, "the heartbeat cannot ask the server "
-					 "what the statement waits for: %s", e.msg);
-		}
-		mig_err_release(&e);
-	}
-	if (!db->watcher)
-		return NULL;
-	char *p = xasprintf("%ld", pid);
-	const char *params[1] = { p };
-	struct mig_rows r = MIG_ROWS_INIT;
-	struct mig_err e = MIG_ERR_INIT;
-	int rc = mig_db_query(db->watcher, "SELECT a.state, a.wait_event_type, "
-			      "a.wait_event, " SESSION_COLUMNS("b")
-			      " FROM pg_catalog.pg_stat_activity a "
-			      "LEFT JOIN pg_catalog.pg_stat_activity b "
-			      "ON b.pid = ANY (pg_catalog.pg_blocking_pids(a.pid)) "
-			      "WHERE a.pid = $1::integer ORDER BY b.pid", 1, params, &r, &e);
-	struct mig_buf b = MIG_BUF_INIT;
-	if (rc) {
-		buf_printf(&b, "backend pid %ld: pg_stat_activity cannot be read: %s",
-			   pid, e.msg);
-	} else if (!r.nrows) {
-		buf_printf(&b, "pg_stat_activity lists no backend pid %ld", pid);
-	} else {
-		const char *state = mig_rows_cell(&r, 0, 0);
-		const char *type = mig_rows_cell(&r, 0, 1);
-		const char *event = mig_rows_cell(&r, 0, 2);
-		buf_printf(&b, "backend pid %ld %s", pid, state ? state : "(state hidden)");
-		if (type)
-			buf_printf(&b, ", wait_event %s:%s", type, event ? event : "?");
-		for (size_t i = 0; i < r.nrows; i++) {
-			if (!mig_rows_cell(&r, i, 3))
-				continue;
-			buf_puts(&b, i ? "; and by " : ", waiting for a lock held by ");
-			describe_session(&b, &r, i, 3);
-		}
-	}
-	mig_rows_release(&r);
-	mig_err_release(&e);
-	free(p);
-	return buf_detach(&b);
-}
-
-/*
- * One heartbeat line for the piece of the section at byte base.  A
- * transactional section goes to the server as one query, and the server
- * sends the results of its statements only at its end (it flushes its
- * output then), so the line names where the section begins, and says so;
- * a transactional: false statement goes alone and is named exactly.
- */
-static void heartbeat(struct mig_db *db, const struct mig_heartbeat *hb,
-		      const struct split *sp, size_t base, const char *file,
-		      int first_line)
-{
-	int line = mig_sql_line(sp->sql, (size_t)(mig_sql_skip_trivia(sp->sql + base)
-						  - sp->sql), first_line);
-	char *what = db->pooled ? xstrdup("a connection pooler answers, so which "
-					  "server backend runs it is not known")
-				: backend_activity(db, (long)pq->PQbackendPID(H(db)));
-	char *safe = what ? mig_url_redact(&db->url, what) : NULL;
-	mig_progress_still_running(&db->opts, hb, file, line, db->in_tx, safe);
-	free(safe);
-	free(what);
-}
-
-/*
- * The next result of the query in flight.  With a heartbeat, the statement
- * runs asynchronously: this waits on the connection's socket (poll) until
- * libpq has a whole result, and beats every interval meanwhile.  Without
- * one it is libpq's blocking PQgetResult, as cheap as a synchronous query.
- * A read error ends the wait; PQgetResult then reports it.
- */
-static PGresult *next_result(struct mig_db *db, struct mig_heartbeat *hb,
-			     const struct split *sp, size_t base, const char *file,
-			     int first_line)
-{
-	PGconn *h = H(db);
-	while (hb->interval_ms > 0 && pq->PQisBusy(h)) {
-		struct pollfd fd = { .fd = pq->PQsocket(h), .events = POLLIN };
-		if (fd.fd < 0)
-			break;
-		int n = poll(&fd, 1, mig_heartbeat_wait_ms(hb));
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (!pq->PQconsumeInput(h) || !pq->PQisBusy(h)))
-			break;	/* an error to report, or a result: no beat for it */
-		if (mig_heartbeat_due(hb)) {
-			heartbeat(db, hb, sp, base, file, first_line);
-			mig_heartbeat_rest(hb);
-		}
-	}
-	return pq->PQgetResult(h);
-}
-
 /* Sends text, the piece of the section at byte base, as one simple query;
  * *done counts the section's statements that completed. */
 static int send_piece(struct mig_db *db, struct split *sp, const char *text,
@@ -450,7 +311,7 @@ static int send_piece(struct mig_db *db, struct split *sp, const char *text,
 	PGresult *res;
 	struct mig_heartbeat hb;
 	mig_heartbeat_start(&hb, db->opts.heartbeat);
-	while ((res = next_result(db, &hb, sp, base, file, first_line))) {
+	while ((res = mig_pg_next_result(db, &hb, sp->sql, base, file, first_line))) {
 		ExecStatusType s = pq->PQresultStatus(res);
 		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)) {
 			rc = script_error(sp, base, file, first_line, res, *done, err);
@@ -631,70 +492,6 @@ static char *lock_timeout_origin(const struct mig_db *db)
 	return xasprintf("the server's lock_timeout, set by %s", *src ? src : "an unknown source");
 }
 
-/* The sessions holding the advisory lock of key, as "pid N (...)", from
- * pg_locks (a bigint key is classid:objid with objsubid 1); NULL when the
- * server shows none (released meanwhile) or cannot be asked. */
-static char *lock_holders(struct mig_db *db, const char *key)
-{
-	uint64_t h = (uint64_t)strtoll(key, NULL, 10);
-	char *hi = xasprintf("%lu", (unsigned long)(uint32_t)(h >> 32));
-	char *lo = xasprintf("%lu", (unsigned long)(uint32_t)h);
-	const char *params[2] = { hi, lo };
-	struct mig_rows r = MIG_ROWS_INIT;
-	struct mig_err ignored = MIG_ERR_INIT;
-	int rc = pg_query(db, "SELECT " SESSION_COLUMNS("b") " FROM pg_catalog.pg_locks l "
-			  "JOIN pg_catalog.pg_stat_activity b ON b.pid = l.pid "
-			  "WHERE l.locktype = 'advisory' AND l.granted "
-			  "AND l.database = (SELECT oid FROM pg_catalog.pg_database "
-			  "WHERE datname = pg_catalog.current_database()) "
-			  "AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1 "
-			  "ORDER BY b.pid", 2, params, &r, &ignored);
-	struct mig_buf b = MIG_BUF_INIT;
-	for (size_t i = 0; !rc && i < r.nrows; i++) {
-		buf_puts(&b, i ? " and " : "");
-		describe_session(&b, &r, i, 0);
-	}
-	mig_rows_release(&r);
-	mig_err_release(&ignored);
-	free(hi);
-	free(lo);
-	if (!b.len) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-/* Says that the run waits for the migration lock, and who holds it: at
- * once (first), then at every heartbeat. */
-static void say_lock_wait(struct mig_db *db, const char *k, struct mig_heartbeat *hb,
-			  bool first, double timeout_s)
-{
-	if (db->opts.quiet || (!first && !mig_heartbeat_due(hb)))
-		return;
-	char *holders = lock_holders(db, k);
-	char *who = holders ? xasprintf("held by %s", holders)
-		    : xstrdup("held by a session the server does not show (it "
-			      "may have just let it go)");
-	if (first) {
-		char *origin = lock_timeout_origin(db);
-		char *limit = timeout_s >= 0 ? xasprintf("giving up after %g s (%s)",
-							 timeout_s, origin)
-				: xstrdup("waiting without limit (--lock-timeout sets one)");
-		mig_progress_say(&db->opts, "waiting for the migration lock of %s, %s; %s",
-				 db->url.display, who, limit);
-		free(limit);
-		free(origin);
-	} else {
-		char *waited = mig_duration_text(mig_heartbeat_elapsed(hb) * 1000.0);
-		mig_progress_say(&db->opts, "still waiting for the migration lock of %s "
-				 "after %s, %s", db->url.display, waited, who);
-		free(waited);
-	}
-	free(who);
-	free(holders);
-}
-
 /*
  * Takes an advisory lock (session or transaction scoped), waiting within
  * the lock timeout; MIG_ESAFETY when it expires.  It polls with
@@ -734,7 +531,13 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 		mig_rows_release(&r);
 		if (rc)
 			break;
-		say_lock_wait(db, k, &hb, first, timeout_s);
+		if (first) {
+			char *origin = lock_timeout_origin(db);
+			mig_pg_say_lock_wait(db, k, &hb, timeout_s, origin);
+			free(origin);
+		} else {
+			mig_pg_say_lock_wait(db, k, &hb, timeout_s, NULL);
+		}
 		double now = mig_now_ms();
 		if (deadline >= 0 && now >= deadline) {
 			char *origin = lock_timeout_origin(db);
