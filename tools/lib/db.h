@@ -213,6 +213,9 @@ struct mig_db {
 	 * BEGIN, COMMIT AND CHAIN): the state reads "open" as before, but the
 	 * transaction is not mig's.  Set by the driver in exec_script. */
 	bool tx_replaced;
+	/* PostgreSQL: begin was called and its BEGIN goes with the next
+	 * statement (db_pg.c), so a step opens in its first round trip */
+	bool begin_pending;
 	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
 	bool session_locked;	/* PostgreSQL: the session advisory lock is held */

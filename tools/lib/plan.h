@@ -9,6 +9,7 @@
 
 #include "graph.h"
 #include "mig.h"
+#include "version.h"
 
 struct mig_step {
 	size_t rev;
@@ -21,6 +22,19 @@ struct mig_vt_change {
 	char *upd_from, *upd_to;	/* one row to update, or NULL */
 };
 void mig_vt_change_release(struct mig_vt_change *c);
+/* A version-table change that is one statement (one row updated, inserted
+ * or deleted: every step of a linear history), for a caller that sends it
+ * together with other work; params point into the change. */
+struct mig_vt_statement {
+	char *sql;		/* $1..$nparams */
+	const char *params[2];
+	int nparams;
+	const char *what;	/* for mig_vt_check_one_row */
+};
+/* false (and nothing to release) when c takes more than one statement. */
+bool mig_vt_change_statement(const struct mig_vt *vt, const struct mig_vt_change *c,
+			     struct mig_vt_statement *out);
+void mig_vt_statement_release(struct mig_vt_statement *st);
 
 struct mig_plan {
 	struct mig_step *steps;

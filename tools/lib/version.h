@@ -53,5 +53,19 @@ int mig_vt_delete(struct mig_db *db, const struct mig_vt *vt, const char *rev,
 		  struct mig_err *err);
 int mig_vt_update(struct mig_db *db, const struct mig_vt *vt,
 		  const char *from, const char *to, struct mig_err *err);
+/* Alembic's check of an UPDATE or DELETE (and our INSERT): MIG_OK when
+ * affected is 1, else MIG_EDB saying what moved. */
+int mig_vt_check_one_row(const struct mig_vt *vt, const char *what, long affected,
+			 struct mig_err *err);
+/*
+ * For a version table this run read before, as the object known_oid: its
+ * rows, and *oid, the OID of the table they were read from (PostgreSQL: in
+ * one statement; SQLite's is 1 or 0).  When the table is gone or is another
+ * object now, the transaction is rolled back and *oid says what the catalog
+ * holds now (0: no such table), with MIG_OK, for the caller to report.
+ */
+int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
+		      unsigned long known_oid, unsigned long *oid,
+		      struct mig_strv *heads, struct mig_err *err);
 
 #endif
