@@ -36,8 +36,9 @@ PKG_CONFIG ?= pkg-config
 # libpq is loaded when a PostgreSQL URL is first used (tools/lib/pq.c), so
 # its headers are needed to build but it is not linked.
 # nettle: SHA-256 of migration files (mig.sum, mig_history)
-PKGS = libpq sqlite3 yaml-0.1 nettle
-LINK_PKGS = sqlite3 yaml-0.1 nettle
+# inih: alembic.ini beside an Alembic folder (its file_template)
+PKGS = libpq sqlite3 yaml-0.1 nettle inih
+LINK_PKGS = sqlite3 yaml-0.1 nettle inih
 
 BUILD ?= build/default
 BIN ?= bin

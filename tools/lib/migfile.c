@@ -391,6 +391,8 @@ void mig_rev_release(struct mig_rev *rev)
 	free(rev->body);
 	free(rev->sections);
 	free(rev->doc_revises);
+	free(rev->doc_revision_id);
+	free(rev->docstring);
 	free(rev->vdown);
 	free(rev->alldown);
 	free(rev->normdown);
@@ -398,4 +400,34 @@ void mig_rev_release(struct mig_rev *rev)
 	free(rev->next);
 	free(rev->allnext);
 	memset(rev, 0, sizeof(*rev));
+}
+
+bool mig_sql_has_header(const char *text, size_t len)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	int line = 0;
+	struct reader r = { "", &line, text, text + len, 0, NULL, 0, &ignored };
+	bool found = false;
+	while (!found && next_line(&r)) {
+		const char *s = r.line + strspn(r.line, " \t");
+		size_t n = r.len - (size_t)(s - r.line);
+		if (n < 2 || s[0] != '-' || s[1] != '-')
+			continue;
+		size_t i = 2 + strspn(s + 2, " \t");
+		if (i < n && s[i] == '+') {
+			size_t w = strcspn(s + i + 1, " \t\n");
+			found = (w == 7 && !strncmp(s + i + 1, "upgrade", 7)) ||
+				(w == 9 && !strncmp(s + i + 1, "downgrade", 9));
+			continue;
+		}
+		char *key, *value;
+		if (!split_header(s, n, &key, &value))
+			continue;
+		for (size_t k = 0; header_keys[k] && !found; k++)
+			found = !strcmp(header_keys[k], key);
+		free(key);
+		free(value);
+	}
+	mig_err_release(&ignored);
+	return found;
 }

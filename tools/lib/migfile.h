@@ -45,6 +45,9 @@ struct mig_rev {
 	int unfinished_line;
 	char *doc_revises;		/* Alembic docstring "Revises:" */
 	int doc_revises_line;
+	char *doc_revision_id;		/* Alembic docstring "Revision ID:" */
+	int doc_revision_id_line;
+	char *docstring;		/* an Alembic script's docstring, stripped */
 
 	/* Filled by the graph (indexes into graph->revs). */
 	size_t *vdown, nvdown;		/* versioned down revisions */
@@ -76,5 +79,18 @@ int mig_rev_parse_sql(struct mig_rev *rev, const char *path, const char *text,
 int mig_rev_parse_sql_owned(struct mig_rev *rev, const char *path, char *text,
 			    size_t len, int *err_line, struct mig_err *err);
 void mig_rev_release(struct mig_rev *rev);
+/*
+ * Whether a .sql file's text has any line of a mig header ("-- revision:",
+ * "-- down_revision:", any other header key) or a section marker: a file
+ * with none is not a mig migration at all, such as the plain SQL files
+ * from before Alembic that sit among a project's Alembic scripts.
+ */
+bool mig_sql_has_header(const char *text, size_t len);
+/*
+ * Alembic's rule for the names in versions/ it loads as revision scripts
+ * (script/base.py, sourceless off): a name ending in ".py" that does not
+ * start with ".#" (an editor's lock file) or "__init__".
+ */
+bool mig_alembic_script_name(const char *name);
 
 #endif

@@ -16,6 +16,12 @@ struct mig_newrev_opts {
 	const char *comment;		/* "-- " lines after the header, or NULL */
 	const char *sections;		/* the sections, or NULL for empty ones */
 	bool print_only;		/* render nr->text, write no file */
+	const char *head;		/* --head: the parent(s), as a revision
+					 * argument (base: a new base); NULL: the
+					 * single head */
+	bool splice;			/* --splice: --head may be a non-head */
+	const char *rev_id;		/* --rev-id: instead of a random id */
+	struct mig_strv depends_on;	/* --depends-on: the caller's; resolved */
 };
 
 struct mig_newrev {
@@ -24,6 +30,7 @@ struct mig_newrev {
 	char *message;			/* as written: one line */
 	struct mig_strv down;		/* the head(s); empty for a base */
 	struct mig_strv branch_labels;
+	struct mig_strv depends_on;	/* full ids, or labels as given */
 	char *text;			/* the file's text */
 };
 
@@ -36,12 +43,15 @@ struct mig_newrev {
 char *mig_slugify(const char *message);
 /*
  * Writes a new migration file in g's folder, chained to its single head
- * (down_revision none for an empty folder), or with o->merge to all its
- * heads, and fills *nr (which the caller releases, also after a failure).
- * Never replaces a file.  MIG_EINPUT for a broken graph, an empty message,
- * a bad or taken branch label, --merge with fewer than two heads, or a
- * file that cannot be written (nothing is left behind); MIG_ESAFETY for
- * several heads without merge, or a file that exists.
+ * (down_revision none for an empty folder), with o->merge to all its
+ * heads, or to what o->head names (as "alembic revision --head"), and
+ * fills *nr (which the caller releases, also after a failure).  Never
+ * replaces a file.  MIG_EINPUT for a broken graph, an empty message, a bad
+ * or taken branch label, a bad or taken --rev-id, a --head or --depends-on
+ * that names nothing, --merge with fewer than two heads, or a file that
+ * cannot be written (nothing is left behind); MIG_ESAFETY for several
+ * heads without merge or --head, a --head that is not a head without
+ * splice (it would start a new branch), or a file that exists.
  */
 int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
 		      const struct mig_graph *g, struct mig_err *err);

@@ -63,5 +63,15 @@ void mig_step_vt_change(const struct mig_graph *g, const struct mig_strv *heads,
 			const struct mig_step *step, struct mig_vt_change *out);
 /* Applies a change to an in-memory set of heads. */
 void mig_vt_change_apply(const struct mig_vt_change *c, struct mig_strv *heads);
+/*
+ * The revisions "alembic history -r LOWER:UPPER" lists, newest first, in
+ * its order (RevisionMap.iterate_revisions, inclusive): the ancestors of
+ * upper that lower does not have, lower itself, and (when lower is given)
+ * only what descends from it.  No lower: from base.  *out is the caller's
+ * to free.  MIG_EINPUT when a lower revision is not an ancestor of upper.
+ */
+int mig_plan_history(const struct mig_graph *g, const size_t *lower, size_t nlower,
+		     const size_t *upper, size_t nupper, size_t **out, size_t *nout,
+		     struct mig_err *err);
 
 #endif

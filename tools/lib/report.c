@@ -12,6 +12,7 @@
 #include "json.h"
 #include "mig.h"
 #include "migfile.h"
+#include "offline.h"
 #include "out.h"
 #include "plan.h"
 #include "run.h"
@@ -143,6 +144,8 @@ int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,
 	struct mig_plan plan = { NULL, 0 };
 	if (!rc)
 		rc = mig_plan_goal(&s->graph, &st.current, goal, &plan, err);
+	if (!rc)
+		rc = mig_plan_sql_check(&s->graph, &plan, err);
 	if (!rc) {
 		struct mig_buf out = MIG_BUF_INIT;
 		mig_plan_sql(&out, &s->graph, &s->vt, mig_db_dialect(s->db), &st.current,

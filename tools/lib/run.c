@@ -533,7 +533,7 @@ void mig_plan_sql(struct mig_buf *out, const struct mig_graph *g,
 	struct mig_strv heads = MIG_STRV_INIT;
 	for (size_t i = 0; i < current->n; i++)
 		strv_push(&heads, current->v[i]);
-	if (!vt_exists) {
+	if (!vt_exists && plan->nsteps) {
 		mig_vt_create_sql(out, vt);
 		buf_puts(out, ";\n\n");
 	}
@@ -559,6 +559,13 @@ void mig_plan_sql(struct mig_buf *out, const struct mig_graph *g,
 		mig_vt_change_apply(&c, &heads);
 		mig_vt_change_release(&c);
 		buf_puts(out, "COMMIT;\n\n");
+	}
+	/* As Alembic's --sql: a script that ends at base leaves no version table */
+	if (plan->nsteps && !plan->steps[plan->nsteps - 1].upgrade && !heads.n) {
+		struct mig_buf qt = MIG_BUF_INIT;
+		mig_quote_qualified(&qt, vt->schema, vt->table);
+		buf_printf(out, "DROP TABLE %s;\n\n", buf_str(&qt));
+		buf_release(&qt);
 	}
 	strv_release(&heads);
 }
