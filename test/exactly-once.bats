@@ -230,7 +230,7 @@ SET search_path TO app, public;"
 	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
 	assert_success
 	[[ $output != *"continuing from"* ]] || fail "$output"
-	assert_equal "$stderr" ""
+	assert_equal "$(no_progress <<<"$stderr")" ""
 	assert_equal "$(version_rows "$DB")" "a3"
 	assert_equal "$(pg_sql "$DB" "SELECT string_agg(n.nspname, ' ') FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'alembic_version'")" "public"
@@ -249,7 +249,7 @@ INSERT INTO alembic_version VALUES ('zzz');"
 	rev "$m" a3 a2 "INSERT INTO t2 VALUES (1);"
 	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
 	assert_success
-	assert_equal "$stderr" ""
+	assert_equal "$(no_progress <<<"$stderr")" ""
 	assert_line --partial "database is at a3 (3 applied"
 	assert_equal "$(version_rows "$DB")" "a3"
 	assert_equal "$(sql "$DB" "SELECT count(*) FROM t2")" "1"
@@ -369,7 +369,7 @@ CREATE INDEX CONCURRENTLY ix_t1_b ON t1 (b);" "DROP INDEX CONCURRENTLY ix_t1_b;
 DROP INDEX CONCURRENTLY ix_t1_a;" "-- transactional: false"
 	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
 	assert_success
-	assert_equal "$stderr" ""
+	assert_equal "$(no_progress <<<"$stderr")" ""
 	assert_equal "$(version_rows "$DB")" "a2"
 	assert_equal "$(pg_sql "$DB" "SELECT string_agg(indexname, ' ' ORDER BY indexname)
 		FROM pg_indexes WHERE tablename = 't1' AND indexname LIKE 'ix_%'")" "ix_t1_a ix_t1_b"

@@ -22,7 +22,10 @@ assert_fresh_upgrade() {
 	assert_line --index 0 "upgrading from base: 1 migration"
 	assert_line --partial "applied b07a366647c3  baseline schema"
 	assert_line --partial "database is at b07a366647c3"
-	assert_equal "$stderr" ""
+	# stderr holds the progress lines (progress.bats), nothing else
+	assert_equal "$(sed -n 1p <<<"$stderr")" "applying 1/1 b07a366647c3 baseline schema …"
+	[[ $(sed -n 2p <<<"$stderr") == "applied 1/1 b07a366647c3 in "* ]] || fail "$stderr"
+	assert_equal "$(grep -c '' <<<"$stderr")" 2
 	assert_equal "$(count_tables "$db")" 23
 	assert_equal "$(version_rows "$db")" "b07a366647c3"
 }

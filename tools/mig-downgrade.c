@@ -22,8 +22,8 @@ static const char usage_text[] =
 	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
 	"                     [--dialect NAME] [--no-history] [--rerun-unfinished]\n"
 	"                     [--format text|json] [--wait SECONDS]\n"
-	"                     [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
-	"                     [--schema NAME]\n"
+	"                     [--lock-timeout SECONDS] [--heartbeat SECONDS]\n"
+	"                     [--lock-mode MODE] [--no-lock] [--schema NAME]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
 	"Revert migrations of DIR/versions (default: migrations), newest first.\n"
@@ -47,6 +47,8 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --lock-timeout SECONDS  give up waiting for another run's lock (exit 4)\n"
+	"      --heartbeat SECONDS  while a statement or a lock wait lasts, a line every\n"
+	"                          SECONDS on what it waits for (default 30; 0: none)\n"
 	"      --lock-mode MODE    how the PostgreSQL lock is taken: session (for the\n"
 	"                          whole run) or transaction (in each migration's\n"
 	"                          transaction); default: session, or transaction\n"
@@ -58,7 +60,7 @@ static const char usage_text[] =
 	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
-	"  -q, --quiet             print only errors\n"
+	"  -q, --quiet             print only errors (no progress on stderr)\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"
 	"      --version           show the version and the licence\n"
@@ -118,6 +120,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		MIG_COMMON_LONGOPTS,
 		MIG_SCHEMA_LONGOPT,
+		MIG_HEARTBEAT_LONGOPT,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "rerun-unfinished", no_argument, NULL, OPT_RERUN_UNFINISHED },
 		{ "sql", no_argument, NULL, OPT_SQL },

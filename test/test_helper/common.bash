@@ -170,6 +170,13 @@ gated_migration() {
 	SQL
 }
 
+# no_progress: stdin without the progress lines of mig-upgrade and
+# mig-downgrade ("applying 1/2 ID MESSAGE …", "applied 1/2 ID in 3.0 ms";
+# progress.bats tests them), for tests that check nothing else is on stderr.
+no_progress() {
+	grep -Ev '^(applying|reverting) [0-9]+/[0-9]+ .*…$|^(applied|reverted) [0-9]+/[0-9]+ [^ ]+ in [0-9.]+ (ms|s|min [0-9]+ s)$' || true
+}
+
 # --- internals -------------------------------------------------------------
 
 # Relations that are ordinary or partitioned tables outside the system schemas.

@@ -9,6 +9,7 @@
 #include "findings.h"
 #include "json.h"
 #include "mig.h"
+#include "progress.h"
 #include "out.h"
 
 #include <errno.h>
@@ -32,6 +33,7 @@ void mig_init(const char *argv0, struct mig_common *c)
 	c->migrations_dir = "migrations";
 	c->version_table = MIG_DEFAULT_VERSION_TABLE;
 	c->lock_timeout = -1;
+	c->heartbeat = MIG_HEARTBEAT_DEFAULT;
 }
 
 int mig_parse_seconds(const char *flag, const char *arg, double *out,
@@ -132,6 +134,9 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		return rc ? rc : 1;
 	case MIG_OPT_LOCK_TIMEOUT:
 		rc = mig_parse_seconds("--lock-timeout", arg, &c->lock_timeout, err);
+		return rc ? rc : 1;
+	case MIG_OPT_HEARTBEAT:
+		rc = mig_parse_seconds("--heartbeat", arg, &c->heartbeat, err);
 		return rc ? rc : 1;
 	case MIG_OPT_LOCK_MODE:
 		if (strcmp(arg, "session") != 0 && strcmp(arg, "transaction") != 0)

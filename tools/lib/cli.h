@@ -30,6 +30,7 @@ struct mig_common {
 	bool no_history;		/* --no-history (history.h) */
 	bool rerun_unfinished;		/* --rerun-unfinished (history.h) */
 	const char *schema;		/* --schema: the application's (PostgreSQL) */
+	double heartbeat;		/* --heartbeat SECONDS (progress.h); 0: off */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -43,6 +44,7 @@ enum mig_common_opt {
 	MIG_OPT_LOCK_MODE,
 	MIG_OPT_NO_LOCK,
 	MIG_OPT_SCHEMA,
+	MIG_OPT_HEARTBEAT,	/* only where MIG_HEARTBEAT_LONGOPT is listed */
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
@@ -65,6 +67,9 @@ enum mig_common_opt {
 	{ "lock-mode", required_argument, NULL, MIG_OPT_LOCK_MODE }, \
 	{ "no-lock", no_argument, NULL, MIG_OPT_NO_LOCK }, \
 	{ "version", no_argument, NULL, MIG_OPT_VERSION }
+/* --heartbeat, for the programs that run migrations (progress.h). */
+#define MIG_HEARTBEAT_LONGOPT \
+	{ "heartbeat", required_argument, NULL, MIG_OPT_HEARTBEAT }
 
 /* Sets mig_progname from argv[0] and the defaults of *c. */
 void mig_init(const char *argv0, struct mig_common *c);

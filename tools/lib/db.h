@@ -16,6 +16,7 @@
 #define MIG_DB_H
 
 #include "mig.h"
+#include "progress.h"
 #include "url.h"
 
 struct mig_schema;	/* schema.h */
@@ -50,7 +51,11 @@ struct mig_connect_opts {
 	bool verbose;		/* pass server notices to stderr */
 	bool scratch;		/* SQLite: a throwaway file, no need to sync */
 	enum mig_lock_mode lock_mode;	/* PostgreSQL: how the lock is taken */
-	bool quiet;		/* -q: no note that a pooler was detected */
+	bool quiet;		/* -q: no note that a pooler was detected, no
+				 * progress, heartbeat or lock-wait lines */
+	double heartbeat;	/* seconds between heartbeat and lock-wait
+				 * lines (progress.h); 0: none */
+	bool progress;		/* "applying 2/3 ..." lines (text mode) */
 };
 
 /*
@@ -232,6 +237,19 @@ struct mig_db {
 	bool history_table_seen;
 	char *server_lock_timeout_source;
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
+	/* PostgreSQL: a second connection that asks pg_stat_activity what a
+	 * long statement's backend does (the heartbeat), opened at the first
+	 * beat */
+	struct mig_db *watcher;
+	double waited_ms;	/* PostgreSQL: how long --wait waited, 0: not */
+	/* SQLite: the lock wait under way (its start and next line) */
+	struct mig_heartbeat lock_wait;
+	/* SQLite: the statement being run, for its heartbeat */
+	struct mig_heartbeat statement_beat;
+	const char *running_file;
+	int running_line;
+	bool watch_error;	/* the watcher could not be opened (said once) */
+	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
 };
 
 extern const struct mig_driver mig_driver_sqlite;

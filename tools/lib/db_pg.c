@@ -18,10 +18,14 @@
 #include "out.h"
 #include "pgsplit.h"
 #include "pgserver.h"
+#include "pg_watch.h"
 #include "pq.h"
+#include "progress.h"
 #include "schema.h"
 #include "url.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,23 +56,21 @@ static void notice_processor(void *arg, const char *message)
 	free(m);
 }
 
-static void sleep_ms(long ms)
+/* Pings until the server answers or `seconds` have passed, the last
+ * pause cut to what is left, so the wait is the whole of --wait; returns
+ * how long it waited. */
+static double wait_for_server(const char *const *kw, const char *const *val,
+			      double seconds)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static void wait_for_server(const char *const *kw, const char *const *val,
-			    double seconds)
-{
-	double deadline = mig_now_ms() + seconds * 1000.0;
+	double start = mig_now_ms();
+	double deadline = start + seconds * 1000.0;
 	for (;;) {
 		PGPing p = pq->PQpingParams(kw, val, 1);
-		if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
-			return;
-		if (mig_now_ms() + 500 > deadline)
-			return;
-		sleep_ms(500);
+		double now = mig_now_ms();
+		if (p == PQPING_OK || p == PQPING_NO_ATTEMPT || now >= deadline)
+			return now - start;
+		double left = deadline - now;
+		mig_sleep_ms(left < 500 ? (long)left + 1 : 500);
 	}
 }
 
@@ -99,12 +101,6 @@ static char *connect_timeout_in_force(const struct mig_db *db)
 		? xasprintf(" (connect_timeout=%s s, from the URL)", from_url)
 		: xstrdup(" (connect_timeout=10 s, mig's default; connect_timeout= in the "
 			  "URL sets another)");
-	if (db->opts.wait_seconds > 0) {
-		char *w = xasprintf("%s, after waiting up to %g s for the server (--wait)",
-				    what, db->opts.wait_seconds);
-		free(what);
-		what = w;
-	}
 	if (opts)
 		pq->PQconninfoFree(opts);
 	if (perr)
@@ -121,7 +117,7 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	if (!pq && !(pq = mig_pq_load(err)))
 		return err->code;
 	if (db->opts.wait_seconds > 0)
-		wait_for_server(kw, val, db->opts.wait_seconds);
+		db->waited_ms = wait_for_server(kw, val, db->opts.wait_seconds);
 	PGconn *h = pq->PQconnectdbParams(kw, val, 1);
 	remember_sent_password(db, h);
 	if (!h || pq->PQstatus(h) != CONNECTION_OK) {
@@ -129,8 +125,14 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 		trim(m);
 		char *in_force = strstr(m, "timeout expired") ? connect_timeout_in_force(db)
 							      : xstrdup("");
-		mig_err_set(err, MIG_EDB, "cannot connect to %s: %s%s", db->url.display, m,
-			    in_force);
+		char *waited = db->opts.wait_seconds > 0
+			? xasprintf(", after waiting %.1f s for the server (--wait %g)",
+				    (double)(long)(db->waited_ms / 100.0) / 10.0,
+				    db->opts.wait_seconds)
+			: xstrdup("");
+		mig_err_set(err, MIG_EDB, "cannot connect to %s: %s%s%s", db->url.display, m,
+			    in_force, waited);
+		free(waited);
 		free(in_force);
 		free(m);
 		pq->PQfinish(h);
@@ -320,7 +322,9 @@ static int send_piece(struct mig_db *db, struct split *sp, const char *text,
 		return connection_lost(db, err);
 	int rc = MIG_OK;
 	PGresult *res;
-	while ((res = pq->PQgetResult(H(db)))) {
+	struct mig_heartbeat hb;
+	mig_heartbeat_start(&hb, db->opts.heartbeat);
+	while ((res = mig_pg_next_result(db, &hb, sp->sql, base, file, first_line))) {
 		ExecStatusType s = pq->PQresultStatus(res);
 		if (rc == MIG_OK && (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)) {
 			rc = script_error(sp, base, file, first_line, res, *done, err);
@@ -329,6 +333,7 @@ static int send_piece(struct mig_db *db, struct split *sp, const char *text,
 			++*done;
 		}
 		pq->PQclear(res);
+		mig_heartbeat_start(&hb, db->opts.heartbeat);	/* the next statement's */
 	}
 	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
 		return connection_lost(db, err);
@@ -620,7 +625,9 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 	double deadline = timeout_s >= 0 ? mig_now_ms() + timeout_s * 1000.0 : -1;
 	long pause = 5;
 	int rc;
-	for (;;) {
+	struct mig_heartbeat hb;
+	mig_heartbeat_start(&hb, db->opts.heartbeat);
+	for (bool first = true;; first = false) {
 		struct mig_rows r = MIG_ROWS_INIT;
 		rc = pg_query(db, xact ? "SELECT pg_try_advisory_xact_lock($1::bigint)"
 			      : "SELECT pg_try_advisory_lock($1::bigint)", 1, params, &r, err);
@@ -633,9 +640,16 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 		if (xact)
 			rc = pg_query(db, "ROLLBACK", 0, NULL, &r, err);
 		mig_rows_release(&r);
-		double now = mig_now_ms();
 		if (rc)
 			break;
+		if (first) {
+			char *origin = lock_timeout_origin(db);
+			mig_pg_say_lock_wait(db, k, &hb, timeout_s, origin);
+			free(origin);
+		} else {
+			mig_pg_say_lock_wait(db, k, &hb, timeout_s, NULL);
+		}
+		double now = mig_now_ms();
 		if (deadline >= 0 && now >= deadline) {
 			char *origin = lock_timeout_origin(db);
 			rc = mig_err_set(err, MIG_ESAFETY, "timed out after %g s (%s) waiting "
@@ -649,7 +663,7 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
 		long wait = pause;
 		if (deadline >= 0 && now + (double)wait > deadline)
 			wait = (long)(deadline - now) + 1;
-		sleep_ms(wait);
+		mig_sleep_ms(wait);
 		pause = pause >= 100 ? 200 : pause * 2;
 		if (xact)
 			rc = pg_query(db, "BEGIN", 0, NULL, &r, err);
@@ -671,14 +685,8 @@ static int advisory_lock(struct mig_db *db, const char *key, bool xact,
  * at once, where watching pg_backend_pid() change between transactions does
  * not: an idle pooler keeps handing one client the same server connection.
  */
-struct server_facts {
-	long backend_pid;	/* pg_backend_pid() */
-	bool pooled;		/* a pooler's cancel key, not the backend's */
-	bool standby;		/* pg_is_in_recovery() */
-	bool cockroach;		/* CockroachDB: advisory locks that lock nothing */
-};
 
-static int read_server_facts(struct mig_db *db, struct server_facts *f,
+static int read_server_facts(struct mig_db *db, struct mig_pg_server_facts *f,
 			     struct mig_err *err)
 {
 	struct mig_rows r = MIG_ROWS_INIT;
@@ -698,6 +706,7 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 		const char *cockroach = mig_rows_cell(&r, 0, 2);	/* version() */
 		f->backend_pid = pid ? strtol(pid, NULL, 10) : 0;
 		f->pooled = f->backend_pid != (long)pq->PQbackendPID(H(db));
+		db->pooled = f->pooled;
 		f->standby = standby && !strcmp(standby, "t");
 		f->cockroach = mig_pg_version_is_cockroach(cockroach);
 	} else if (!rc) {
@@ -709,38 +718,6 @@ static int read_server_facts(struct mig_db *db, struct server_facts *f,
 	return rc;
 }
 
-/* Refuses a server that is no place to migrate; MIG_OK when it is one. */
-static int refuse_server(struct mig_db *db, const struct server_facts *f,
-			 struct mig_err *err)
-{
-	enum mig_lock_mode mode = db->opts.lock_mode;
-	if (f->standby) {
-		mig_err_set(err, MIG_ESAFETY, "%s: read-only standby; connect to the "
-			    "primary (target_session_attrs=read-write)", db->url.display);
-		return mig_err_hint(err, "list every node in the URL, as in postgresql://"
-				    "h1,h2/db?target_session_attrs=read-write, and libpq "
-				    "finds the primary; nothing was changed");
-	}
-	if (f->cockroach && mode != MIG_LOCK_NONE) {
-		mig_err_set(err, MIG_ESAFETY, "%s is CockroachDB, whose advisory locks "
-			    "lock nothing, so two deploys at once could both apply "
-			    "a migration", db->url.display);
-		return mig_err_hint(err, "make sure one deploy runs at a time, then "
-				    "pass --no-lock; nothing was changed");
-	}
-	if (f->pooled && mode == MIG_LOCK_SESSION) {
-		mig_err_set(err, MIG_ESAFETY, "--lock-mode session: a connection pooler "
-			    "answers at %s (its connection pid %d is not server "
-			    "backend %ld), and a session lock taken through a "
-			    "transaction pooler stays on a pooled server connection "
-			    "after this run, where it blocks every later deploy",
-			    db->url.display, pq->PQbackendPID(H(db)), f->backend_pid);
-		return mig_err_hint(err, "drop --lock-mode (mig then locks in each "
-				    "migration's transaction), or connect to the server "
-				    "directly; nothing was changed");
-	}
-	return MIG_OK;
-}
 
 /*
  * The migration lock.  By default a session lock held for the whole run;
@@ -750,10 +727,11 @@ static int refuse_server(struct mig_db *db, const struct server_facts *f,
  */
 static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 {
-	struct server_facts f = { 0, false, false, false };
+	struct mig_pg_server_facts f = { 0, false, false, false };
 	int rc = read_server_facts(db, &f, err);
 	if (!rc)
-		rc = refuse_server(db, &f, err);
+		rc = mig_pg_refuse_server(db->url.display, db->opts.lock_mode, &f,
+					  pq->PQbackendPID(H(db)), err);
 	if (rc)
 		return rc;
 	enum mig_lock_mode mode = db->opts.lock_mode;
@@ -894,6 +872,8 @@ static int pg_introspect(struct mig_db *db, const char *schema,
 
 static void pg_close(struct mig_db *db)
 {
+	mig_db_close(db->watcher);
+	db->watcher = NULL;
 	pq->PQfinish(H(db));
 	db->handle = NULL;
 }

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "introspect.h"
 #include "mig.h"
+#include "progress.h"
 #include "schema.h"
 #include "url.h"
 
@@ -21,11 +22,65 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static sqlite3 *H(struct mig_db *db)
 {
 	return db->handle;
+}
+
+/*
+ * The busy handler: sqlite3_busy_timeout's wait (the lock timeout, pauses
+ * growing to 100 ms), which also says that it waits.  SQLite's file locks
+ * do not say which process holds them, so the line says that it cannot.
+ * count is 0 at the first call of each wait.
+ */
+static int busy_wait(void *arg, int count)
+{
+	static const long pauses[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
+	struct mig_db *db = arg;
+	double t = db->opts.lock_timeout;
+	if (count == 0 && t == 0)
+		return 0;	/* --lock-timeout 0: no wait to speak of */
+	if (count == 0) {
+		mig_heartbeat_start(&db->lock_wait, db->opts.heartbeat);
+		mig_progress_say(&db->opts, "waiting for the lock of %s, held by another "
+				 "connection (SQLite does not say which process holds "
+				 "it); %s", db->url.path, db->opts.lock_timeout >= 0
+				 ? "giving up at --lock-timeout"
+				 : "waiting without limit (--lock-timeout sets one)");
+	} else if (mig_heartbeat_due(&db->lock_wait)) {
+		char *waited = mig_duration_text(mig_heartbeat_elapsed(&db->lock_wait)
+						 * 1000.0);
+		mig_progress_say(&db->opts, "still waiting for the lock of %s after %s "
+				 "(SQLite does not say which process holds it)",
+				 db->url.path, waited);
+		free(waited);
+	}
+	double waited_ms = mig_now_ms() - db->lock_wait.start_ms;
+	if (t >= 0 && waited_ms >= t * 1000.0)
+		return 0;	/* SQLITE_BUSY */
+	size_t n = sizeof(pauses) / sizeof(pauses[0]);
+	long pause = pauses[(size_t)count < n ? (size_t)count : n - 1];
+	if (t >= 0 && waited_ms + (double)pause > t * 1000.0)
+		pause = (long)(t * 1000.0 - waited_ms) + 1;
+	mig_sleep_ms(pause);
+	return 1;
+}
+
+/* The progress handler while a section runs with a heartbeat: SQLite runs
+ * a statement in this process, so elapsed time and the statement's line
+ * are all there is to say. */
+static int statement_heartbeat(void *arg)
+{
+	struct mig_db *db = arg;
+	if (mig_heartbeat_due(&db->statement_beat))
+		mig_progress_still_running(&db->opts, &db->statement_beat,
+					   db->running_file, db->running_line, false,
+					   "SQLite works in this process; it reports no more "
+					   "than the time");
+	return 0;	/* go on */
 }
 
 static int sqlite_connect(struct mig_db *db, struct mig_err *err)
@@ -53,9 +108,7 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 		sqlite3_close(h);
 		return MIG_EDB;
 	}
-	double t = db->opts.lock_timeout;
-	int ms = t < 0 || t * 1000 > INT_MAX ? INT_MAX : (int)(t * 1000);
-	sqlite3_busy_timeout(h, ms);
+	sqlite3_busy_handler(h, busy_wait, db);
 	sqlite3_extended_result_codes(h, 1);
 	/* Reading the schema now turns "file is not a database" into a
 	 * connection error instead of a failure in the middle of a run. */
@@ -126,7 +179,11 @@ static int sqlite_exec_script(struct mig_db *db, const char *sql,
 	int autocommit = sqlite3_get_autocommit(H(db));
 	int committed = 0;	/* the commit hook tells COMMIT from ROLLBACK */
 	sqlite3_commit_hook(H(db), count_commit, &committed);
+	db->running_file = file;
+	if (db->opts.heartbeat > 0)	/* checked every 1000 VM instructions */
+		sqlite3_progress_handler(H(db), 1000, statement_heartbeat, db);
 	int rc = run_statements(db, sql, file, first_line, autocommit, &committed, err);
+	sqlite3_progress_handler(H(db), 0, NULL, NULL);
 	sqlite3_commit_hook(H(db), NULL, NULL);
 	return rc;
 }
@@ -145,6 +202,9 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			p = tail;
 			continue;
 		}
+		db->running_line = mig_sql_line(sql, (size_t)(mig_sql_skip_trivia(p) - sql),
+						first_line);
+		mig_heartbeat_start(&db->statement_beat, db->opts.heartbeat);
 		int src;
 		while ((src = sqlite3_step(st)) == SQLITE_ROW)
 			;

@@ -91,6 +91,8 @@ int mig_read_file_at(int dirfd, const char *name, const char *path, char **out,
 
 /* Monotonic clock in milliseconds. */
 double mig_now_ms(void);
+/* Sleeps ms milliseconds (a signal may end it early). */
+void mig_sleep_ms(long ms);
 
 /* ---- errors ------------------------------------------------------------- */
 

@@ -8,6 +8,9 @@
 #ifndef MIG_PGSERVER_H
 #define MIG_PGSERVER_H
 
+#include "db.h"
+#include "mig.h"
+
 #include <stdbool.h>
 
 /*
@@ -19,5 +22,24 @@
  * "PostgreSQL") are not it; NULL is not it.
  */
 bool mig_pg_version_is_cockroach(const char *version);
+
+/* What answers at the other end, as db_pg.c reads it in one query. */
+struct mig_pg_server_facts {
+	long backend_pid;	/* pg_backend_pid() */
+	bool pooled;		/* a pooler's cancel key, not the backend's */
+	bool standby;		/* pg_is_in_recovery() */
+	bool cockroach;		/* CockroachDB: advisory locks that lock nothing */
+};
+
+/*
+ * Refuses a server that is no place to migrate with lock mode `mode`: a
+ * read-only standby, CockroachDB without --no-lock, a pooler with
+ * --lock-mode session.  MIG_ESAFETY with the reason and what to do
+ * (display names the database, client_pid is the pid libpq was given);
+ * MIG_OK when it is a place to migrate.
+ */
+int mig_pg_refuse_server(const char *display, enum mig_lock_mode mode,
+			 const struct mig_pg_server_facts *f, int client_pid,
+			 struct mig_err *err);
 
 #endif

@@ -19,7 +19,8 @@
 	X(PQgetvalue) X(PQcmdTuples) X(PQclear) X(PQconninfoParse) \
 	X(PQconninfoFree) X(PQfreemem) X(PQbackendPID) \
 	X(PQpass)	/* the password really sent, for redaction (db_pg.c) */ \
-	X(PQcmdStatus) X(PQtransactionStatus) X(PQexec)
+	X(PQcmdStatus) X(PQtransactionStatus) X(PQexec) \
+	X(PQisBusy) X(PQconsumeInput) X(PQsocket)	/* the heartbeat's wait */
 
 /* The compiler checks each member against libpq-fe.h's prototype: the
  * initializer is a constraint violation where the types differ, and being

@@ -55,6 +55,10 @@ struct mig_pq {
 	void (*PQfreemem)(void *ptr);
 	int (*PQbackendPID)(const PGconn *conn);
 	char *(*PQpass)(const PGconn *conn);
+	/* the asynchronous wait of a heartbeat (db_pg.c next_result) */
+	int (*PQisBusy)(PGconn *conn);
+	int (*PQconsumeInput)(PGconn *conn);
+	int (*PQsocket)(const PGconn *conn);
 };
 
 /*

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "graph.h"
 #include "history.h"
+#include "progress.h"
 #include "mig.h"
 #include "migfile.h"
 #include "plan.h"
@@ -563,6 +564,8 @@ static int run_loop(struct run *r, struct mig_err *err)
 		strv_release(&r->before);
 		for (size_t i = 0; i < rows.n; i++)
 			strv_push(&r->before, rows.v[i]);
+		mig_progress_step_start(&r->db->opts, step->upgrade, r->pos + 1,
+					r->plan.nsteps, rev);
 		bool ran = true;
 		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, &ran, err);
 		if (!rc && !ran) {	/* another process ran it: plan again */
@@ -582,8 +585,11 @@ static int run_loop(struct run *r, struct mig_err *err)
 			strv_release(&rows);
 			return rc;
 		}
+		double ms = mig_now_ms() - t0;
+		mig_progress_step_done(&r->db->opts, step->upgrade, r->pos + 1,
+				       r->plan.nsteps, rev, ms);
 		if (r->hooks && r->hooks->step_done)
-			r->hooks->step_done(r->hooks->ctx, r->g, step, mig_now_ms() - t0);
+			r->hooks->step_done(r->hooks->ctx, r->g, step, ms);
 		strv_release(&r->expected);
 		r->expected = rows;
 		r->pos++;

@@ -48,6 +48,8 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 			.verbose = c->verbosity > 0,
 			.lock_mode = c->lock_mode,
 			.quiet = c->verbosity < 0,
+			.heartbeat = c->heartbeat,
+			.progress = c->format == MIG_FORMAT_TEXT,
 		};
 		rc = mig_db_open(&s->db, c->database_url, &o, err);
 	}
