@@ -761,7 +761,7 @@ static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 /*
  * BEGIN is sent with the transaction's first statement, not on its own: a
  * step's transaction then opens in the round trip that reads the version
- * rows (a step makes 4 round trips, as psql running the same script).  In
+ * rows (psql running the same script opens it in a round trip too).  In
  * transaction lock mode the lock is taken at once, after an eager BEGIN.
  */
 static int pg_begin(struct mig_db *db, struct mig_err *err)
