@@ -37,6 +37,7 @@ int mig_db_open(struct mig_db **out, const char *url_text,
 	}
 	/* before anything else is printed, so the runner hides it everywhere */
 	mig_url_mask_secrets(&db->url);
+	mig_subject_url(db->url.display);
 	db->opts = *opts;
 	db->url_text = xstrdup(url_text);
 	db->drv = db->url.dialect == MIG_SQLITE ? &mig_driver_sqlite : &mig_driver_pg;
@@ -84,6 +85,11 @@ enum mig_dialect mig_db_dialect(const struct mig_db *db)
 const struct mig_url *mig_db_url(const struct mig_db *db)
 {
 	return &db->url;
+}
+
+size_t mig_db_statements_run(const struct mig_db *db)
+{
+	return db->statements_run;
 }
 
 static const char *tx_state_name(enum mig_tx_state s)

@@ -86,6 +86,7 @@ struct mig_db {
 	bool history_table_seen;
 	char *server_lock_timeout_source;
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
+	size_t statements_run;	/* statements exec_script completed, all told */
 };
 
 extern const struct mig_driver mig_driver_sqlite;

@@ -361,6 +361,7 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 	}
 	if (pq->PQstatus(H(db)) == CONNECTION_OK)
 		note_tx_change(db, &sp, first_line, &tags);
+	db->statements_run += (size_t)done;
 	free(sp.stmts);
 	return rc;
 }

@@ -150,6 +150,7 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			return rc;
 		}
 		sqlite3_finalize(st);
+		db->statements_run++;
 		/* A statement that began or ended a transaction: stop here, so
 		 * that nothing after it runs outside the transaction it was
 		 * written for; mig_db_exec_script refuses the section. */

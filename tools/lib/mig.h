@@ -127,6 +127,7 @@ struct mig_common {
 	enum mig_lock_mode lock_mode;	/* --lock-mode, --no-lock */
 	int verbosity;			/* -q: -1, -v: +1 */
 	bool no_history;		/* --no-history (history.h) */
+	const char *label;		/* --label: the database's name in messages */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -139,6 +140,7 @@ enum mig_common_opt {
 	MIG_OPT_VERSION,
 	MIG_OPT_LOCK_MODE,
 	MIG_OPT_NO_LOCK,
+	MIG_OPT_LABEL,
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
@@ -155,6 +157,7 @@ enum mig_common_opt {
 	{ "lock-timeout", required_argument, NULL, MIG_OPT_LOCK_TIMEOUT }, \
 	{ "lock-mode", required_argument, NULL, MIG_OPT_LOCK_MODE }, \
 	{ "no-lock", no_argument, NULL, MIG_OPT_NO_LOCK }, \
+	{ "label", required_argument, NULL, MIG_OPT_LABEL }, \
 	{ "version", no_argument, NULL, MIG_OPT_VERSION }
 
 extern const char *mig_progname;
@@ -207,7 +210,10 @@ int mig_parse_seconds(const char *flag, const char *arg, double *out,
 int mig_parse_int(const char *flag, const char *arg, long min, long max,
 		  long *out, struct mig_err *err);
 void mig_print_version(void);
-/* Prints "prog: msg" and the hint on stderr; returns err->code. */
+/* Prints "prog: msg" and the hint on stderr, the message naming the
+ * database (mig_subject) when one is known and the message does not name it
+ * already; under GitHub Actions also the annotation and, when the program
+ * wrote none, the step summary (gh_summary_error).  Returns err->code. */
 int mig_report_error(const struct mig_err *err);
 /* Closes stdout, reporting a write error (full disk) as MIG_EINPUT... */
 int mig_close_stdout(int rc);
@@ -292,6 +298,9 @@ int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err
 bool mig_db_locks_per_transaction(const struct mig_db *db);
 enum mig_dialect mig_db_dialect(const struct mig_db *db);
 const struct mig_url *mig_db_url(const struct mig_db *db);
+/* How many statements mig_db_exec_script has completed on db, all told (a
+ * step's count is the difference; the step summary shows it). */
+size_t mig_db_statements_run(const struct mig_db *db);
 
 /*
  * Runs a whole SQL script (a migration section).  On failure returns MIG_EDB
@@ -803,11 +812,20 @@ struct mig_run_report {
 	size_t nsteps;
 	struct mig_strv from;		/* the rows before the run */
 	double t0;
+	struct mig_db *db;		/* whose statements the steps count */
+	size_t statements_seen;		/* mig_db_statements_run before the step */
+	const struct mig_graph *g;	/* the plan's, once planned */
+	size_t *planned, nplanned;	/* the plan's revisions, in order */
+	struct mig_buf rows;		/* the step summary's table rows */
 };
 void mig_run_report_init(struct mig_run_report *r, const struct mig_common *c,
 			 bool upgrade);
-/* Prints where the database ended up and sets the step output "revision". */
-void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s);
+/* Prints where the database ended up and writes the step outputs (from,
+ * to, applied_count, pending_count, revision) and the step summary: the
+ * table of steps done and, when rc is an error (err), the step that failed
+ * with its file:line, its statement and the message. */
+void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s, int rc,
+			   const struct mig_err *err);
 void mig_run_report_release(struct mig_run_report *r);
 /* Prints the SQL of goal from the database's current rows (--sql). */
 int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,
@@ -905,10 +923,38 @@ void gh_mask(const char *secret);
  * F relative to $GITHUB_WORKSPACE when it lies inside it; no file: none. */
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 		 const char *code, const char *msg);
+/* file relative to $GITHUB_WORKSPACE when it lies inside it, else as
+ * given (a new string): the path annotations and summaries show. */
+char *gh_workspace_path(const char *file);
 /* Appends key=value to $GITHUB_OUTPUT (value on one line). */
 int gh_output(const char *key, const char *value);
 /* Appends markdown to $GITHUB_STEP_SUMMARY. */
 int gh_summary(const char *markdown);
+/* Whether this run has appended to $GITHUB_STEP_SUMMARY yet. */
+bool gh_summary_written(void);
+/* Text from outside (a database identifier, a server message, a migration's
+ * message) as Markdown that renders as that text: no HTML, no heading, no
+ * table cell break, one line. */
+void md_text(struct mig_buf *b, const char *s);
+/* A fenced code block holding text exactly, whatever backticks it holds. */
+void md_code_block(struct mig_buf *b, const char *lang, const char *text);
+/* Under GitHub Actions, when nothing has been written to the step summary
+ * yet, writes one for a run that failed with err: the program, the
+ * database, the kind of error, the message and its hint.  mig_report_error
+ * calls it, so a failed connection leaves a summary too. */
+void gh_summary_error(const struct mig_err *err);
+/*
+ * The database a run is about, for fleets: --label NAME when given, else
+ * the masked URL of the first database opened (mig_db_open calls
+ * mig_subject_url).  A label is never replaced.  Errors name it
+ * (mig_report_error), and so do the JSON document and the summaries.
+ */
+void mig_subject_label(const char *label);
+void mig_subject_url(const char *display);
+/* The label or masked URL, or NULL before any is known. */
+const char *mig_subject(void);
+/* The label, or NULL without --label. */
+const char *mig_subject_given_label(void);
 /* Prints each finding as "file:line: severity: msg" plus its hint. */
 void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings);
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f);
