@@ -80,10 +80,22 @@ static void report_github(const struct check_opts *o, const struct mig_findings 
 	struct mig_buf md = MIG_BUF_INIT;
 	size_t n = mig_findings_count(f, MIG_SEV_ERROR);
 	buf_printf(&md, "### mig-check-schema: %s\n\n", n ? "differences" : "schema matches");
-	for (size_t i = 0; i < f->n; i++)
-		buf_printf(&md, "- %s\n", f->v[i].msg);
-	if (!n)
-		buf_printf(&md, "The database matches `%s`.\n", o->spec);
+	if (mig_subject()) {
+		buf_puts(&md, "Database: ");
+		md_text(&md, mig_subject());
+		buf_puts(&md, "\n\n");
+	}
+	/* the messages quote the database's own names: escaped (md_text) */
+	for (size_t i = 0; i < f->n; i++) {
+		buf_puts(&md, "- ");
+		md_text(&md, f->v[i].msg);
+		buf_putc(&md, '\n');
+	}
+	if (!n) {
+		buf_puts(&md, "The database matches ");
+		md_text(&md, o->spec);
+		buf_puts(&md, ".\n");
+	}
 	buf_putc(&md, '\n');
 	gh_summary(buf_str(&md));
 	gh_output("differences", n ? "true" : "false");
