@@ -329,7 +329,9 @@ static void annotate_error(const struct mig_err *err)
 	long line = m[flen] == ':' ? strtol(m + flen + 1, &end, 10) : 0;
 	bool placed = line > 0 && end && end[0] == ':' && end[1] == ' ' && line < 100000000;
 	const char *text = placed ? end + 2 : m;
-	const char *who = mig_subject();
+	/* an annotation sits on the file already: it names a database that
+	 * --label named (a fleet), not every run's URL */
+	const char *who = mig_subject_given_label();
 	char *named = who && !strstr(m, who) ? xasprintf("%s: %s", who, text)
 					     : xstrdup(text);
 	char *file = placed ? xstrndup(m, flen) : NULL;
