@@ -11,6 +11,8 @@
 
 #include "mig.h"
 
+struct mig_origins;
+
 struct mig_driver {
 	const char *name;
 	enum mig_dialect dialect;
@@ -87,6 +89,7 @@ struct mig_db {
 	char *server_lock_timeout_source;
 	bool sync_on_close;	/* SQLite: a file this run created, synced once */
 	size_t statements_run;	/* statements exec_script completed, all told */
+	struct mig_origins *origins;	/* origins.h: recording, or NULL */
 };
 
 extern const struct mig_driver mig_driver_sqlite;

@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "origins.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -265,6 +266,11 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	int rc = open_clean(v, o, &db, err);
 	if (rc)
 		return rc;
+	/* where each object was made, so that a finding about one points at
+	 * its migration's line (SQLite records it; PostgreSQL does not) */
+	struct mig_origins origins;
+	mig_origins_init(&origins);
+	mig_db_track_origins(db, &origins);
 	struct mig_vt vt = { .schema = o->common->version_schema,
 			     .table = o->common->version_table };
 	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL, NULL };
@@ -278,11 +284,13 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	if (!rc && !v->roundtrip_failed)
 		rc = snapshot(db, &vt, &v->schema, err);
 	if (!rc && !v->roundtrip_failed) {
+		mig_origins_apply(&origins, &v->schema);
 		check_expectations(v, o);
 		if (o->spec)
 			check_spec(v, spec, o);
 	}
 	mig_db_close(db);
+	mig_origins_release(&origins);
 	return rc;
 }
 
