@@ -7,6 +7,7 @@
 #include "mig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -392,19 +393,31 @@ void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 	free(path);
 }
 
+/* One write(2) with O_APPEND: the runs of a fleet (scripts/fleet.sh) append
+ * to the same files at once, and a summary split into several writes could
+ * be interleaved with another run's. */
 static int gh_append(const char *var, const char *text)
 {
 	const char *path = getenv(var);
 	if (!path || !*path)
 		return MIG_OK;
-	FILE *fp = fopen(path, "a");
-	if (!fp) {
-		mig_warn("cannot write %s (%s): %s", var, path, strerror(errno));
-		return MIG_EINPUT;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	size_t n = strlen(text), done = 0;
+	while (fd >= 0 && done < n) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
 	}
-	fputs(text, fp);
-	if (fclose(fp) != 0) {
-		mig_warn("cannot write %s (%s): %s", var, path, strerror(errno));
+	int e = errno;
+	if (fd >= 0 && close(fd) != 0 && done == n) {
+		e = errno;
+		done = 0;
+	}
+	if (fd < 0 || done < n) {
+		mig_warn("cannot write %s (%s): %s", var, path, strerror(e));
 		return MIG_EINPUT;
 	}
 	return MIG_OK;
