@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --version-table NAME    the version table to leave out\n"
+	"      --label NAME        the database's name in every message, summary and\n"
+	"                          JSON document (default: its URL, password masked)\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print server notices\n"
 	"  -h, --help              show this help\n"

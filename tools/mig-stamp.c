@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"                          advisory locks lock nothing)\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"      --label NAME        the database's name in every message, summary and\n"
+	"                          JSON document (default: its URL, password masked)\n"
 	"  -q, --quiet             print only errors\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"

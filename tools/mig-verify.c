@@ -45,6 +45,8 @@ static const char usage_text[] =
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"      --label NAME        the database's name in every message, summary and\n"
+	"                          JSON document (default: its URL, password masked)\n"
 	"  -q, --quiet             print only the findings\n"
 	"  -v, --verbose           print server notices\n"
 	"  -h, --help              show this help\n"
