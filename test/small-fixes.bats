@@ -56,3 +56,62 @@ printed_url() {
 	assert_equal "$(version_rows "$url")" aaaa00000001
 	[[ $output$stderr != *"$MIG_PG_PASSWORD"* ]] || fail "password printed"
 }
+
+@test "a -- +downgrade section of comments only (an unfilled mig-new scaffold) gets a warning at its line" {
+	mig-new -q -m "$m" "add b"
+	f=$(ls "$m"/versions/*_add_b.sql)
+	# the scaffold untouched (a merge, say) undoes nothing, rightly
+	run --separate-stderr mig-verify -m "$m" --format json
+	assert_equal "$(jq '[.findings[] | select(.code == "empty-downgrade")] | length' <<<"$output")" 0
+	# its upgrade filled in, its downgrade not
+	sed -i '/^-- +downgrade/i CREATE TABLE b (id INTEGER PRIMARY KEY);' "$f"
+	mig-verify -q -m "$m" --update-sum	# a migration still being written
+	run --separate-stderr mig-verify -m "$m"
+	assert_success
+	line=$(grep -n '^-- +downgrade' "$f" | cut -d: -f1)
+	assert_line --regexp "^$f:$((line + 1)): warning: revision '[0-9a-f]{12}': its -- \\+downgrade section holds only comments, so a downgrade through it changes nothing$"
+	run --separate-stderr mig-verify -m "$m" --format json
+	assert_equal "$(jq -r '[.findings[] | select(.code == "empty-downgrade") | .severity] | join(",")' <<<"$output")" warning
+	# a filled one, or none at all (its own warning), is not this
+	printf 'DROP TABLE b;\n' >>"$f"
+	mig-verify -q -m "$m" --update-sum
+	run --separate-stderr mig-verify -m "$m" --format json
+	assert_equal "$(jq '[.findings[] | select(.code == "empty-downgrade")] | length' <<<"$output")" 0
+}
+
+# roundtrip_failure [URL]: a downgrade whose SQL fails, then one that leaves
+# behind an object the schema model does not hold (a view, a sequence), so
+# that the second upgrade fails: findings (exit 1) saying they came from
+# the round trip, at the failing statement.
+roundtrip_failure() {
+	local d=() left="CREATE VIEW va AS SELECT id FROM a;"
+	if [[ -n ${1:-} ]]; then
+		d=(-d "$1")
+		left="CREATE SEQUENCE sb;"
+	fi
+	printf -- '-- revision: bbbb00000002\n-- down_revision: aaaa00000001\n\n-- +upgrade\nCREATE TABLE b (id INTEGER PRIMARY KEY);\n\n-- +downgrade\nDROP TABLE no_such_table;\n' \
+		>"$m/versions/bbbb00000002_b.sql"
+	run --separate-stderr mig-verify -m "$m" --roundtrip "${d[@]}"
+	assert_failure 1
+	assert_line --regexp "^$m/versions/bbbb00000002_b.sql:8: error: the round trip failed at the downgrade of bbbb00000002: .*no_such_table"
+	if [[ -n ${1:-} ]]; then
+		pg_sql "$1" "DROP TABLE a, b, alembic_version, mig_history" >/dev/null
+	fi
+	printf -- '-- revision: bbbb00000002\n-- down_revision: aaaa00000001\n\n-- +upgrade\nCREATE TABLE b (id INTEGER PRIMARY KEY);\n%s\n\n-- +downgrade\nDROP TABLE b;\n' \
+		"$left" >"$m/versions/bbbb00000002_b.sql"
+	run --separate-stderr mig-verify -m "$m" --roundtrip "${d[@]}" --format json
+	assert_failure 1
+	assert_equal "$(jq -r '.error' <<<"$output")" null
+	finding=$(jq -r '.findings[] | select(.code == "roundtrip") | "\(.line) \(.message)"' <<<"$output")
+	[[ $finding == "6 the round trip failed upgrading bbbb00000002 again after its downgrade: "*"already exists"* ]] ||
+		fail "$finding"
+}
+
+@test "a round trip that fails is a finding (exit 1) that says it came from the round trip (SQLite)" {
+	roundtrip_failure
+}
+
+@test "a round trip that fails is a finding (exit 1) that says it came from the round trip (PostgreSQL)" {
+	require_pg
+	roundtrip_failure "$(pg_new_db)"
+}

@@ -197,6 +197,31 @@ static int model_of_text(const struct mig_strv *text, const struct mig_vt *vt,
 	return rc;
 }
 
+/* A statement of rev that failed in the round trip's downgrade or second
+ * upgrade (the first one is the apply, whose failure is the run's) is what
+ * the round trip found: a finding at the statement (exit 1), its message
+ * saying so, not a database error with the message of the statement
+ * alone.  Other failures (a lost connection) stay errors. */
+static int roundtrip_failure(struct mig_verify *v, const struct mig_rev *rev,
+			     const char *doing, const char *when, int rc, struct mig_err *err)
+{
+	size_t n = strlen(rev->path);
+	if (rc != MIG_EDB || !err->msg || strncmp(err->msg, rev->path, n) != 0 ||
+	    err->msg[n] != ':')
+		return rc;
+	char *end;
+	long line = strtol(err->msg + n + 1, &end, 10);
+	if (end[0] != ':' || end[1] != ' ' || line <= 0 || line > 100000000)
+		return rc;
+	mig_findings_add(&v->findings, MIG_SEV_ERROR, "roundtrip", rev->path, (int)line,
+			 "a downgrade must undo its upgrade exactly, so that the upgrade "
+			 "can run again", "the round trip failed %s %s%s: %s", doing,
+			 rev->id, when, end + 2);
+	v->roundtrip_failed = rev->id;
+	mig_err_release(err);
+	return MIG_OK;
+}
+
 /* Up, down, and up again for one revision: the downgrade must bring back
  * exactly the schema the revision started from.  Where the driver keeps the
  * schema as text, the states are compared as text first and a model is
@@ -216,10 +241,12 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		rc = snapshot(db, vt, &before, err);
 	if (!rc)
 		rc = move_one(db, g, vt, rev, true, hooks, err);
-	if (!rc)
+	if (!rc) {
 		rc = move_one(db, g, vt, rev, false, NULL, err);
-	bool same = false;
-	if (!rc && as_text) {
+		rc = roundtrip_failure(v, &g->revs[rev], "at the downgrade of", "", rc, err);
+	}
+	bool same = v->roundtrip_failed != NULL;	/* nothing to compare then */
+	if (!rc && !same && as_text) {
 		rc = mig_db_schema_text(db, &text_after, &as_text, err);
 		same = !rc && same_text(&text_before, &text_after);
 		if (!rc && !same)
@@ -232,8 +259,11 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		mig_schema_diff(&before, &after, &v->findings);
 		blame(v, &g->revs[rev], n);
 	}
-	if (!rc && !v->roundtrip_failed)
+	if (!rc && !v->roundtrip_failed) {
 		rc = move_one(db, g, vt, rev, true, NULL, err);
+		rc = roundtrip_failure(v, &g->revs[rev], "upgrading", " again after its downgrade",
+				       rc, err);
+	}
 	mig_schema_release(&before);
 	mig_schema_release(&after);
 	strv_release(&text_before);
