@@ -115,3 +115,39 @@ roundtrip_failure() {
 	require_pg
 	roundtrip_failure "$(pg_new_db)"
 }
+
+@test "-v on a graph with two heads says 'warning', not 'error', when the run goes on and exits 0" {
+	printf -- '-- revision: cccc00000003\n-- down_revision: aaaa00000001\n\n-- +upgrade\nCREATE TABLE c (id INTEGER);\n\n-- +downgrade\nDROP TABLE c;\n' \
+		>"$m/versions/cccc00000003_c.sql"
+	printf -- '-- revision: bbbb00000002\n-- down_revision: aaaa00000001\n\n-- +upgrade\nCREATE TABLE b (id INTEGER);\n\n-- +downgrade\nDROP TABLE b;\n' \
+		>"$m/versions/bbbb00000002_b.sql"
+	db=$BATS_TEST_TMPDIR/two.db
+	run --separate-stderr mig-upgrade -v -m "$m" -d "$(sqlite_url "$db")" --to heads
+	assert_success
+	[[ $stderr == *"warning: 2 heads: bbbb00000002, cccc00000003"* ]] || fail "$stderr"
+	[[ $stderr != *"error"* ]] || fail "an error on a run that succeeded: $stderr"
+	assert_equal "$(version_rows "$db")" "bbbb00000002 cccc00000003"
+	# mig-verify, a lint, still calls it an error
+	run --separate-stderr mig-verify -m "$m"
+	assert_failure 1
+	assert_line --partial "error: 2 heads"
+}
+
+@test "mig-verify's list of the tables of a non-empty database never cuts a name" {
+	db=$BATS_TEST_TMPDIR/full.db
+	for i in $(seq 1 30); do
+		sqlite_sql "$db" "CREATE TABLE table_with_a_rather_long_name_$i (id INTEGER)"
+	done
+	run --separate-stderr mig-verify -m "$m" -d "$(sqlite_url "$db")"
+	assert_failure 4
+	list=$(sed -n 's/.*(30 tables: \(.*\)); mig-verify only works.*/\1/p' <<<"$stderr")
+	[[ $list =~ " and "([0-9]+)" more"$ ]] || fail "no count of the rest: $stderr"
+	more=${BASH_REMATCH[1]}
+	shown=${list% and * more}
+	IFS=, read -ra names <<<"${shown//, /,}"
+	assert_equal $((${#names[@]} + more)) 30
+	for n in "${names[@]}"; do
+		[[ $n =~ ^table_with_a_rather_long_name_[0-9]+$ ]] || fail "a cut name: '$n'"
+		sqlite_sql "$db" "SELECT 1 FROM $n" >/dev/null || fail "not a table: $n"
+	done
+}

@@ -968,6 +968,9 @@ const char *mig_subject(void);
 const char *mig_subject_given_label(void);
 /* Prints each finding as "file:line: severity: msg" plus its hint. */
 void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings);
+/* The same, every finding, none said more severe than most (a lint error
+ * that does not stop the program is printed as the warning it is then). */
+void mig_findings_print_as(FILE *fp, const struct mig_findings *f, enum mig_severity most);
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f);
 void mig_findings_annotate(const struct mig_findings *f);
 

@@ -561,13 +561,15 @@ const char *mig_subject_given_label(void)
 	return subject_is_label ? subject : NULL;
 }
 
-void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings)
+static void findings_print(FILE *fp, const struct mig_findings *f, bool warnings,
+			   bool all_warnings)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct mig_finding *x = &f->v[i];
 		if (x->severity == MIG_SEV_WARNING && !warnings)
 			continue;
-		const char *sev = x->severity == MIG_SEV_ERROR ? "error" : "warning";
+		const char *sev = x->severity == MIG_SEV_ERROR && !all_warnings ? "error"
+										: "warning";
 		if (x->file && x->line)
 			fprintf(fp, "%s:%d: %s: %s\n", x->file, x->line, sev, x->msg);
 		else if (x->file)
@@ -577,6 +579,16 @@ void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings)
 		if (x->hint)
 			fprintf(fp, "  hint: %s\n", x->hint);
 	}
+}
+
+void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings)
+{
+	findings_print(fp, f, warnings, false);
+}
+
+void mig_findings_print_as(FILE *fp, const struct mig_findings *f, enum mig_severity most)
+{
+	findings_print(fp, f, true, most == MIG_SEV_WARNING);
 }
 
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f)

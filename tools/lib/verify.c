@@ -41,6 +41,22 @@ static int temp_sqlite(struct mig_verify *v, char **url, struct mig_err *err)
 	return MIG_OK;
 }
 
+/* "a, b, c and 7 more": whole names, as many as fit in about width
+ * characters (at least one), never a name cut in the middle. */
+static char *some_names(const struct mig_strv *names, size_t width)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t i = 0;
+	for (; i < names->n; i++) {
+		if (i && b.len + 2 + strlen(names->v[i]) > width)
+			break;
+		buf_printf(&b, "%s%s", i ? ", " : "", names->v[i]);
+	}
+	if (i < names->n)
+		buf_printf(&b, " and %zu more", names->n - i);
+	return buf_detach(&b);
+}
+
 /* Opens the database to verify on: ours, or an empty one the user named. */
 static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 		      struct mig_db **db, struct mig_err *err)
@@ -75,8 +91,8 @@ static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 	if (!rc && vt_exists && !strv_has(&tables, o->common->version_table))
 		strv_push(&tables, o->common->version_table);
 	if (!rc && tables.n) {
-		char *names = strv_join(&tables, ", ");
-		mig_err_set(err, MIG_ESAFETY, "%s is not empty (%zu table%s: %.200s); "
+		char *names = some_names(&tables, 200);
+		mig_err_set(err, MIG_ESAFETY, "%s is not empty (%zu table%s: %s); "
 			    "mig-verify only works on a clean database", v->db_display,
 			    tables.n, tables.n == 1 ? "" : "s", names);
 		mig_err_hint(err, "name an empty database with -d, or leave -d out to "
