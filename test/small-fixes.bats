@@ -151,3 +151,41 @@ roundtrip_failure() {
 		sqlite_sql "$db" "SELECT 1 FROM $n" >/dev/null || fail "not a table: $n"
 	done
 }
+
+@test "--dump is the same on both dialects for expression indexes and SERIAL / AUTOINCREMENT keys" {
+	require_pg
+	cat >"$m/versions/bbbb00000002_keys.sql" <<-'SQL'
+		-- revision: bbbb00000002
+		-- down_revision: aaaa00000001
+
+		-- +upgrade postgresql
+		CREATE TABLE t (id SERIAL PRIMARY KEY, name VARCHAR(20), email TEXT);
+		-- +upgrade sqlite
+		CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(20), email TEXT);
+		-- +upgrade
+		CREATE INDEX ix_t_lower ON t (LOWER( name ));
+		CREATE UNIQUE INDEX ix_t_expr ON t (lower(email) DESC, (id + 1));
+		CREATE INDEX ix_t_plain ON t (name, email);
+
+		-- +downgrade
+		DROP TABLE t;
+	SQL
+	url=$(pg_new_db)
+	db=$BATS_TEST_TMPDIR/keys.db
+	mig-upgrade -q -m "$m" -d "$url"
+	mig-upgrade -q -m "$m" -d "$(sqlite_url "$db")"
+	mig-check-schema --dump -d "$url" >"$BATS_TEST_TMPDIR/pg.yaml"
+	mig-check-schema --dump -d "$(sqlite_url "$db")" >"$BATS_TEST_TMPDIR/sqlite.yaml"
+	diff -u "$BATS_TEST_TMPDIR/pg.yaml" "$BATS_TEST_TMPDIR/sqlite.yaml"
+	grep -qxF '      ix_t_expr: {columns: [lower(email), (id+1)], unique: true}' "$BATS_TEST_TMPDIR/pg.yaml"
+	grep -qxF '      ix_t_lower: {columns: [lower(name)]}' "$BATS_TEST_TMPDIR/pg.yaml"
+	grep -qxF '      id: {type: integer, nullable: false}' "$BATS_TEST_TMPDIR/pg.yaml"
+	# each dump is a strict spec the other database meets
+	run --separate-stderr mig-check-schema --strict --spec "$BATS_TEST_TMPDIR/pg.yaml" -d "$(sqlite_url "$db")"
+	assert_success
+	run --separate-stderr mig-check-schema --strict --spec "$BATS_TEST_TMPDIR/sqlite.yaml" -d "$url"
+	assert_success
+	# a default from a sequence the column does not own is still a default
+	pg_sql "$url" "CREATE SEQUENCE other; ALTER TABLE t ADD COLUMN n integer DEFAULT nextval('other')"
+	mig-check-schema --dump -d "$url" | grep -qF "n: {type: integer, nullable: true, default: 'nextval(''other''::regclass)'}"
+}

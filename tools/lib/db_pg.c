@@ -717,8 +717,16 @@ static int pg_list_tables(struct mig_db *db, const char *schema,
 
 /* The three catalog queries of introspect.c, each over the whole schema. */
 static const char *const pg_catalog[3] = {
+	/* a serial column's nextval() of the sequence it owns is no default
+	 * a migration wrote: left out, so that SERIAL reads as SQLite's
+	 * INTEGER PRIMARY KEY (AUTOINCREMENT) does */
 	"SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
-	"a.attnotnull, pg_get_expr(d.adbin, d.adrelid), NULL "
+	"a.attnotnull, CASE WHEN pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' "
+	"AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_class s "
+	"ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = "
+	"'pg_catalog.pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = "
+	"a.attnum AND dep.deptype = 'a') THEN NULL ELSE pg_get_expr(d.adbin, d.adrelid) "
+	"END, NULL "
 	"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	"LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
 	"AND NOT a.attisdropped LEFT JOIN pg_catalog.pg_attrdef d "
@@ -747,11 +755,38 @@ static const char *const pg_catalog[3] = {
 	"ORDER BY c.relname COLLATE \"C\", ic.relname COLLATE \"C\"",
 };
 
+/* Index keys that are expressions in the canonical form the SQLite driver
+ * gives them too (pgsplit.h): "lower(name::text)" reads "lower(name)".
+ * A plain column name is left as it is; without libpg_query, everything. */
+static void canonical_keys(struct mig_schema *out)
+{
+	for (size_t i = 0; i < out->ntables; i++) {
+		struct mig_table *t = &out->tables[i];
+		for (size_t x = 0; x < t->nindexes; x++) {
+			struct mig_strv *keys = &t->indexes[x].columns;
+			for (size_t k = 0; k < keys->n; k++) {
+				const char *key = keys->v[k];
+				if (!key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_$")])
+					continue;
+				char *c = NULL;
+				struct mig_err ignored = MIG_ERR_INIT;
+				if (mig_pg_expr_canonical(key, &c, &ignored) == MIG_OK) {
+					free(keys->v[k]);
+					keys->v[k] = c;
+				}
+				mig_err_release(&ignored);
+			}
+		}
+	}
+}
+
 static int pg_introspect(struct mig_db *db, const char *schema,
 			 const char *skip_table, struct mig_schema *out,
 			 struct mig_err *err)
 {
 	int rc = mig_introspect_run(db, pg_catalog, schema, skip_table, out, err);
+	if (!rc)
+		canonical_keys(out);
 	if (rc || out->ntables || !schema)
 		return rc;
 	/* No tables: a misspelt --schema must not read as an empty schema. */

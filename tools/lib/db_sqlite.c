@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "origins.h"
+#include "pgsplit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -492,12 +493,51 @@ static const char *const sqlite_catalog[3] = {
 	"ORDER BY m.name, il.name, ii.seqno) GROUP BY tbl, idx ORDER BY tbl, idx",
 };
 
+/* SQLite's catalog names no expression of an index key; its CREATE INDEX
+ * text does.  The keys are read from it by PostgreSQL's lexer, in the
+ * canonical form the PostgreSQL driver gives them too (pgsplit.h), so that
+ * a dump of the same migration reads the same on both.  Without
+ * libpg_query a key stays "<expression>". */
+static int name_expressions(struct mig_db *db, struct mig_schema *out)
+{
+	for (size_t i = 0; i < out->ntables; i++) {
+		struct mig_table *t = &out->tables[i];
+		for (size_t x = 0; x < t->nindexes; x++) {
+			struct mig_index *ix = &t->indexes[x];
+			if (!strv_has(&ix->columns, "<expression>"))
+				continue;
+			sqlite3_stmt *st = NULL;
+			struct mig_strv keys = MIG_STRV_INIT;
+			struct mig_err ignored = MIG_ERR_INIT;
+			if (sqlite3_prepare_v2(H(db), "SELECT sql FROM sqlite_master WHERE "
+					       "type = 'index' AND name = ?1", -1, &st,
+					       NULL) == SQLITE_OK) {
+				sqlite3_bind_text(st, 1, ix->name, -1, SQLITE_STATIC);
+				if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+					mig_pg_index_keys((const char *)sqlite3_column_text(st, 0),
+							  &keys, &ignored);
+			}
+			sqlite3_finalize(st);
+			mig_err_release(&ignored);
+			if (keys.n == ix->columns.n)
+				for (size_t k = 0; k < keys.n; k++)
+					if (!strcmp(ix->columns.v[k], "<expression>")) {
+						free(ix->columns.v[k]);
+						ix->columns.v[k] = xstrdup(keys.v[k]);
+					}
+			strv_release(&keys);
+		}
+	}
+	return MIG_OK;
+}
+
 static int sqlite_introspect(struct mig_db *db, const char *schema,
 			     const char *skip_table, struct mig_schema *out,
 			     struct mig_err *err)
 {
 	(void)schema;
-	return mig_introspect_run(db, sqlite_catalog, NULL, skip_table, out, err);
+	int rc = mig_introspect_run(db, sqlite_catalog, NULL, skip_table, out, err);
+	return rc ? rc : name_expressions(db, out);
 }
 
 /* fsync one file or folder; a failure is said, since the data may be lost. */
