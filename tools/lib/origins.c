@@ -80,7 +80,8 @@ static void settle(struct mig_origins *o)
 {
 	if (o->sorted)
 		return;
-	qsort(o->v, o->n, sizeof(*o->v), cmp_entry);
+	if (o->n > 1)
+		qsort(o->v, o->n, sizeof(*o->v), cmp_entry);
 	size_t out = 0;
 	for (size_t i = 0; i < o->n; i++) {
 		if (out && !strcmp(o->v[out - 1].key, o->v[i].key)) {
