@@ -35,6 +35,15 @@ static void on_planned(void *ctx, const struct mig_graph *g,
 	fflush(stdout);
 }
 
+/* Text of the files in a summary cell: escaped, and with the database's
+ * password masked (a migration's message could quote it). */
+static void md_file_text(const struct mig_run_report *r, struct mig_buf *b, const char *text)
+{
+	char *masked = r->db && text ? mig_url_redact(mig_db_url(r->db), text) : NULL;
+	md_text(b, masked ? masked : text ? text : "");
+	free(masked);
+}
+
 /* One row of the step summary's table; ms < 0 for a step that did not
  * finish. */
 static void summary_row(struct mig_run_report *r, const struct mig_rev *rev,
@@ -43,7 +52,7 @@ static void summary_row(struct mig_run_report *r, const struct mig_rev *rev,
 	buf_puts(&r->rows, "| ");
 	md_text(&r->rows, rev->id);
 	buf_puts(&r->rows, " | ");
-	md_text(&r->rows, rev->message ? rev->message : "");
+	md_file_text(r, &r->rows, rev->message);
 	buf_printf(&r->rows, " | %zu | ", statements);
 	if (ms >= 0)
 		buf_printf(&r->rows, "%.1f", ms);
@@ -198,14 +207,14 @@ static void write_summary(struct mig_run_report *r, const struct mig_strv *now,
 		buf_puts(&md, "| ");
 		md_text(&md, failed->id);
 		buf_puts(&md, " | ");
-		md_text(&md, failed->message ? failed->message : "");
+		md_file_text(r, &md, failed->message);
 		buf_puts(&md, " | | | **failed, rolled back** |\n");
 		for (size_t i = r->nsteps + 1; i < r->nplanned; i++) {
 			const struct mig_rev *rev = &r->g->revs[r->planned[i]];
 			buf_puts(&md, "| ");
 			md_text(&md, rev->id);
 			buf_puts(&md, " | ");
-			md_text(&md, rev->message ? rev->message : "");
+			md_file_text(r, &md, rev->message);
 			buf_puts(&md, " | | | not run |\n");
 		}
 	}
@@ -213,6 +222,11 @@ static void write_summary(struct mig_run_report *r, const struct mig_strv *now,
 		buf_putc(&md, '\n');
 	int line = failed && err ? error_line(err->msg, failed->path) : 0;
 	char *stmt = line ? statement_at(failed, line) : NULL;
+	if (stmt && r->db) {	/* a migration may quote the password, as errors do */
+		char *masked = mig_url_redact(mig_db_url(r->db), stmt);
+		free(stmt);
+		stmt = masked;
+	}
 	if (failed) {
 		char *path = gh_workspace_path(failed->path);
 		buf_puts(&md, "**Failed:** ");
