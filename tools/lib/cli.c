@@ -319,6 +319,11 @@ int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common 
 	return MIG_OK;
 }
 
+static bool concerns_database(int code)
+{
+	return code == MIG_EDB || code == MIG_ESAFETY;
+}
+
 /* Under GitHub Actions an error naming "file:line: " becomes an annotation
  * on that line of the pull request. */
 static void annotate_error(const struct mig_err *err)
@@ -331,7 +336,7 @@ static void annotate_error(const struct mig_err *err)
 	const char *text = placed ? end + 2 : m;
 	/* an annotation sits on the file already: it names a database that
 	 * --label named (a fleet), not every run's URL */
-	const char *who = mig_subject_given_label();
+	const char *who = concerns_database(err->code) ? mig_subject_given_label() : NULL;
 	char *named = who && !strstr(m, who) ? xasprintf("%s: %s", who, text)
 					     : xstrdup(text);
 	char *file = placed ? xstrndup(m, flen) : NULL;
@@ -345,9 +350,10 @@ int mig_report_error(const struct mig_err *err)
 {
 	if (err->msg && gh_active())
 		annotate_error(err);
-	/* In a fleet's log every line must say which database it is about;
-	 * "cannot connect to URL" says it already. */
-	const char *who = mig_subject();
+	/* In a fleet's log every line about a database (a database error, a
+	 * refusal) must say which one; "cannot connect to URL" says it
+	 * already, and bad input or usage is about files and flags. */
+	const char *who = concerns_database(err->code) ? mig_subject() : NULL;
 	if (err->msg && who && !strstr(err->msg, who))
 		fprintf(stderr, "%s: %s: %s\n", mig_progname, who, err->msg);
 	else if (err->msg)

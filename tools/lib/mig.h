@@ -210,9 +210,9 @@ int mig_parse_seconds(const char *flag, const char *arg, double *out,
 int mig_parse_int(const char *flag, const char *arg, long min, long max,
 		  long *out, struct mig_err *err);
 void mig_print_version(void);
-/* Prints "prog: msg" and the hint on stderr, the message naming the
- * database (mig_subject) when one is known and the message does not name it
- * already; under GitHub Actions also the annotation and, when the program
+/* Prints "prog: msg" and the hint on stderr, a database error's or a
+ * refusal's message naming the database (mig_subject) when one is known and
+ * the message does not name it already; under GitHub Actions also the annotation and, when the program
  * wrote none, the step summary (gh_summary_error).  Returns err->code. */
 int mig_report_error(const struct mig_err *err);
 /* Closes stdout, reporting a write error (full disk) as MIG_EINPUT... */
