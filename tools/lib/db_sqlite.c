@@ -142,12 +142,23 @@ static void table_columns(sqlite3 *h, const char *table, struct mig_strv *out)
 	sqlite3_finalize(st);
 }
 
+/* v is sorted by name (the query's ORDER BY name, BINARY collation: a
+ * table and an index never share a name), so a lookup is a bisection: the
+ * comparison after every DDL statement stays O(n log n), not O(n^2). */
 static const struct mig_origin_seen *seen_find(const struct mig_origin_seen *v, size_t n,
 					       const char *name, bool index)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].index == index && !strcmp(v[i].name, name))
-			return &v[i];
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].name, name);
+		if (!c)
+			return v[mid].index == index ? &v[mid] : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -200,7 +211,8 @@ void mig_sqlite_note_origins(struct mig_db *db, const char *file, int line)
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(H(db), "SELECT type = 'index', name, tbl_name, coalesce(sql, '') "
 			       "FROM sqlite_schema WHERE type IN ('table', 'index') AND "
-			       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", -1, &st, NULL) != SQLITE_OK) {
+			       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", -1, &st,
+			       NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return;
 	}
