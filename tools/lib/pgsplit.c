@@ -9,6 +9,7 @@
 #include "pgsplit.h"
 #include "dl.h"
 
+#include <ctype.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stddef.h>
@@ -176,9 +177,10 @@ static void canonical(struct mig_buf *b, const char *sql, PgQuery__ScanToken **t
 			buf_putc(b, ' ');
 		bool word = t[i]->keyword_kind != PG_QUERY__KEYWORD_KIND__NO_KEYWORD ||
 			    (t[i]->token == PG_QUERY__TOKEN__IDENT && p[0] != '"');
-		for (size_t k = 0; k < n; k++)
-			buf_putc(b, word && p[k] >= 'A' && p[k] <= 'Z' ? (char)(p[k] - 'A' + 'a')
-								      : p[k]);
+		size_t at = b->len;
+		buf_add(b, p, n);
+		for (size_t k = at; word && k < b->len; k++)	/* ASCII only, as PostgreSQL folds */
+			b->s[k] = (char)tolower((unsigned char)b->s[k]);
 	}
 }
 
