@@ -36,8 +36,9 @@ PKG_CONFIG ?= pkg-config
 # libpq is loaded when a PostgreSQL URL is first used (tools/lib/pq.c), so
 # its headers are needed to build but it is not linked.
 # nettle: SHA-256 of migration files (mig.sum, mig_history)
-PKGS = libpq sqlite3 yaml-0.1 nettle
-LINK_PKGS = sqlite3 yaml-0.1 nettle
+# inih: alembic.ini beside an Alembic folder (its file_template)
+PKGS = libpq sqlite3 yaml-0.1 nettle inih
+LINK_PKGS = sqlite3 yaml-0.1 nettle inih
 
 BUILD ?= build/default
 BIN ?= bin
@@ -75,13 +76,17 @@ $(BIN)/$(IMPORT_DRIVER): tools/$(IMPORT_DRIVER)
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/lib/%.o: tools/lib/%.c $(HEADERS)
+# Each object depends on the headers it includes (-MMD writes them to a .d
+# file beside it), so changing one module's header rebuilds only its users.
+$(BUILD)/lib/%.o: tools/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/%.o: tools/%.c $(HEADERS)
+$(BUILD)/%.o: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/%.d)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -10,10 +10,17 @@
  * versions/NN.py, into a temporary folder made at start-up.  When the
  * graph is usable, the argument, "head" and "heads" are resolved, and
  * upgrades from base to the heads and to the argument, and a downgrade
- * from the heads to base, are planned and written as SQL.
+ * from the heads to base, are planned and written as SQL, and the
+ * history is listed whole, verbose, and over "ARG:" and ":ARG".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "graph.h"
 #include "mig.h"
+#include "plan.h"
+#include "revlog.h"
+#include "run.h"
+#include "url.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -158,6 +165,20 @@ static void exercise(const struct mig_graph *g, const char *arg)
 	free(target);
 	free(head);
 	strv_release(&heads);
+	FILE *devnull = fopen("/dev/null", "w");
+	if (!devnull)
+		abort();
+	char *from = xasprintf("%s:", arg), *to = xasprintf(":%s", arg);
+	const char *ranges[] = { NULL, from, to };
+	for (size_t i = 0; i < 3; i++)
+		for (int verbose = 0; verbose < 2; verbose++) {
+			struct mig_err err = MIG_ERR_INIT;
+			mig_revlog_print(devnull, g, ranges[i], verbose, &err);
+			mig_err_release(&err);
+		}
+	free(from);
+	free(to);
+	fclose(devnull);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

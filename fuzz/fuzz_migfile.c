@@ -7,6 +7,8 @@
  * a success must have a valid id and SQL in every section.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+#include "migfile.h"
 #include "revision_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

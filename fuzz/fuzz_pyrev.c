@@ -8,6 +8,9 @@
  * a success must have a valid id and valid down revisions and labels.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "mig.h"
+#include "migfile.h"
+#include "pyrev.h"
 #include "revision_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,6 +13,9 @@
  */
 #define _GNU_SOURCE
 #include "mig.h"
+#include "schema.h"
+#include "spec.h"
+#include "spec_dump.h"
 
 #include <stdint.h>
 #include <stdlib.h>

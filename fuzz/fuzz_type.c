@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
+#include "schema.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
 #include "pq.h"
+#include "url.h"
 
 #include <stdint.h>
 #include <stdlib.h>

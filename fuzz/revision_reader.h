@@ -1,14 +1,16 @@
 /*
  * revision_reader.h: the frame that fuzz_migfile and fuzz_pyrev share.
- * Both readers keep one contract in mig.h: given a whole file with a NUL
- * after it (as mig_read_file leaves one), they return 0 or MIG_EINPUT,
- * and a failure carries a "path:line: " message and a line number.  What
- * a success must hold differs, so each target passes its own check.
+ * Both readers keep one contract (migfile.h, pyrev.h): given a whole file
+ * with a NUL after it (as mig_read_file leaves one), they return 0 or
+ * MIG_EINPUT, and a failure carries a "path:line: " message and a line
+ * number.  What a success must hold differs, so each target passes its own
+ * check.
  */
 #ifndef MIG_FUZZ_REVISION_READER_H
 #define MIG_FUZZ_REVISION_READER_H
 
 #include "mig.h"
+#include "migfile.h"
 
 #include <stdint.h>
 #include <stdlib.h>

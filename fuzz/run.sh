@@ -49,10 +49,10 @@ LIB=${FUZZ_LIB:-tools/lib}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 WARN="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral"
-read -r -a pkg <<<"$(pkg-config --cflags libpq sqlite3 yaml-0.1 nettle)"
+read -r -a pkg <<<"$(pkg-config --cflags libpq sqlite3 yaml-0.1 nettle inih)"
 # libpq is not linked: the library loads it when a URL needs it (pq.c);
-# nettle hashes migration files (sum.c)
-read -r -a libs <<<"$(pkg-config --libs sqlite3 yaml-0.1 nettle)"
+# nettle hashes migration files (sum.c); inih reads alembic.ini (alembicini.c)
+read -r -a libs <<<"$(pkg-config --libs sqlite3 yaml-0.1 nettle inih)"
 read -r -a san <<<"$SAN"
 read -r -a warn <<<"$WARN"
 cflags=(-O1 -g "${san[@]}" "${pkg[@]}" "${warn[@]}" -I"$LIB")

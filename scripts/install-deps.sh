@@ -38,12 +38,16 @@ runtime_packages=(
 	# PostgreSQL's parser, loaded with dlopen (as libpq) by a PostgreSQL run
 	# whose transactional: false sections are split into statements
 	libpg-query1504.0
+	# inih reads alembic.ini beside a folder of Alembic scripts (file_template)
+	libinih1
 )
 build_packages=(
 	# compiler, make, pkg-config and the headers of those libraries
 	gcc libc6-dev make pkg-config libpq-dev libsqlite3-dev libyaml-dev nettle-dev
 	# libpg_query's headers, and protobuf-c's header for its token stream
 	libpg-query-dev libprotobuf-c-dev
+	# inih's header (alembic.ini)
+	libinih-dev
 )
 test_packages=(
 	# databases the tests run against: sqlite3 CLI, PostgreSQL server binaries to sandbox

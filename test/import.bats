@@ -275,6 +275,15 @@ import_and_upgrade() {
 	[[ $stderr == *"--dialect postgresql needs --scratch-url URL"* ]]
 	run --separate-stderr mig-import --alembic-ini "$ini" -d sqlite:///x.db
 	assert_failure 2
+	# Flags about a database's lock mean nothing to scratch databases.
+	run --separate-stderr mig-import --alembic-ini "$ini" --wait 5
+	assert_failure 2
+	[[ $stderr == "mig-import: --wait: mig-import records on scratch databases only"* ]]
+	run --separate-stderr mig-import --alembic-ini "$ini" --lock-timeout 5
+	assert_failure 2
+	[[ $stderr == "mig-import: --lock-timeout: mig-import records on scratch databases only"* ]]
+	run --separate-stderr mig-import --alembic-ini "$ini" --version-table ''
+	assert_failure 2
 	[[ ! -e $out ]]
 }
 
@@ -302,16 +311,240 @@ PY
 	assert_equal "$(sqlite_tables "$prod")" customers
 }
 
-@test "a revision whose downgrade raises stops the import: exit 1 naming it, nothing written" {
+# import_raising DIALECTS: the fixture with test/fixtures/import_raises laid
+# over it (d10, a new head, raises in its upgrade after creating a table; 5e0
+# raises in its downgrade), imported on "sqlite" or "both".
+import_raising() {
 	proj=$BATS_TEST_TMPDIR/proj
 	cp -r "$(fixture import_alembic)" "$proj"
-	f=$proj/versions/5e0c0e0f0005_default_team.py
-	sed -i 's/^    op.get_bind().execute(sa.text("DELETE FROM teams.*/    raise RuntimeError("cannot undo the default team")/' "$f"
-	grep -q 'raise RuntimeError' "$f"
+	cp "$(fixture import_raises)"/versions/*.py "$proj/versions/"
+	scratch=()
+	[[ $1 == both ]] && scratch=(--scratch-url "$(pg_new_db)")
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" \
+		--python "$ALEMBIC_PYTHON" "${scratch[@]}"
+	assert_failure 1
+	assert_equal "$stderr" "mig-import: 2 revisions are unfinished (the 'unfinished:' lines say why): finish them by hand"
+	# Every revision is written; only the two that raised are marked.
+	assert_equal "$(ls "$out/versions"/*.sql | wc -l)" 10
+	assert_equal "$(grep -l '^-- unfinished:' "$out"/versions/*.sql)" \
+		"$(file_of 5e0c0e0f0005)"$'\n'"$(file_of d10c0e0f0010)"
+	raised_up=$(file_of d10c0e0f0010)
+	raised_down=$(file_of 5e0c0e0f0005)
+	# The upgrade keeps what it sent before it raised.
+	grep -A1 '^-- +upgrade' "$raised_up" | grep -qF 'CREATE TABLE notes ('
+}
+
+# The report lists each mark on each dialect; the proof ran every upgrade
+# before the one that raised, identical.
+assert_raising_report() {
+	local d
+	for d in "$@"; do
+		assert_line "unfinished: $(file_of 5e0c0e0f0005): 5e0c0e0f0005: $(marks 5e0c0e0f0005); finish it by hand"
+		assert_line "$d: the proof stopped before the upgrade of d10c0e0f0010, which is unfinished"
+		assert_equal "$(grep -cE "^[0-9a-f]{12} +$d +upgrade +[0-9]+ +yes$" <<<"$output")" 9
+	done
+	refute_output --regexp ' NO$'
+	refute_output --regexp 'downgrade +[0-9]+ +(yes|NO)$'
+}
+
+# marks REV: the reasons of REV's "-- unfinished:" line.
+marks() {
+	sed -n 's/^-- unfinished: //p' "$(file_of "$1")"
+}
+
+# A person finishes both files by hand; then mig takes them.
+finish_by_hand() {
+	# mig's lint and runner refuse the unfinished files, naming each.
+	run --separate-stderr mig-verify -m "$out"
+	assert_failure 1
+	assert_output --regexp "5e0c0e0f0005_[a-z_]*\.sql:5: error: revision '5e0c0e0f0005' is unfinished: downgrade\(\) raised on sqlite: RuntimeError: cannot undo the default team"
+	assert_output --partial "error: revision 'd10c0e0f0010' is unfinished: upgrade() raised on sqlite: RuntimeError: notes need the production export"
+	db=$(sqlite_url "$BATS_TEST_TMPDIR/refused.db")
+	run --separate-stderr mig-upgrade -d "$db" -m "$out"
+	assert_failure 2
+	[[ $stderr == *"is unfinished: "* ]]
+	[[ ! -s $BATS_TEST_TMPDIR/refused.db ]] || assert_equal "$(count_tables "$db")" 0
+	# Deleting only one mark is not enough.
+	sed -i '/^-- unfinished:/d' "$raised_down"
+	printf 'DELETE FROM teams WHERE id = 1;\n' >>"$raised_down"
+	run --separate-stderr mig-verify -m "$out"
+	assert_failure 1
+	refute_output --partial "'5e0c0e0f0005' is unfinished"
+	sed -i '/^-- unfinished:/d' "$raised_up"
+	# As the REVIEW lines say: the sum is brought up to date, then all is well.
+	grep -qF "REVIEW: 'mig-verify --update-sum'." "$raised_up"
+	run --separate-stderr mig-verify -m "$out" --update-sum
+	assert_success
+	run --separate-stderr mig-verify -m "$out" --roundtrip --require-sum
+	assert_success
+}
+
+@test "revisions that raise in upgrade and in downgrade are written unfinished, the rest is imported, exit 1 lists them (SQLite)" {
+	import_raising sqlite
+	assert_equal "$(marks 5e0c0e0f0005)" "downgrade() raised on sqlite: RuntimeError: cannot undo the default team"
+	assert_equal "$(marks d10c0e0f0010)" "upgrade() raised on sqlite: RuntimeError: notes need the production export"
+	assert_line "unfinished: $raised_up: d10c0e0f0010: upgrade() raised on sqlite: RuntimeError: notes need the production export; finish it by hand"
+	assert_raising_report sqlite
+	# --check on these files fails the same way, and says so in JSON too.
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" --check "$out" \
+		--python "$ALEMBIC_PYTHON" --format json
+	assert_failure 1
+	assert_equal "$(jq -c '[.ok, (.revisions[] | select(.unfinished != null) | .revision)]' <<<"$output")" \
+		'[false,"5e0c0e0f0005","d10c0e0f0010"]'
+	assert_equal "$(jq -r '.proof_stopped[]' <<<"$output")" \
+		"sqlite: the proof stopped before the upgrade of d10c0e0f0010, which is unfinished"
+	assert_equal "$(jq '[.steps[] | select(.identical)] | length' <<<"$output")" 9
+	finish_by_hand
+}
+
+@test "a statement with a line mig would read as a section marker is written guarded and marked unfinished; the proof goes through it" {
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	cat >"$proj/versions/d30c0e0f0012_team_names.py" <<'PY'
+"""team names view
+
+Revision ID: d30c0e0f0012
+Revises: c90c0e0f0009
+"""
+from alembic import op
+
+revision = "d30c0e0f0012"
+down_revision = "c90c0e0f0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("""CREATE VIEW team_names AS
+SELECT name FROM teams
+-- +one row per team
+""")
+    # A statement after it in the same section: the ';' above must not end
+    # up inside the comment.
+    op.create_index("ix_teams_name", "teams", ["name"])
+
+
+def downgrade():
+    op.drop_index("ix_teams_name", "teams")
+    op.execute("DROP VIEW team_names")
+PY
 	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON"
 	assert_failure 1
-	[[ $stderr == *"5e0c0e0f0005_default_team.py: downgrade() raised on sqlite: RuntimeError: cannot undo the default team; nothing was written"* ]]
+	assert_equal "$stderr" "mig-import: 1 revision is unfinished (the 'unfinished:' lines say why): finish it by hand"
+	f=$(file_of d30c0e0f0012)
+	assert_line "unfinished: $f: d30c0e0f0012: upgrade() on sqlite: a statement it sent has a line that reads as a section marker ('-- +'), written with a space before it; finish it by hand"
+	assert_line --regexp '^d30c0e0f0012 +sqlite +upgrade +2 +yes$'
+	assert_line --regexp '^d30c0e0f0012 +sqlite +downgrade +2 +yes$'
+	grep -qx ' -- +one row per team' "$f"
+	grep -qx ';' "$f"
+	run --separate-stderr mig-verify -m "$out"
+	assert_failure 1
+	assert_output --partial "error: revision 'd30c0e0f0012' is unfinished"
+	sed -i '/^-- unfinished:/d' "$f"
+	run --separate-stderr mig-verify -m "$out" --update-sum
+	assert_success
+	run --separate-stderr mig-verify -m "$out" --roundtrip --require-sum
+	assert_success
+}
+
+@test "revisions that raise are written unfinished on SQLite and PostgreSQL, and the scratch database is left empty" {
+	require_pg
+	import_raising both
+	# PostgreSQL rolled the raising upgrade back, so the downgrade of d10
+	# found no table to drop there: marked too.
+	[[ $(marks d10c0e0f0010) == "upgrade() raised on sqlite: RuntimeError: notes need the production export; upgrade() raised on postgresql: RuntimeError: notes need the production export"* ]]
+	[[ $(marks 5e0c0e0f0005) == *"downgrade() raised on postgresql: RuntimeError: cannot undo the default team"* ]]
+	assert_raising_report sqlite postgresql
+	assert_equal "$(pg_tables "${scratch[1]}")" ""
+}
+
+@test "what a migration prints to stderr passes mig's output gate and loses the scratch password" {
+	require_pg
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	# A revision that prints its connection URL, password and all, and a
+	# workflow command, then raises quoting the URL again.
+	cat >"$proj/versions/d20c0e0f0011_loud.py" <<'PY'
+"""a loud revision
+
+Revision ID: d20c0e0f0011
+Revises: c90c0e0f0009
+"""
+import subprocess
+import sys
+
+from alembic import op
+
+revision = "d20c0e0f0011"
+down_revision = "c90c0e0f0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A program it runs writes on fd 1, and it reads stdin: neither may
+    # touch the driver's answers or requests.
+    subprocess.run(["echo", "a program on fd 1"], check=True)
+    print("stdin holds %r" % sys.stdin.read(), file=sys.stderr)
+    url = op.get_bind().engine.url.render_as_string(hide_password=False)
+    print("migrating " + url, file=sys.stderr)
+    print("::error::forged by a migration", file=sys.stderr)
+    print("  ::add-mask::x and on stdout: " + url)
+    raise RuntimeError("cannot reach " + url)
+
+
+def downgrade():
+    pass
+PY
+	scratch=$(pg_new_db)
+	[[ $scratch == *:"$MIG_PG_PASSWORD"@* ]] || fail "the sandbox URL has no password to leak"
+	GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$BATS_TEST_TMPDIR/summary GITHUB_OUTPUT=$BATS_TEST_TMPDIR/outputs \
+		run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" \
+		--python "$ALEMBIC_PYTHON" --dialect postgresql --scratch-url "$scratch"
+	assert_failure 1
+	[[ $output != *"$MIG_PG_PASSWORD"* ]] || fail "the password is in stdout"
+	grep -qxF 'a program on fd 1' <<<"$stderr"
+	grep -qxF "stdin holds ''" <<<"$stderr"
+	# The lines the migration printed are there, without the password...
+	[[ $stderr == *"migrating postgresql://mig:***@"* ]] || fail "no redacted URL in: $stderr"
+	# (mig's own ::add-mask:: lines register it with the runner: that is
+	# their point.)
+	run grep -vxF "::add-mask::$MIG_PG_PASSWORD" <<<"$stderr"
+	[[ $output != *"$MIG_PG_PASSWORD"* ]] || fail "the password is in stderr: $output"
+	# ...and the runner would not obey the workflow commands in them.
+	grep -qxF '| ::error::forged by a migration' <<<"$stderr"
+	grep -qF '| ::add-mask::x and on stdout' <<<"$stderr"
+	! grep -qE '^[[:space:]]*::(error::forged|add-mask::x)' <<<"$stderr"
+	# The unfinished file is annotated where a pull request shows it.
+	grep -qE '^::error file=[^,]*d20c0e0f0011_a_loud_revision\.sql,title=mig unfinished::d20c0e0f0011 is unfinished: upgrade\(\) raised on postgresql: RuntimeError: cannot reach postgresql://mig:\*\*\*@' <<<"$stderr"
+	# The exception quoted the URL: the mark and the report have it redacted.
+	run grep -rF "$MIG_PG_PASSWORD" "$out" "$BATS_TEST_TMPDIR/summary"
+	assert_failure 1
+	run grep -F 'unfinished: upgrade() raised on postgresql: RuntimeError: cannot reach postgresql://mig:***@' "$(file_of d20c0e0f0011)"
+	assert_success
+}
+
+@test "--version-table names the table the project's env.py gives Alembic; another one is an error that names it" {
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$(fixture import_alembic)" "$proj"
+	sed -i 's/context.configure(connection=connection, target_metadata=None)/context.configure(connection=connection, target_metadata=None, version_table="schema_revisions")/' "$proj/env.py"
+	grep -q 'version_table="schema_revisions"' "$proj/env.py"
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON"
+	assert_failure 2
+	[[ $stderr == *"mig-import: env.py gives Alembic the version table schema_revisions, not alembic_version"* ]]
+	[[ $stderr == *"--version-table NAME"* ]]
 	[[ ! -e $out ]]
+	run --separate-stderr mig-import --alembic-ini "$proj/alembic.ini" -m "$out" --python "$ALEMBIC_PYTHON" --version-table schema_revisions
+	assert_success
+	assert_output --partial "imported 9 revisions into $out/versions with the project's env.py; identical at all 18 steps"
+	# mig with the same flag builds a database Alembic reads as at head.
+	db=$(sqlite_url "$BATS_TEST_TMPDIR/fresh.db")
+	run --separate-stderr mig-upgrade -d "$db" -m "$out" --version-table schema_revisions
+	assert_success
+	assert_equal "$(sqlite_sql "$db" 'SELECT version_num FROM schema_revisions')" "$HEAD"
+	run _alembic_env "$ALEMBIC_PYTHON" -m alembic -c "$proj/alembic.ini" -x "url=$db" current
+	assert_success
+	assert_output --partial "$HEAD (head)"
 }
 
 @test "make install puts the driver in PREFIX/share/mig, where the installed mig-import finds it" {

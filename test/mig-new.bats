@@ -351,3 +351,114 @@ slug_of() {
 	[[ $output == "$m"/versions/*_loud_one.sql ]] || fail "$output"
 	[[ $stderr == *"mig-new: chained to "[0-9a-f]* ]] || fail "$stderr"
 }
+
+# --- alembic revision's --head, --splice, --rev-id, --depends-on --------------
+# lint_heads: aaaaaaaaaaaa (base) with two children, bbbbbbbbbbbb and
+# cccccccccccc, both heads.
+
+@test "--head continues one of several heads, as alembic revision --head does" {
+	m=$(copy_migrations "$(fixture lint_heads)")
+	run --separate-stderr mig-new -m "$m" --head bbbbbbbbbbbb "continue left"
+	assert_success
+	assert_equal "$(header "$output" down_revision)" "bbbbbbbbbbbb"
+	# a prefix and LABEL-free forms resolve as every revision argument does
+	run --separate-stderr mig-new -m "$m" --head cccc "continue right"
+	assert_success
+	assert_equal "$(header "$output" down_revision)" "cccccccccccc"
+}
+
+# splice_applies URL: --head on a revision that is not a head is refused
+# without --splice (exit 4, nothing written) and with it starts a third
+# branch, which mig-upgrade --to heads applies beside the other two.
+splice_applies() {
+	m=$(copy_migrations "$(fixture lint_heads)")
+	run --separate-stderr mig-new -m "$m" --head aaaaaaaaaaaa "third branch"
+	assert_failure 4
+	assert_output ""
+	[[ $stderr == *"revision 'aaaaaaaaaaaa' is not a head"* ]] || fail "$stderr"
+	[[ $stderr == *"--splice"* ]] || fail "no --splice advice: $stderr"
+	assert_equal "$(file_count "$m")" 3
+	run --separate-stderr mig-new -m "$m" --head aaaaaaaaaaaa --splice "third branch"
+	assert_success
+	f=$output
+	assert_equal "$(header "$f" down_revision)" "aaaaaaaaaaaa"
+	sed -i 's/^-- +downgrade$/CREATE TABLE third (id INTEGER PRIMARY KEY);\n\n&/' "$f"
+	printf 'DROP TABLE third;\n' >>"$f"
+	third=$(header "$f" revision)
+	run mig-upgrade -d "$1" -m "$m" --to heads
+	assert_success
+	assert_equal "$(version_rows "$1")" "$(printf '%s\n' bbbbbbbbbbbb cccccccccccc "$third" | sort | xargs)"
+	assert_equal "$(count_tables "$1")" 4
+}
+
+@test "--head on a revision that is not a head needs --splice; the new branch applies on SQLite" {
+	splice_applies "$(sqlite_url "$BATS_TEST_TMPDIR/splice.db")"
+}
+
+@test "--head on a revision that is not a head needs --splice; the new branch applies on PostgreSQL" {
+	require_pg
+	splice_applies "$(pg_new_db)"
+}
+
+@test "--head base starts a new base, which lints as a second base and applies" {
+	m=$(copy_migrations)
+	run --separate-stderr mig-new -m "$m" --head base "audit schema"
+	assert_success
+	f=$output
+	assert_equal "$(header "$f" down_revision)" "none"
+	run --separate-stderr mig-verify --lint-only -m "$m" --format json
+	assert_equal "$(jq -r '[.findings[].code] | join(",")' <<<"$output")" "multiple-bases,multiple-heads"
+	db=$BATS_TEST_TMPDIR/bases.db
+	run mig-upgrade -d "$(sqlite_url "$db")" -m "$m" --to heads
+	assert_success
+	assert_equal "$(version_rows "$db")" "$(printf '%s\n' "$BASELINE" "$(header "$f" revision)" | sort | xargs)"
+}
+
+@test "--rev-id names the revision and the file; bad, reserved and taken ids are refused" {
+	m=$(copy_migrations)
+	run --separate-stderr mig-new -m "$m" --rev-id release_2024_07 --format json "july release"
+	assert_success
+	assert_equal "$(jq -r '.revision, .path' <<<"$output")" "release_2024_07
+$m/versions/release_2024_07_july_release.sql"
+	assert_equal "$(header "$m/versions/release_2024_07_july_release.sql" revision)" release_2024_07
+	assert_lint_clean "$m"
+	for bad in "a-b" "two words" "head" "$BASELINE" release_2024_07 "$(printf 'x%.0s' {1..33})"; do
+		run --separate-stderr mig-new -m "$m" --rev-id "$bad" "again"
+		assert_failure 2
+		[[ $stderr == *"--rev-id: '$bad'"* ]] || fail "$bad: $stderr"
+	done
+	assert_equal "$(file_count "$m")" 2
+}
+
+@test "--depends-on writes full ids (labels stay labels), refuses what names nothing, and orders the upgrade" {
+	m=$(copy_migrations "$(fixture lint_heads)")
+	mig-new -q -m "$m" --head cccccccccccc --branch-label right "label right"
+	run --separate-stderr mig-new -m "$m" --head bbbbbbbbbbbb --depends-on cccc --depends-on right "needs right"
+	assert_success
+	f=$output
+	assert_equal "$(header "$f" depends_on)" "cccccccccccc, right"
+	run --separate-stderr mig-verify --lint-only -m "$m" --allow-multiple-heads
+	assert_success
+	# upgrading to it runs its dependencies first: the right branch and
+	# its labelled tip, then the left parent, then it
+	run --separate-stderr mig-upgrade --sql --dialect sqlite -m "$m" --to "$(header "$f" revision)"
+	assert_success
+	run grep -o '^-- Running upgrade [^ ]*' <<<"$output"
+	assert_output "$(printf -- '-- Running upgrade %s\n' aaaaaaaaaaaa cccccccccccc \
+		"$(header "$m"/versions/*_label_right.sql revision)" bbbbbbbbbbbb "$(header "$f" revision)")"
+	for bad in nosuch heads; do
+		run --separate-stderr mig-new -m "$m" --head "$(header "$f" revision)" --depends-on "$bad" "x"
+		assert_failure 2
+		[[ $stderr == *"--depends-on: "* ]] || fail "$bad: $stderr"
+	done
+}
+
+@test "--splice without --head and --head with --merge are usage errors" {
+	m=$(copy_migrations "$(fixture lint_heads)")
+	run mig-new -m "$m" --splice "x"
+	assert_failure 2
+	assert_line --index 0 "mig-new: --splice goes with --head"
+	run mig-new -m "$m" --merge --head bbbbbbbbbbbb
+	assert_failure 2
+	assert_equal "$(file_count "$m")" 3
+}

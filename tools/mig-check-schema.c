@@ -6,7 +6,18 @@
  * PostgreSQL refuses it.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "compare.h"
+#include "db.h"
+#include "findings.h"
+#include "json.h"
 #include "mig.h"
+#include "out.h"
+#include "schema.h"
+#include "session.h"
+#include "spec.h"
+#include "spec_dump.h"
+#include "url.h"
 
 #include <getopt.h>
 #include <stdlib.h>

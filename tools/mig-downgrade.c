@@ -5,7 +5,13 @@
  * downgrade".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "graph.h"
 #include "mig.h"
+#include "offline.h"
+#include "report.h"
+#include "run.h"
+#include "session.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -13,7 +19,8 @@
 
 static const char usage_text[] =
 	"usage: mig-downgrade --to REV|base|-N [-d URL] [-m DIR] [--sql]\n"
-	"                     [--no-history] [--format text|json] [--wait SECONDS]\n"
+	"                     [--dialect NAME] [--no-history] [--format text|json]\n"
+	"                     [--wait SECONDS]\n"
 	"                     [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                     [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -24,7 +31,12 @@ static const char usage_text[] =
 	"      --to REV            keep REV and its ancestors (an id, a unique prefix\n"
 	"                          or a branch label); base reverts everything;\n"
 	"                          -N reverts the N most recent revisions\n"
-	"      --sql               print the SQL that would run; change nothing\n"
+	"      --sql               print the SQL that would run; change nothing.\n"
+	"                          With --to FROM:TO no database is opened: the\n"
+	"                          SQL goes from FROM to TO, as alembic\n"
+	"                          downgrade --sql\n"
+	"      --dialect NAME      sqlite or postgresql: whose SQL --sql prints when\n"
+	"                          no database URL says it\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
@@ -50,12 +62,13 @@ static const char usage_text[] =
 	"a read-only standby, a session lock behind a pooler, CockroachDB without\n"
 	"--no-lock).\n";
 
-enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY };
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_DIALECT };
 
 struct downgrade_opts {
 	struct mig_common common;
 	const char *to;
 	bool sql;
+	const char *dialect;	/* --dialect, for --sql without a database */
 };
 
 static int downgrade(struct downgrade_opts *o, struct mig_err *err)
@@ -96,6 +109,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->to = arg;
 	else if (opt == OPT_NO_HISTORY)
 		o->common.no_history = true;
+	else if (opt == OPT_DIALECT)
+		o->dialect = arg;
 	return MIG_OK;
 }
 
@@ -105,6 +120,7 @@ int main(int argc, char **argv)
 		MIG_COMMON_LONGOPTS,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "sql", no_argument, NULL, OPT_SQL },
+		{ "dialect", required_argument, NULL, OPT_DIALECT },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,8 +131,24 @@ int main(int argc, char **argv)
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
 	if (!rc && !o.to)
 		mig_usage_error(usage_text, "--to is required: a revision, base, or -N");
-	if (!rc)
+	if (!rc && !o.sql && (o.dialect || strchr(o.to, ':')))
+		mig_usage_error(usage_text, "%s is for --sql (the SQL without a database)",
+				o.dialect ? "--dialect" : "a FROM:TO range");
+	if (!rc && o.dialect && !mig_offline_wanted(&o.common, o.to))
+		mig_usage_error(usage_text, "--dialect is for --sql without a database: "
+				"the database's own dialect is used (or give --to FROM:TO)");
+	if (!rc && o.sql && mig_offline_wanted(&o.common, o.to)) {
+		/* as Alembic: where a downgrade starts is not guessed */
+		if (!strchr(o.to, ':'))
+			mig_usage_error(usage_text, "--sql without a database needs --to "
+					"FROM:TO, the revisions the database is at and "
+					"goes to");
+		const struct mig_offline off = { .upgrade = false, .range = o.to,
+						 .dialect = o.dialect };
+		rc = mig_offline_sql(&o.common, &off, &err);
+	} else if (!rc) {
 		rc = downgrade(&o, &err);
+	}
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);

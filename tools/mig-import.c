@@ -5,8 +5,13 @@
  * is in tools/lib/import.c; this file is the command line and the report.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "mig.h"
+#include "cli.h"
+#include "findings.h"
 #include "import.h"
+#include "json.h"
+#include "mig.h"
+#include "out.h"
+#include "url.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,7 +20,8 @@
 static const char usage_text[] =
 	"usage: mig-import (--alembic-ini FILE | --scripts DIR) [-m DIR | --check DIR]\n"
 	"                  [--scratch-url URL] [--dialect sqlite|postgresql]\n"
-	"                  [--python PATH] [--force] [--format text|json] [-q | -v]\n"
+	"                  [--python PATH] [--version-table NAME] [--force]\n"
+	"                  [--format text|json] [-q | -v]\n"
 	"\n"
 	"Convert an Alembic history into mig files by recording what Alembic\n"
 	"executes on scratch databases, then prove that the files build the same\n"
@@ -31,6 +37,9 @@ static const char usage_text[] =
 	"      --dialect D         record only sqlite or only postgresql\n"
 	"      --python PATH       the Python with the project's Alembic\n"
 	"                          (default: python3 on PATH)\n"
+	"      --version-table NAME\n"
+	"                          the version table the project's env.py gives\n"
+	"                          Alembic (default: alembic_version)\n"
 	"      --force             write over migration files already in DIR\n"
 	"      --format FMT        text (default) or json\n"
 	"  -q, --quiet             print only errors\n"
@@ -45,7 +54,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_INI = MIG_OPT_FIRST_OWN, OPT_SCRIPTS, OPT_CHECK, OPT_SCRATCH, OPT_DIALECT,
-	OPT_PYTHON, OPT_FORCE,
+	OPT_PYTHON, OPT_FORCE, OPT_VERSION_TABLE,
 };
 
 struct import_cli {
@@ -89,9 +98,13 @@ static void report_text(const struct import_cli *c, const struct mig_import *im,
 		if (mig_import_rev_autocommit(r))
 			printf("review: %s: %s runs outside a transaction (autocommit_block)\n",
 			       file, r->id);
-		if (mig_import_rev_failed(r))
-			printf("review: %s: %s raised an error\n", file, r->id);
+		char *why = mig_import_rev_unfinished(r);
+		if (why)
+			printf("unfinished: %s: %s: %s; finish it by hand\n", file, r->id, why);
+		free(why);
 	}
+	for (size_t i = 0; i < im->stops.n; i++)
+		printf("%s\n", im->stops.v[i]);
 	if (im->diff.len)
 		fputs(buf_str(&im->diff), stdout);
 	if (!rc)
@@ -119,12 +132,19 @@ static void report_json(const struct import_cli *c, const struct mig_import *im)
 		json_str(&b, r->file);
 		buf_puts(&b, ",\"source\":");
 		json_str(&b, r->source);
-		buf_printf(&b, ",\"read_database\":%s,\"autocommit\":%s,\"raised\":%s}",
+		buf_printf(&b, ",\"read_database\":%s,\"autocommit\":%s,\"raised\":%s",
 			   mig_import_rev_read(r) ? "true" : "false",
 			   mig_import_rev_autocommit(r) ? "true" : "false",
 			   mig_import_rev_failed(r) ? "true" : "false");
+		char *why = mig_import_rev_unfinished(r);
+		buf_puts(&b, ",\"unfinished\":");
+		json_str(&b, why);
+		buf_putc(&b, '}');
+		free(why);
 	}
-	buf_puts(&b, "],\"steps\":[");
+	buf_puts(&b, "],\"proof_stopped\":");
+	json_strv(&b, &im->stops);
+	buf_puts(&b, ",\"steps\":[");
 	for (size_t i = 0; i < im->nsteps; i++) {
 		const struct mig_import_step *s = &im->steps[i];
 		buf_puts(&b, i ? ",{\"revision\":" : "{\"revision\":");
@@ -175,6 +195,18 @@ static void report_github(const struct mig_import *im, int rc)
 			buf_printf(&md, "\n- review `%s`: it read the database", r->id);
 		if (mig_import_rev_autocommit(r))
 			buf_printf(&md, "\n- review `%s`: it runs outside a transaction", r->id);
+		char *why = mig_import_rev_unfinished(r);
+		if (why) {
+			buf_printf(&md, "\n- **unfinished** `%s`: %s; finish it by hand", r->id,
+				   why);
+			/* On the file, where a pull request shows it. */
+			char *msg = xasprintf("%s is unfinished: %s; finish it by hand", r->id,
+					      why);
+			gh_annotate(stderr, MIG_SEV_ERROR, r->file ? r->file : r->source, 0,
+				    "unfinished", msg);
+			free(msg);
+		}
+		free(why);
 	}
 	buf_puts(&md, "\n\n");
 	gh_summary(buf_str(&md));
@@ -212,6 +244,12 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_FORCE:
 		c->o.force = true;
 		break;
+	case OPT_VERSION_TABLE: {
+		/* The common flag's checks; for mig-import it names Alembic's
+		 * table, not a database's. */
+		int rc = mig_common_option(&c->common, MIG_OPT_VERSION_TABLE, arg, err);
+		return rc == 1 ? MIG_OK : rc;
+	}
 	}
 	return MIG_OK;
 }
@@ -245,6 +283,10 @@ static void choose_dialects(struct import_cli *c)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		/* Before the common ones, which getopt_long would match first:
+		 * the common --version-table names a database's table and is
+		 * refused with the other database flags. */
+		{ "version-table", required_argument, NULL, OPT_VERSION_TABLE },
 		MIG_COMMON_LONGOPTS,
 		{ "alembic-ini", required_argument, NULL, OPT_INI },
 		{ "scripts", required_argument, NULL, OPT_SCRIPTS },
@@ -272,6 +314,7 @@ int main(int argc, char **argv)
 	if (!rc) {
 		choose_dialects(&c);
 		c.o.common = &c.common;
+		c.o.version_table = c.common.version_table;
 		rc = mig_import_run(&im, &c.o, &err);
 	}
 	if (c.common.format == MIG_FORMAT_JSON) {

@@ -9,7 +9,13 @@
  * argument.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "autogen.h"
+#include "cli.h"
+#include "json.h"
 #include "mig.h"
+#include "newrev.h"
+#include "out.h"
+#include "session.h"
 #include "sum.h"
 
 #include <getopt.h>
@@ -18,8 +24,9 @@
 #include <sys/stat.h>
 
 static const char usage_text[] =
-	"usage: mig-new [-m DIR] [--branch-label NAME] [--format text|json] [-q | -v]\n"
-	"               (--message MSG | MSG)\n"
+	"usage: mig-new [-m DIR] [--head REV [--splice]] [--rev-id ID]\n"
+	"               [--branch-label NAME] [--depends-on REV]\n"
+	"               [--format text|json] [-q | -v] (--message MSG | MSG)\n"
 	"       mig-new --autogenerate [-m DIR] [--spec FILE] [--allow-destructive]\n"
 	"               [--sql] [--branch-label NAME] [--format text|json] [-q | -v]\n"
 	"               (--message MSG | MSG)\n"
@@ -41,6 +48,12 @@ static const char usage_text[] =
 	"      --allow-destructive also drop tables and columns, narrow types\n"
 	"      --sql               print the migration instead of writing it\n"
 	"      --branch-label NAME label the new revision (may be repeated)\n"
+	"      --head REV          the parent: a head, base (a new base), or with\n"
+	"                          --splice any revision (a new branch)\n"
+	"      --splice            let --head name a revision that is not a head\n"
+	"      --rev-id ID         the revision id, instead of a random one\n"
+	"      --depends-on REV    a revision (or branch label) this one needs\n"
+	"                          besides its parent (may be repeated)\n"
 	"      --format FMT        text (default: the path) or json\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print graph warnings and what it chained to\n"
@@ -48,12 +61,14 @@ static const char usage_text[] =
 	"      --version           show the version and the licence\n"
 	"\n"
 	"Exit: 0 written (or no difference to write), 2 bad usage, migration files\n"
-	"or spec, 4 refused (several heads without --merge, the file exists, or\n"
-	"changes that destroy data without --allow-destructive).\n";
+	"or spec, 4 refused (several heads without --merge or --head, a --head\n"
+	"that is not a head without --splice, the file exists, or changes that\n"
+	"destroy data without --allow-destructive).\n";
 
 enum {
 	OPT_MESSAGE = MIG_OPT_FIRST_OWN, OPT_MERGE, OPT_BRANCH_LABEL,
 	OPT_AUTOGENERATE, OPT_SPEC, OPT_ALLOW_DESTRUCTIVE, OPT_SQL,
+	OPT_HEAD, OPT_SPLICE, OPT_REV_ID, OPT_DEPENDS_ON,
 };
 
 struct new_opts {
@@ -125,6 +140,8 @@ static void report_json(const struct mig_newrev *nr, const struct mig_autogen *a
 		json_strv(&b, &nr->down);
 		buf_puts(&b, ",\"branch_labels\":");
 		json_strv(&b, &nr->branch_labels);
+		buf_puts(&b, ",\"depends_on\":");
+		json_strv(&b, &nr->depends_on);
 		buf_puts(&b, ",\"message\":");
 		json_str(&b, nr->message);
 	}
@@ -255,6 +272,11 @@ static void check_modes(const struct new_opts *o)
 	if (o->autogenerate && o->rev.merge)
 		mig_usage_error(usage_text, "--autogenerate and --merge do not go together: "
 				"merge the heads first, then generate on top of the merge");
+	if (o->rev.merge && o->rev.head)
+		mig_usage_error(usage_text, "--merge and --head do not go together: "
+				"--merge joins every head, --head names the parent");
+	if (o->rev.splice && !o->rev.head)
+		mig_usage_error(usage_text, "--splice goes with --head");
 }
 
 static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
@@ -285,6 +307,22 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 	case OPT_SQL:
 		o->sql = true;
 		break;
+	case OPT_HEAD:
+		if (o->rev.head)
+			mig_usage_error(usage_text, "--head is given twice");
+		o->rev.head = arg;
+		break;
+	case OPT_SPLICE:
+		o->rev.splice = true;
+		break;
+	case OPT_REV_ID:
+		if (o->rev.rev_id)
+			mig_usage_error(usage_text, "--rev-id is given twice");
+		o->rev.rev_id = arg;
+		break;
+	case OPT_DEPENDS_ON:
+		strv_push(&o->rev.depends_on, arg);
+		break;
 	}
 	return MIG_OK;
 }
@@ -296,6 +334,10 @@ int main(int argc, char **argv)
 		{ "allow-destructive", no_argument, NULL, OPT_ALLOW_DESTRUCTIVE },
 		{ "autogenerate", no_argument, NULL, OPT_AUTOGENERATE },
 		{ "branch-label", required_argument, NULL, OPT_BRANCH_LABEL },
+		{ "depends-on", required_argument, NULL, OPT_DEPENDS_ON },
+		{ "head", required_argument, NULL, OPT_HEAD },
+		{ "rev-id", required_argument, NULL, OPT_REV_ID },
+		{ "splice", no_argument, NULL, OPT_SPLICE },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "message", required_argument, NULL, OPT_MESSAGE },
 		{ "spec", required_argument, NULL, OPT_SPEC },
@@ -323,5 +365,6 @@ int main(int argc, char **argv)
 		mig_report_error(&err);
 	mig_err_release(&err);
 	strv_release(&o.rev.branch_labels);
+	strv_release(&o.rev.depends_on);
 	return mig_close_stdout(rc);
 }

@@ -6,7 +6,15 @@
  * replacement for "alembic stamp", which checks nothing.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
+#include "json.h"
 #include "mig.h"
+#include "out.h"
+#include "session.h"
+#include "stamp.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -4,12 +4,23 @@
  * person (empty, legacy, a recorded revision the folder no longer has).
  * With --check it is a readiness probe: exit 0 only at head, and with no
  * applied migration file changed since mig_history recorded it.
- * --history-log prints mig_history.  The replacement for "alembic
- * current / heads / history".
+ * --history-log prints mig_history; --history lists the revisions as
+ * "alembic history" does, without a database.  The replacement for
+ * "alembic current / heads / history".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "history.h"
+#include "json.h"
 #include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "revlog.h"
+#include "session.h"
+#include "status.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -17,7 +28,7 @@
 
 static const char usage_text[] =
 	"usage: mig-status [-d URL] [-m DIR] [--check | --history-log]\n"
-	"                  [--format text|json]\n"
+	"                  [--history [--rev-range START:END]] [--format text|json]\n"
 	"                  [--wait SECONDS] [--version-table NAME]\n"
 	"                  [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -28,6 +39,9 @@ static const char usage_text[] =
 	"      --check             readiness probe: exit 0 at head, 1 otherwise (also\n"
 	"                          when an applied migration's file changed since)\n"
 	"      --history-log       print the applied history (mig_history), oldest first\n"
+	"      --history           list the revisions as alembic history does, newest\n"
+	"                          first (-v: its verbose entries); no database\n"
+	"      --rev-range RANGE   with --history: START:END, START: or :END\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --version-table NAME    default alembic_version\n"
@@ -43,12 +57,14 @@ static const char usage_text[] =
 	"applied file changed,\n"
 	"2 bad usage or migration files, 3 database unreachable.\n";
 
-enum { OPT_CHECK = MIG_OPT_FIRST_OWN, OPT_HISTORY_LOG };
+enum { OPT_CHECK = MIG_OPT_FIRST_OWN, OPT_HISTORY_LOG, OPT_HISTORY, OPT_REV_RANGE };
 
 struct status_opts {
 	struct mig_common common;
 	bool check;
 	bool history_log;
+	bool history;		/* --history: alembic history */
+	const char *rev_range;	/* --rev-range */
 };
 
 struct mig_status_ctx {
@@ -343,15 +359,30 @@ static int status(struct status_opts *o, struct mig_err *err)
 	return rc;
 }
 
+/* --history: the graph only, as "alembic history" reads no database. */
+static int history(struct status_opts *o, struct mig_err *err)
+{
+	struct mig_session s;
+	int rc = mig_session_open(&s, &o->common, 0, err);
+	if (rc)
+		return rc;
+	rc = mig_revlog_print(stdout, &s.graph, o->rev_range, o->common.verbosity > 0, err);
+	mig_session_close(&s);
+	return rc;
+}
+
 static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 {
 	struct status_opts *o = opts;
-	(void)arg;
 	(void)err;
 	if (opt == OPT_CHECK)
 		o->check = true;
 	else if (opt == OPT_HISTORY_LOG)
 		o->history_log = true;
+	else if (opt == OPT_HISTORY)
+		o->history = true;
+	else if (opt == OPT_REV_RANGE)
+		o->rev_range = arg;
 	return MIG_OK;
 }
 
@@ -361,6 +392,8 @@ int main(int argc, char **argv)
 		MIG_COMMON_LONGOPTS,
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "history-log", no_argument, NULL, OPT_HISTORY_LOG },
+		{ "history", no_argument, NULL, OPT_HISTORY },
+		{ "rev-range", required_argument, NULL, OPT_REV_RANGE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct status_opts o = { .check = false };
@@ -370,7 +403,17 @@ int main(int argc, char **argv)
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
 	if (!rc && o.check && o.history_log)
 		mig_usage_error(usage_text, "--check and --history-log do not go together");
-	if (!rc)
+	if (!rc && o.history && (o.check || o.history_log))
+		mig_usage_error(usage_text, "--history goes with neither --check nor "
+				"--history-log");
+	if (!rc && o.rev_range && !o.history)
+		mig_usage_error(usage_text, "--rev-range is for --history");
+	if (!rc && o.history && o.common.format == MIG_FORMAT_JSON)
+		rc = mig_err_set(&err, MIG_EINPUT, "--history prints alembic history's "
+				 "text; --format json is not supported with it");
+	if (!rc && o.history)
+		rc = history(&o, &err);
+	else if (!rc)
 		rc = status(&o, &err);
 	if (rc && err.msg)
 		mig_report_error(&err);

@@ -5,15 +5,21 @@
  * twice.  The replacement for "alembic upgrade head".
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "graph.h"
 #include "mig.h"
+#include "offline.h"
+#include "report.h"
+#include "run.h"
+#include "session.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--no-history]\n"
-	"                   [--format text|json] [--wait SECONDS]\n"
+	"usage: mig-upgrade [-d URL] [-m DIR] [--to REV] [--sql] [--dialect NAME]\n"
+	"                   [--no-history] [--format text|json] [--wait SECONDS]\n"
 	"                   [--lock-timeout SECONDS] [--lock-mode MODE] [--no-lock]\n"
 	"                   [--version-table NAME] [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -23,7 +29,12 @@ static const char usage_text[] =
 	"  -m, --migrations DIR    migrations folder, scripts in DIR/versions\n"
 	"      --to REV            target: head (default), heads, a revision id or\n"
 	"                          unique prefix, or a branch label\n"
-	"      --sql               print the SQL that would run; change nothing\n"
+	"      --sql               print the SQL that would run; change nothing.\n"
+	"                          With no database, or --to FROM:TO, no database\n"
+	"                          is opened: the SQL goes from base (or FROM) to\n"
+	"                          REV (or TO), as alembic upgrade --sql\n"
+	"      --dialect NAME      sqlite or postgresql: whose SQL --sql prints when\n"
+	"                          no database URL says it\n"
 	"      --no-history        record nothing in mig_history (also MIG_NO_HISTORY=1)\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
@@ -49,12 +60,13 @@ static const char usage_text[] =
 	"read-only standby, a session lock behind a pooler, CockroachDB without\n"
 	"--no-lock).\n";
 
-enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY };
+enum { OPT_TO = MIG_OPT_FIRST_OWN, OPT_SQL, OPT_NO_HISTORY, OPT_DIALECT };
 
 struct upgrade_opts {
 	struct mig_common common;
 	const char *to;
 	bool sql;
+	const char *dialect;	/* --dialect, for --sql without a database */
 };
 
 static int upgrade(struct upgrade_opts *o, struct mig_err *err)
@@ -87,6 +99,8 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->to = arg;
 	else if (opt == OPT_NO_HISTORY)
 		o->common.no_history = true;
+	else if (opt == OPT_DIALECT)
+		o->dialect = arg;
 	return MIG_OK;
 }
 
@@ -96,6 +110,7 @@ int main(int argc, char **argv)
 		MIG_COMMON_LONGOPTS,
 		{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 		{ "sql", no_argument, NULL, OPT_SQL },
+		{ "dialect", required_argument, NULL, OPT_DIALECT },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,8 +119,19 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);
-	if (!rc)
+	if (!rc && !o.sql && (o.dialect || strchr(o.to, ':')))
+		mig_usage_error(usage_text, "%s is for --sql (the SQL without a database)",
+				o.dialect ? "--dialect" : "a FROM:TO range");
+	if (!rc && o.dialect && !mig_offline_wanted(&o.common, o.to))
+		mig_usage_error(usage_text, "--dialect is for --sql without a database: "
+				"the database's own dialect is used (or give --to FROM:TO)");
+	if (!rc && o.sql && mig_offline_wanted(&o.common, o.to)) {
+		const struct mig_offline off = { .upgrade = true, .range = o.to,
+						 .dialect = o.dialect };
+		rc = mig_offline_sql(&o.common, &off, &err);
+	} else if (!rc) {
 		rc = upgrade(&o, &err);
+	}
 	if (rc)
 		mig_report_error(&err);
 	mig_err_release(&err);

@@ -6,8 +6,15 @@
  * revision.  Reports as text, JSON, and GitHub Actions annotations.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "findings.h"
+#include "graph.h"
+#include "json.h"
 #include "mig.h"
+#include "migfile.h"
+#include "out.h"
 #include "sum.h"
+#include "verify.h"
 
 #include <getopt.h>
 #include <stdlib.h>

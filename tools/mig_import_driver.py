@@ -6,7 +6,8 @@ program for people.  It never installs anything and touches no database but
 the scratch one named by $MIG_IMPORT_URL.
 
 Commands (the Alembic project comes from $MIG_IMPORT_INI, an alembic.ini, or
-$MIG_IMPORT_SCRIPTS, a script folder):
+$MIG_IMPORT_SCRIPTS, a script folder), given as arguments, or one a line on
+stdin with "serve" (see serve()):
 
   probe          the Python and Alembic versions and the script folder
   list           every revision (graph fields, message, create date) and an
@@ -18,9 +19,15 @@ $MIG_IMPORT_SCRIPTS, a script folder):
                  upgrade() or downgrade() runs (SQLAlchemy's
                  before_cursor_execute event), so Alembic's version-table
                  bookkeeping is left out: mig does its own.
+  step REV up|down skip
+                 moves Alembic's version rows past REV as that step would,
+                 without running REV's function: after REV raised, so that
+                 the rest of the history can still be recorded.
 
 Exit status: 0 with {"ok": true, ...}; 3 with {"ok": false, "kind": ...,
-"message": ...}.  "kind" is no-alembic, load, env or migration.
+"message": ...}.  "kind" is no-alembic, load, env, version-table or migration.
+$MIG_IMPORT_VERSION_TABLE names the version table env.py must give Alembic
+(default alembic_version); the minimal env.py uses it.
 """
 
 import contextlib
@@ -30,14 +37,35 @@ import re
 import sqlite3
 import sys
 
-REAL_STDOUT = sys.stdout
+# The answers and the requests get file descriptors of their own: what a
+# migration (or a program it runs) writes on fd 1 goes to stderr, and what
+# it reads from fd 0 is /dev/null, so neither can mix with the protocol.
+REAL_STDOUT = os.fdopen(os.dup(1), "w")
+REQUESTS = os.fdopen(os.dup(0), "r")
+os.dup2(2, 1)
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)
+os.close(_devnull)
+sys.stdin = open(os.devnull)
 
 
-def emit(doc, code=0):
+class Answer(Exception):
+    """The answer to one command: raised so that a command ends where it
+    answers, in one-shot mode and in serve mode alike."""
+
+    def __init__(self, doc, code):
+        Exception.__init__(self)
+        self.doc, self.code = doc, code
+
+
+def write_answer(doc):
     doc.setdefault("format", 1)
     REAL_STDOUT.write(json.dumps(doc, ensure_ascii=True) + "\n")
     REAL_STDOUT.flush()
-    sys.exit(code)
+
+
+def emit(doc, code=0):
+    raise Answer(doc, code)
 
 
 def fail(kind, message, **more):
@@ -63,7 +91,9 @@ try:
     from alembic.runtime.migration import MigrationContext, RevisionStep
     from alembic.script import ScriptDirectory
 except ImportError as e:
-    fail("no-alembic", "cannot import %s in %s: %s" % (e.name, sys.executable, e))
+    write_answer({"ok": False, "kind": "no-alembic",
+                  "message": "cannot import %s in %s: %s" % (e.name, sys.executable, e)})
+    sys.exit(3)
 
 logging.disable(logging.CRITICAL)
 
@@ -209,15 +239,29 @@ class Recorder:
             self.statements.append(s)
 
 
-def cmd_step(rev_id, direction):
+def cmd_step(rev_id, direction, skip=False):
+    """One step, everything it changes in this process undone afterwards, so
+    that in serve mode each step starts as in a Python of its own (the
+    script folder and its modules are loaded anew, as Alembic's own command
+    line does)."""
+    rec = Recorder()
+    original_block = MigrationContext.autocommit_block
+    event.listen(Engine, "before_cursor_execute", rec.before)
+    try:
+        run_step(rev_id, direction, skip, rec)
+    finally:
+        event.remove(Engine, "before_cursor_execute", rec.before)
+        MigrationContext.autocommit_block = original_block
+        rec.quote.close()
+
+
+def run_step(rev_id, direction, skip, rec):
     url = os.environ["MIG_IMPORT_URL"]
     cfg = load_config()
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     script, _ = load_script(cfg)
     rev = script.get_revision(rev_id)
     upgrade = direction == "up"
-    rec = Recorder()
-    event.listen(Engine, "before_cursor_execute", rec.before)
 
     # Record only while the revision's own function runs.
     name = "upgrade" if upgrade else "downgrade"
@@ -226,7 +270,7 @@ def cmd_step(rev_id, direction):
     def recorded(*a, **kw):
         rec.on = rec.started = True
         try:
-            return original(*a, **kw)
+            return None if skip else original(*a, **kw)
         finally:
             rec.on = False
 
@@ -254,6 +298,8 @@ def cmd_step(rev_id, direction):
                 env_used = "env.py"
         if env_used == "minimal":
             run_minimal_env(cfg, script, steps, url)
+    except VersionTableMismatch as e:
+        fail("version-table", str(e))
     except Exception as e:
         fail("migration", "%s: %s" % (type(e).__name__, e),
              statements=rec.statements, reads=rec.reads,
@@ -281,11 +327,14 @@ def run_user_env(cfg, script, steps, url, rec):
         bind = getattr(ctx, "connection", None)
         if bind is None or not same_database(str(bind.engine.url), url):
             raise EnvRefused("env.py connects to another database than the scratch one")
+        check_version_table(ctx)
 
     EnvironmentContext.configure = configure
     try:
         with EnvironmentContext(cfg, script, fn=steps):
             script.run_env()
+    except VersionTableMismatch:
+        raise
     except Exception as e:
         if rec.started:
             raise
@@ -299,27 +348,84 @@ class EnvRefused(Exception):
     pass
 
 
+class VersionTableMismatch(Exception):
+    pass
+
+
+VERSION_TABLE = os.environ.get("MIG_IMPORT_VERSION_TABLE") or "alembic_version"
+
+
+def check_version_table(ctx):
+    """mig reads and writes the version table itself: it must be the one
+    env.py gives Alembic, or the proof and mig-upgrade would look elsewhere."""
+    schema = getattr(ctx, "version_table_schema", None)
+    if schema:
+        raise VersionTableMismatch(
+            "env.py keeps Alembic's version table in schema %s; mig-import "
+            "records only a version table on the search path" % schema)
+    if ctx.version_table != VERSION_TABLE:
+        raise VersionTableMismatch(
+            "env.py gives Alembic the version table %s, not %s"
+            % (ctx.version_table, VERSION_TABLE))
+
+
 def run_minimal_env(cfg, script, steps, url):
     engine = sqlalchemy.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
             with EnvironmentContext(cfg, script, fn=steps) as env:
-                env.configure(connection=connection, transaction_per_migration=True)
+                env.configure(connection=connection, transaction_per_migration=True,
+                              version_table=VERSION_TABLE)
                 with env.begin_transaction():
                     env.run_migrations()
     finally:
         engine.dispose()
 
 
-def main(argv):
+def run_command(argv):
     if argv[:1] == ["probe"]:
         cmd_probe()
     elif argv[:1] == ["list"]:
         cmd_list()
-    elif len(argv) == 3 and argv[0] == "step" and argv[2] in ("up", "down"):
-        cmd_step(argv[1], argv[2])
-    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down")
+    elif len(argv) in (3, 4) and argv[0] == "step" and argv[2] in ("up", "down") \
+            and argv[3:] in ([], ["skip"]):
+        cmd_step(argv[1], argv[2], argv[3:] == ["skip"])
+    fail("usage", "usage: mig_import_driver.py probe | list | step REV up|down [skip] "
+         "| serve")
+
+
+def serve():
+    """serve: one command a line on stdin, {"args": [...], "url": URL or
+    null} (the URL here rather than in argv, where the process list shows
+    it), one answer a line on stdout, until stdin ends.  One Python start
+    for the whole import instead of one per step."""
+    for line in REQUESTS:
+        try:
+            request = json.loads(line)
+            url = request.get("url")
+            if url:
+                os.environ["MIG_IMPORT_URL"] = url
+            else:
+                os.environ.pop("MIG_IMPORT_URL", None)
+            run_command(list(request["args"]))
+        except Answer as a:
+            write_answer(a.doc)
+        except Exception as e:  # the driver's own failure: still one answer
+            write_answer({"ok": False, "kind": "load",
+                          "message": "%s: %s" % (type(e).__name__, e)})
+
+
+def main(argv):
+    if argv == ["serve"]:
+        serve()
+        return 0
+    try:
+        run_command(argv)
+    except Answer as a:
+        write_answer(a.doc)
+        return a.code
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

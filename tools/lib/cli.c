@@ -4,7 +4,12 @@
  * error reporting and closing stdout.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "db.h"
+#include "findings.h"
+#include "json.h"
 #include "mig.h"
+#include "out.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -13,8 +18,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *mig_progname = "mig";
 
 void mig_init(const char *argv0, struct mig_common *c)
 {
@@ -192,14 +195,6 @@ void mig_print_version(void)
 {
 	printf("%s (mig) %s\nLicense: MIT <https://opensource.org/license/mit>\n", mig_progname,
 	       MIG_VERSION);
-}
-
-/* "prog: message" on stderr. */
-static void vwarn(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", mig_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
 }
 
 void mig_usage(const char *usage, FILE *fp, int code)
@@ -390,20 +385,12 @@ int mig_close_stdout(int rc)
 	return mig_close_report(rc, false);
 }
 
-void mig_warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vwarn(fmt, ap);
-	va_end(ap);
-}
-
 void mig_info(const struct mig_common *c, const char *fmt, ...)
 {
 	if (c->verbosity < 1)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	mig_vwarn(fmt, ap);
 	va_end(ap);
 }

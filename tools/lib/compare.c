@@ -1,14 +1,19 @@
 /*
- * compare.c: differences between two schema models, one finding each with
- * a path such as "agent_services.agent_id", and the foreign-key type rule.
+ * compare.c: the changes between two schema models (diff.c), one finding
+ * each with a path such as "agent_services.agent_id", and the foreign-key
+ * type rule.
  *
- * One walk serves two callers: a live database against a spec (partial
+ * It serves two callers: a live database against a spec (partial
  * unless strict; findings point at the spec's lines, "spec says") and a
  * live database against the schema it should have (round trip, stamp;
  * everything counts, "expected").
  */
 #define _POSIX_C_SOURCE 200809L
+#include "compare.h"
+#include "diff.h"
+#include "findings.h"
 #include "mig.h"
+#include "schema.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,220 +29,164 @@ struct cmp {
 #define FIND(c, code, line, ...) \
 	mig_findings_add((c)->out, MIG_SEV_ERROR, code, (c)->file, line, NULL, __VA_ARGS__)
 
-static char *list(const struct mig_strv *sv)
+static const char *or_none(const char *s, const char *none)
 {
-	char *j = strv_join(sv, ", ");
-	char *s = xasprintf("(%s)", j);
-	free(j);
-	return s;
+	return s ? s : none;
 }
 
-static bool same_list(const struct mig_strv *a, const struct mig_strv *b)
+static void column_finding(struct cmp *c, const struct mig_change *ch)
 {
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static void compare_column(struct cmp *c, const struct mig_table *t,
-			   const struct mig_column *have, const struct mig_column *want)
-{
-	if (want->type && strcmp(have->type, want->type) != 0)
-		FIND(c, "type", want->line, "%s.%s: type is %s, %s %s", t->name,
-		     have->name, have->type, c->says, want->type);
-	if (want->nullable >= 0 && have->nullable != want->nullable)
-		FIND(c, "nullable", want->line, "%s.%s: column is %s, %s %s", t->name,
-		     have->name, have->nullable ? "nullable" : "NOT NULL", c->says,
+	const char *t = ch->to->name, *col = ch->to_column->name;
+	const struct mig_column *have = ch->from_column, *want = ch->to_column;
+	int line = want->line;
+	if (ch->altered & MIG_ALTERED_TYPE)
+		FIND(c, "type", line, "%s.%s: type is %s, %s %s", t, col, have->type,
+		     c->says, want->type);
+	if (ch->altered & MIG_ALTERED_NULLABLE)
+		FIND(c, "nullable", line, "%s.%s: column is %s, %s %s", t, col,
+		     have->nullable ? "nullable" : "NOT NULL", c->says,
 		     want->nullable ? "nullable" : "NOT NULL");
-	if (want->has_default && !same_str(have->default_value, want->default_value))
-		FIND(c, "default", want->line, "%s.%s: default is %s, %s %s", t->name,
-		     have->name, have->default_value ? have->default_value : "none",
-		     c->says, want->default_value ? want->default_value : "none");
+	if (ch->altered & MIG_ALTERED_DEFAULT)
+		FIND(c, "default", line, "%s.%s: default is %s, %s %s", t, col,
+		     or_none(have->default_value, "none"), c->says,
+		     or_none(want->default_value, "none"));
 }
 
-static void compare_columns(struct cmp *c, const struct mig_table *have,
-			    const struct mig_table *want)
+static void fk_finding(struct cmp *c, const struct mig_change *ch)
 {
-	for (size_t i = 0; i < want->ncolumns; i++) {
-		const struct mig_column *w = &want->columns[i];
-		const struct mig_column *h = mig_table_find_column(have, w->name);
-		if (!h)
-			FIND(c, "missing-column", w->line, "%s.%s: column is missing",
-			     want->name, w->name);
-		else
-			compare_column(c, have, h, w);
-	}
-	for (size_t i = 0; c->strict && i < have->ncolumns; i++)
-		if (!mig_table_find_column(want, have->columns[i].name))
-			FIND(c, "extra-column", want->line, "%s.%s: column is not %s",
-			     have->name, have->columns[i].name,
-			     c->file ? "in the spec" : "expected");
+	const struct mig_fk *h = ch->from_fk, *w = ch->to_fk;
+	const char *t = ch->to->name;
+	char *cols = strv_paren(&w->columns), *refs = strv_paren(&w->ref_columns);
+	if (ch->kind == MIG_FK_ADDED)
+		FIND(c, "missing-foreign-key", w->line, "%s: foreign key %s -> %s%s "
+		     "is missing", t, cols, w->ref_table, refs);
+	else if (ch->altered & MIG_ALTERED_ON_DELETE)
+		FIND(c, "on-delete", w->line, "%s: foreign key %s on_delete is %s, "
+		     "%s %s", t, cols, or_none(h->on_delete, "no action"), c->says,
+		     or_none(w->on_delete, "no action"));
+	else
+		FIND(c, "on-update", w->line, "%s: foreign key %s on_update is %s, "
+		     "%s %s", t, cols, or_none(h->on_update, "no action"), c->says,
+		     or_none(w->on_update, "no action"));
+	free(cols);
+	free(refs);
 }
 
-static const struct mig_fk *find_fk(const struct mig_table *t, const struct mig_fk *f)
+static void index_finding(struct cmp *c, const struct mig_change *ch)
 {
-	for (size_t i = 0; i < t->nfks; i++)
-		if (same_list(&t->fks[i].columns, &f->columns) &&
-		    same_str(t->fks[i].ref_table, f->ref_table) &&
-		    (!f->ref_columns.n || same_list(&t->fks[i].ref_columns, &f->ref_columns)))
-			return &t->fks[i];
-	return NULL;
-}
-
-static void compare_fks(struct cmp *c, const struct mig_table *have,
-			const struct mig_table *want)
-{
-	for (size_t i = 0; i < want->nfks; i++) {
-		const struct mig_fk *w = &want->fks[i], *h = find_fk(have, w);
-		char *cols = list(&w->columns), *refs = list(&w->ref_columns);
-		if (!h)
-			FIND(c, "missing-foreign-key", w->line, "%s: foreign key %s -> %s%s "
-			     "is missing", want->name, cols, w->ref_table, refs);
-		else if (!same_str(h->on_delete, w->on_delete))
-			FIND(c, "on-delete", w->line, "%s: foreign key %s on_delete is %s, "
-			     "%s %s", want->name, cols, h->on_delete ? h->on_delete : "no action",
-			     c->says, w->on_delete ? w->on_delete : "no action");
-		else if (!same_str(h->on_update, w->on_update))
-			FIND(c, "on-update", w->line, "%s: foreign key %s on_update is %s, "
-			     "%s %s", want->name, cols, h->on_update ? h->on_update : "no action",
-			     c->says, w->on_update ? w->on_update : "no action");
-		free(cols);
-		free(refs);
-	}
-	for (size_t i = 0; c->strict && i < have->nfks; i++) {
-		if (find_fk(want, &have->fks[i]))
-			continue;
-		char *cols = list(&have->fks[i].columns);
-		FIND(c, "extra-foreign-key", want->line, "%s: foreign key %s -> %s is not %s",
-		     have->name, cols, have->fks[i].ref_table,
-		     c->file ? "in the spec" : "expected");
-		free(cols);
-	}
-}
-
-static bool has_unique(const struct mig_table *t, const struct mig_strv *cols)
-{
-	for (size_t i = 0; i < t->nuniques; i++)
-		if (same_list(&t->uniques[i], cols))
-			return true;
-	return false;
-}
-
-static void compare_uniques(struct cmp *c, const struct mig_table *have,
-			    const struct mig_table *want)
-{
-	for (size_t i = 0; i < want->nuniques; i++) {
-		if (has_unique(have, &want->uniques[i]))
-			continue;
-		char *cols = list(&want->uniques[i]);
-		FIND(c, "missing-unique", want->unique_lines[i], "%s: unique constraint %s "
-		     "is missing", want->name, cols);
-		free(cols);
-	}
-	for (size_t i = 0; c->strict && i < have->nuniques; i++) {
-		if (has_unique(want, &have->uniques[i]))
-			continue;
-		char *cols = list(&have->uniques[i]);
-		FIND(c, "extra-unique", want->line, "%s: unique constraint %s is not %s",
-		     have->name, cols, c->file ? "in the spec" : "expected");
-		free(cols);
-	}
-}
-
-static const struct mig_index *find_index(const struct mig_table *t, const char *name)
-{
-	for (size_t i = 0; i < t->nindexes; i++)
-		if (!strcmp(t->indexes[i].name, name))
-			return &t->indexes[i];
-	return NULL;
-}
-
-static void compare_index(struct cmp *c, const struct mig_table *t,
-			  const struct mig_index *h, const struct mig_index *w)
-{
-	if (w->columns.n && !same_list(&h->columns, &w->columns)) {
-		char *a = list(&h->columns), *b = list(&w->columns);
-		FIND(c, "index-columns", w->line, "%s: index %s is on %s, %s %s", t->name,
+	const struct mig_index *h = ch->from_index, *w = ch->to_index;
+	const char *t = ch->to->name;
+	if (ch->altered & MIG_ALTERED_COLUMNS) {
+		char *a = strv_paren(&h->columns), *b = strv_paren(&w->columns);
+		FIND(c, "index-columns", w->line, "%s: index %s is on %s, %s %s", t,
 		     w->name, a, c->says, b);
 		free(a);
 		free(b);
 	}
-	if (w->unique >= 0 && h->unique != w->unique)
+	if (ch->altered & MIG_ALTERED_UNIQUE)
 		FIND(c, "index-unique", w->line, "%s: index %s is %sunique, %s %sunique",
-		     t->name, w->name, h->unique ? "" : "not ", c->says,
-		     w->unique ? "" : "not ");
-	if ((w->method || !c->file) && !same_str(h->method, w->method))
-		FIND(c, "index-method", w->line, "%s: index %s uses %s, %s %s", t->name,
-		     w->name, h->method ? h->method : "btree", c->says,
-		     w->method ? w->method : "btree");
-	if ((w->where || !c->file) && !same_str(h->where, w->where))
-		FIND(c, "index-where", w->line, "%s: index %s is %s, %s %s", t->name,
-		     w->name, h->where ? h->where : "not partial", c->says,
-		     w->where ? w->where : "not partial");
+		     t, w->name, h->unique ? "" : "not ", c->says, w->unique ? "" : "not ");
+	if (ch->altered & MIG_ALTERED_METHOD)
+		FIND(c, "index-method", w->line, "%s: index %s uses %s, %s %s", t,
+		     w->name, or_none(h->method, "btree"), c->says, or_none(w->method, "btree"));
+	if (ch->altered & MIG_ALTERED_WHERE)
+		FIND(c, "index-where", w->line, "%s: index %s is %s, %s %s", t, w->name,
+		     or_none(h->where, "not partial"), c->says, or_none(w->where, "not partial"));
 }
 
-static void compare_indexes(struct cmp *c, const struct mig_table *have,
-			    const struct mig_table *want)
+/* What only the live side has: "is not in the spec", "is not expected". */
+static void extra_finding(struct cmp *c, const struct mig_change *ch, const char *absent)
 {
-	for (size_t i = 0; i < want->nindexes; i++) {
-		const struct mig_index *w = &want->indexes[i];
-		const struct mig_index *h = find_index(have, w->name);
-		if (!h)
-			FIND(c, "missing-index", w->line, "%s: index %s is missing",
-			     want->name, w->name);
-		else
-			compare_index(c, have, h, w);
+	const char *t = ch->from->name;
+	int line = ch->to ? ch->to->line : 0;
+	char *cols = NULL;
+	switch (ch->kind) {
+	case MIG_TABLE_DROPPED:
+		FIND(c, "extra-table", 0, "%s: table is not %s", t, absent);
+		break;
+	case MIG_COLUMN_DROPPED:
+		FIND(c, "extra-column", line, "%s.%s: column is not %s", t,
+		     ch->from_column->name, absent);
+		break;
+	case MIG_FK_DROPPED:
+		cols = strv_paren(&ch->from_fk->columns);
+		FIND(c, "extra-foreign-key", line, "%s: foreign key %s -> %s is not %s", t,
+		     cols, ch->from_fk->ref_table, absent);
+		break;
+	case MIG_UNIQUE_DROPPED:
+		cols = strv_paren(ch->from_unique);
+		FIND(c, "extra-unique", line, "%s: unique constraint %s is not %s", t, cols,
+		     absent);
+		break;
+	case MIG_INDEX_DROPPED:
+		FIND(c, "extra-index", line, "%s: index %s is not %s", t,
+		     ch->from_index->name, absent);
+		break;
+	default:
+		break;
 	}
-	for (size_t i = 0; c->strict && i < have->nindexes; i++)
-		if (!find_index(want, have->indexes[i].name))
-			FIND(c, "extra-index", want->line, "%s: index %s is not %s",
-			     have->name, have->indexes[i].name,
-			     c->file ? "in the spec" : "expected");
+	free(cols);
 }
 
-static void compare_table(struct cmp *c, const struct mig_table *have,
-			  const struct mig_table *want)
+static void finding(struct cmp *c, const struct mig_change *ch)
 {
-	compare_columns(c, have, want);
-	if ((want->has_primary_key || c->strict) &&
-	    !same_list(&have->primary_key, &want->primary_key)) {
-		char *a = list(&have->primary_key), *b = list(&want->primary_key);
-		FIND(c, "primary-key", want->line, "%s: primary key is %s, %s %s",
-		     want->name, have->primary_key.n ? a : "none", c->says,
-		     want->primary_key.n ? b : "none");
-		free(a);
-		free(b);
+	const char *absent = c->file ? "in the spec" : "expected";
+	char *a = NULL, *b = NULL;
+	switch (ch->kind) {
+	case MIG_TABLE_ADDED:
+		FIND(c, "missing-table", ch->to->line, "%s: table is missing", ch->to->name);
+		break;
+	case MIG_COLUMN_ADDED:
+		FIND(c, "missing-column", ch->to_column->line, "%s.%s: column is missing",
+		     ch->to->name, ch->to_column->name);
+		break;
+	case MIG_COLUMN_ALTERED:
+		column_finding(c, ch);
+		break;
+	case MIG_PRIMARY_KEY_CHANGED:
+		a = strv_paren(&ch->from->primary_key);
+		b = strv_paren(&ch->to->primary_key);
+		FIND(c, "primary-key", ch->to->line, "%s: primary key is %s, %s %s",
+		     ch->to->name, ch->from->primary_key.n ? a : "none", c->says,
+		     ch->to->primary_key.n ? b : "none");
+		break;
+	case MIG_FK_ADDED:
+	case MIG_FK_ALTERED:
+		fk_finding(c, ch);
+		break;
+	case MIG_UNIQUE_ADDED:
+		a = strv_paren(ch->to_unique);
+		FIND(c, "missing-unique", ch->unique_line, "%s: unique constraint %s "
+		     "is missing", ch->to->name, a);
+		break;
+	case MIG_INDEX_ADDED:
+		FIND(c, "missing-index", ch->to_index->line, "%s: index %s is missing",
+		     ch->to->name, ch->to_index->name);
+		break;
+	case MIG_INDEX_ALTERED:
+		index_finding(c, ch);
+		break;
+	case MIG_TABLE_DROPPED:
+	case MIG_COLUMN_DROPPED:
+	case MIG_FK_DROPPED:
+	case MIG_UNIQUE_DROPPED:
+	case MIG_INDEX_DROPPED:
+		extra_finding(c, ch, absent);
+		break;
 	}
-	if (want->has_fks || c->strict)
-		compare_fks(c, have, want);
-	if (want->has_uniques || c->strict)
-		compare_uniques(c, have, want);
-	if (want->has_indexes || c->strict)
-		compare_indexes(c, have, want);
+	free(a);
+	free(b);
 }
 
+/* One finding per change from live to want. */
 static void compare_all(struct cmp *c)
 {
-	for (size_t i = 0; i < c->want->ntables; i++) {
-		const struct mig_table *w = &c->want->tables[i];
-		const struct mig_table *h = mig_schema_find(c->live, w->name);
-		if (!h)
-			FIND(c, "missing-table", w->line, "%s: table is missing", w->name);
-		else
-			compare_table(c, h, w);
-	}
-	for (size_t i = 0; c->strict && i < c->live->ntables; i++)
-		if (!mig_schema_find(c->want, c->live->tables[i].name))
-			FIND(c, "extra-table", 0, "%s: table is not %s",
-			     c->live->tables[i].name, c->file ? "in the spec" : "expected");
+	struct mig_changes changes = MIG_CHANGES_INIT;
+	unsigned flags = (c->strict ? MIG_DIFF_ALL : 0) | (c->file ? MIG_DIFF_SPEC : 0);
+	mig_schema_diff(c->live, c->want, flags, &changes);
+	for (size_t i = 0; i < changes.n; i++)
+		finding(c, &changes.v[i]);
+	mig_changes_release(&changes);
 }
 
 void mig_schema_compare(const struct mig_schema *live, const struct mig_schema *spec,
@@ -247,8 +196,8 @@ void mig_schema_compare(const struct mig_schema *live, const struct mig_schema *
 	compare_all(&c);
 }
 
-void mig_schema_diff(const struct mig_schema *expected, const struct mig_schema *actual,
-		     struct mig_findings *out)
+void mig_schema_compare_expected(const struct mig_schema *expected,
+				 const struct mig_schema *actual, struct mig_findings *out)
 {
 	struct cmp c = { actual, expected, true, "expected", NULL, out };
 	compare_all(&c);

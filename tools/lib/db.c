@@ -6,6 +6,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "history.h"
+#include "out.h"
+#include "mig.h"
+#include "schema.h"
+#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,8 +13,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "introspect.h"
+#include "mig.h"
+#include "out.h"
 #include "pgsplit.h"
 #include "pq.h"
+#include "schema.h"
+#include "url.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -207,6 +212,8 @@ static int connection_lost(struct mig_db *db, struct mig_err *err)
 
 static enum mig_tx_state pg_tx_state(struct mig_db *db)
 {
+	if (db->begin_pending)	/* open for the caller, sent with its next statement */
+		return MIG_TX_OPEN;
 	switch (pq->PQtransactionStatus(H(db))) {
 	case PQTRANS_IDLE:
 		return MIG_TX_IDLE;
@@ -247,6 +254,22 @@ static void note_tx_tag(struct tx_tags *t, const char *tag, long k)
 static int pg_query(struct mig_db *db, const char *sql, int nparams,
 		    const char *const *params, struct mig_rows *out,
 		    struct mig_err *err);
+
+/* The BEGIN that opens mig's transaction and its start time, which tells it
+ * from one a migration's COMMIT; BEGIN opens (note_tx_change).  One simple
+ * query "BEGIN; SELECT now(); sql" with the transaction's first statement,
+ * sql (NULL: none); *out gets sql's rows.  Every statement of ours in it is
+ * one statement without parameters. */
+static int begin_with(struct mig_db *db, const char *sql, struct mig_rows *out,
+		      struct mig_err *err);
+
+static int send_pending_begin(struct mig_db *db, struct mig_err *err)
+{
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = begin_with(db, NULL, &r, err);
+	mig_rows_release(&r);
+	return rc;
+}
 
 /* Whether the open transaction is the one pg_begin opened: its now() is
  * the start time pg_begin read (microseconds apart at the least, since the
@@ -340,8 +363,10 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 	struct split sp = { sql, false, NULL, 0 };
 	struct tx_tags tags = { 0, 0, 0 };
 	long done = 0;
-	int rc;
-	if (db->in_tx) {
+	int rc = db->begin_pending ? send_pending_begin(db, err) : MIG_OK;
+	if (rc) {
+		/* mig's BEGIN failed: nothing of the section was sent */
+	} else if (db->in_tx) {
 		rc = send_piece(db, &sp, sql, 0, file, first_line, &tags, &done, err);
 	} else if ((rc = split_now(&sp, err)) != MIG_OK) {
 		char *why = xstrdup(err->msg);
@@ -378,10 +403,75 @@ static void collect_rows(const PGresult *res, struct mig_rows *out)
 					xstrdup(pq->PQgetvalue(res, (int)r, (int)c));
 }
 
+/* The error of a failed result (NULL: libpq's), as pg_query reports it. */
+static int result_error(struct mig_db *db, PGresult *res, struct mig_err *err)
+{
+	int rc = MIG_EDB;
+	const char *state = res ? pq->PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char *m = xstrdup(res ? pq->PQresultErrorMessage(res) : pq->PQerrorMessage(H(db)));
+	trim(m);
+	if (!*m || pq->PQstatus(H(db)) != CONNECTION_OK)
+		rc = connection_lost(db, err);
+	else
+		mig_err_set(err, rc, "%s", m);
+	if (state && !strcmp(state, "55P03"))	/* lock_not_available */
+		err->code = rc = MIG_ESAFETY;
+	free(m);
+	return rc;
+}
+
+static int begin_with(struct mig_db *db, const char *sql, struct mig_rows *out,
+		      struct mig_err *err)
+{
+	db->begin_pending = false;
+	char *text = xasprintf("BEGIN; SELECT pg_catalog.now()::text%s%s",
+			       sql ? "; " : "", sql ? sql : "");
+	int sent = pq->PQsendQuery(H(db), text);
+	free(text);
+	if (!sent)
+		return connection_lost(db, err);
+	free(db->tx_started);
+	db->tx_started = NULL;
+	mig_rows_release(out);
+	int rc = MIG_OK;
+	PGresult *res;
+	for (int k = 0; (res = pq->PQgetResult(H(db))); k++) {
+		ExecStatusType s = pq->PQresultStatus(res);
+		if (rc == MIG_OK && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			rc = result_error(db, res, err);
+		} else if (rc == MIG_OK && k == 1 && s == PGRES_TUPLES_OK &&
+			   pq->PQntuples(res) == 1 && !pq->PQgetisnull(res, 0, 0)) {
+			db->tx_started = xstrdup(pq->PQgetvalue(res, 0, 0));
+		} else if (rc == MIG_OK && k == 2) {
+			if (s == PGRES_TUPLES_OK)
+				collect_rows(res, out);
+			const char *n = pq->PQcmdTuples(res);
+			out->affected = n && *n ? strtol(n, NULL, 10) : 0;
+		}
+		pq->PQclear(res);
+	}
+	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
+		rc = connection_lost(db, err);
+	return rc;
+}
+
 static int pg_query(struct mig_db *db, const char *sql, int nparams,
 		    const char *const *params, struct mig_rows *out,
 		    struct mig_err *err)
 {
+	if (db->begin_pending) {
+		/* a transaction that ends before anything ran in it: nothing to send */
+		if (!strcmp(sql, "ROLLBACK")) {
+			db->begin_pending = false;
+			mig_rows_release(out);
+			return MIG_OK;
+		}
+		if (!nparams)
+			return begin_with(db, sql, out, err);
+		int rc = send_pending_begin(db, err);
+		if (rc)
+			return rc;
+	}
 	/* Without parameters, the simple protocol: its statement keeps no
 	 * portal, and so no snapshot, once it is done (an idle transaction
 	 * that keeps one would hold up CREATE INDEX CONCURRENTLY elsewhere). */
@@ -390,18 +480,7 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 			      : pq->PQexec(H(db), sql);
 	ExecStatusType s = pq->PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		int rc = MIG_EDB;
-		const char *state = pq->PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		char *m = xstrdup(res ? pq->PQresultErrorMessage(res)
-				  : pq->PQerrorMessage(H(db)));
-		trim(m);
-		if (!*m || pq->PQstatus(H(db)) != CONNECTION_OK)
-			rc = connection_lost(db, err);
-		else
-			mig_err_set(err, rc, "%s", m);
-		if (state && !strcmp(state, "55P03"))	/* lock_not_available */
-			err->code = rc = MIG_ESAFETY;
-		free(m);
+		int rc = result_error(db, res, err);
 		pq->PQclear(res);
 		return rc;
 	}
@@ -657,17 +736,19 @@ static int pg_lock(struct mig_db *db, const char *key, struct mig_err *err)
 	return rc;
 }
 
+/*
+ * BEGIN is sent with the transaction's first statement, not on its own: a
+ * step's transaction then opens in the round trip that reads the version
+ * rows (a step makes 4 round trips, as psql running the same script).  In
+ * transaction lock mode the lock is taken at once, after an eager BEGIN.
+ */
 static int pg_begin(struct mig_db *db, struct mig_err *err)
 {
-	struct mig_rows r = MIG_ROWS_INIT;
-	/* one round trip: the transaction and its start time, which tells it
-	 * from one a migration's COMMIT; BEGIN opens (note_tx_change) */
-	int rc = pg_query(db, "BEGIN; SELECT pg_catalog.now()::text", 0, NULL, &r, err);
-	free(db->tx_started);
-	db->tx_started = !rc && mig_rows_cell(&r, 0, 0) ? xstrdup(mig_rows_cell(&r, 0, 0))
-							: NULL;
-	mig_rows_release(&r);
-	if (!rc && db->lock_key)
+	db->begin_pending = true;
+	if (!db->lock_key)
+		return MIG_OK;
+	int rc = send_pending_begin(db, err);
+	if (!rc)
 		rc = advisory_lock(db, db->lock_key, true, err);
 	return rc;
 }
@@ -755,38 +836,13 @@ static const char *const pg_catalog[3] = {
 	"ORDER BY c.relname COLLATE \"C\", ic.relname COLLATE \"C\"",
 };
 
-/* Index keys that are expressions in the canonical form the SQLite driver
- * gives them too (pgsplit.h): "lower(name::text)" reads "lower(name)".
- * A plain column name is left as it is; without libpg_query, everything. */
-static void canonical_keys(struct mig_schema *out)
-{
-	for (size_t i = 0; i < out->ntables; i++) {
-		struct mig_table *t = &out->tables[i];
-		for (size_t x = 0; x < t->nindexes; x++) {
-			struct mig_strv *keys = &t->indexes[x].columns;
-			for (size_t k = 0; k < keys->n; k++) {
-				const char *key = keys->v[k];
-				if (!key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_$")])
-					continue;
-				char *c = NULL;
-				struct mig_err ignored = MIG_ERR_INIT;
-				if (mig_pg_expr_canonical(key, &c, &ignored) == MIG_OK) {
-					free(keys->v[k]);
-					keys->v[k] = c;
-				}
-				mig_err_release(&ignored);
-			}
-		}
-	}
-}
-
 static int pg_introspect(struct mig_db *db, const char *schema,
 			 const char *skip_table, struct mig_schema *out,
 			 struct mig_err *err)
 {
 	int rc = mig_introspect_run(db, pg_catalog, schema, skip_table, out, err);
 	if (!rc)
-		canonical_keys(out);
+		mig_pg_canonical_keys(out);
 	if (rc || out->ntables || !schema)
 		return rc;
 	/* No tables: a misspelt --schema must not read as an empty schema. */

@@ -9,6 +9,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "introspect.h"
+#include "mig.h"
+#include "schema.h"
+#include "url.h"
 #include "origins.h"
 #include "pgsplit.h"
 

@@ -9,6 +9,12 @@
  */
 #define _DEFAULT_SOURCE	/* scandir, openat */
 #define _POSIX_C_SOURCE 200809L
+#include "graph.h"
+#include "alembicini.h"
+#include "findings.h"
+#include "mig.h"
+#include "migfile.h"
+#include "pyrev.h"
 #include "db.h"	/* mig_sql_skip_trivia */
 #include "sum.h"
 
@@ -104,8 +110,15 @@ static void add_parse_finding(struct mig_graph *g, const char *path, int line,
 	g->usable = false;
 }
 
+/*
+ * One file of versions/.  In a folder of Alembic scripts (alembic_folder),
+ * a .sql file without any mig header line is a plain SQL file Alembic
+ * ignores too: it is reported and skipped, and the graph is still built.
+ * Elsewhere such a file is an error, since a migration whose header was
+ * lost must not be skipped.
+ */
 static void load_file(struct mig_graph *g, int dirfd, const char *name,
-		      const char *path, bool python, size_t *cap)
+		      const char *path, bool python, bool alembic_folder, size_t *cap)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	char *text = NULL;
@@ -115,6 +128,15 @@ static void load_file(struct mig_graph *g, int dirfd, const char *name,
 	if (rc) {
 		add_parse_finding(g, path, 0, &err);
 		mig_err_release(&err);
+		return;
+	}
+	if (!python && alembic_folder && !mig_sql_has_header(text, len)) {
+		mig_findings_add(&g->findings, MIG_SEV_WARNING, "not-a-migration", path, 0,
+				 "a mig migration starts with '-- revision: <id>'; "
+				 "move plain SQL files out of versions/ to silence this",
+				 "plain SQL without a mig header, among Alembic scripts: "
+				 "ignored, as Alembic ignores it");
+		free(text);
 		return;
 	}
 	if (g->nrevs == *cap) {
@@ -142,10 +164,14 @@ static void load_file(struct mig_graph *g, int dirfd, const char *name,
 	mig_err_release(&err);
 }
 
+/* Names that are no migration and not worth a word: hidden files (but not
+ * the .py names Alembic loads), caches, compiled Python, backups. */
 static bool ignorable(const char *name)
 {
+	if (mig_alembic_script_name(name))
+		return false;
 	return name[0] == '.' || !strcmp(name, "__pycache__") ||
-	       !strcmp(name, "__init__.py") || has_suffix(name, ".pyc") ||
+	       !strncmp(name, "__init__", 8) || has_suffix(name, ".pyc") ||
 	       has_suffix(name, "~");
 }
 
@@ -165,6 +191,9 @@ static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 		free(versions);
 		return MIG_EINPUT;
 	}
+	bool alembic_folder = false;
+	for (int i = 0; i < n && !alembic_folder; i++)
+		alembic_folder = mig_alembic_script_name(names[i]->d_name);
 	size_t cap = 0;
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
@@ -175,9 +204,9 @@ static int load_dir(struct mig_graph *g, const char *dir, struct mig_err *err)
 		if (ignorable(name))
 			;
 		else if (has_suffix(name, ".sql"))
-			load_file(g, dirfd, name, path, false, &cap);
-		else if (has_suffix(name, ".py"))
-			load_file(g, dirfd, name, path, true, &cap);
+			load_file(g, dirfd, name, path, false, alembic_folder, &cap);
+		else if (mig_alembic_script_name(name))
+			load_file(g, dirfd, name, path, true, alembic_folder, &cap);
 		else
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "not-a-migration",
 					 path, 0, "migrations end in .sql (or .py for "
@@ -409,15 +438,17 @@ static void normalize_deps(struct mig_graph *g)
 
 /* ---- lint ---------------------------------------------------------------- */
 
-/* Does the docstring's "Revises: a, b" name the same set as the code? */
+/* Does the docstring's "Revises: a, b" name the same set as the code?
+ * Alembic's older merge template wrote the tuple itself, "Revises:
+ * ('a', 'b')", so brackets and quotes are not part of the ids. */
 static bool revises_agrees(const struct mig_rev *rev)
 {
 	size_t n = 0;
 	bool same = true;
 	char *copy = xstrdup(rev->doc_revises);
 	char *save = NULL;
-	for (char *tok = strtok_r(copy, ", \t", &save); tok;
-	     tok = strtok_r(NULL, ", \t", &save)) {
+	for (char *tok = strtok_r(copy, ", \t()[]'\"", &save); tok;
+	     tok = strtok_r(NULL, ", \t()[]'\"", &save)) {
 		if (!strcmp(tok, "None"))
 			continue;
 		n++;
@@ -457,8 +488,21 @@ static void warn_empty_downgrade(struct mig_graph *g, const struct mig_rev *rev)
 			 "so a downgrade through it changes nothing", rev->id);
 }
 
+/* Is the file named as its revision's files are: "<rev>..." always, and,
+ * for an Alembic script, any name alembic.ini's file_template produces. */
+static bool named_for(const struct mig_rev *rev, const char *base,
+		      const char *file_template)
+{
+	if (!strncmp(base, rev->id, strlen(rev->id)))
+		return true;
+	return rev->kind == MIG_REV_ALEMBIC_PY &&
+	       mig_file_template_matches(file_template, base, rev->id);
+}
+
 static void lint_revisions(struct mig_graph *g)
 {
+	char *file_template = NULL;
+	bool template_read = false;
 	for (size_t r = 0; r < g->nrevs; r++) {
 		const struct mig_rev *rev = &g->revs[r];
 		const char *base = strrchr(rev->path, '/');
@@ -471,11 +515,17 @@ static void lint_revisions(struct mig_graph *g)
 					 rev->id, strlen(rev->id), MIG_REVISION_MAX);
 			g->usable = false;
 		}
-		if (strncmp(base, rev->id, strlen(rev->id)) != 0)
+		if (rev->kind == MIG_REV_ALEMBIC_PY && !template_read) {
+			file_template = mig_alembic_file_template(g->dir);
+			template_read = true;
+		}
+		if (!named_for(rev, base, file_template))
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "file-name",
 					 rev->path, rev->line, NULL,
-					 "file name does not start with its revision '%s'",
-					 rev->id);
+					 "file name does not start with its revision '%s'%s",
+					 rev->id, rev->kind == MIG_REV_ALEMBIC_PY ?
+					 " and is not one alembic.ini's file_template makes"
+					 : "");
 		if (rev->doc_revises && !revises_agrees(rev)) {
 			char *down = strv_join(&rev->down, ", ");
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "docstring-revises",
@@ -485,6 +535,22 @@ static void lint_revisions(struct mig_graph *g)
 					 "is '%s'", rev->doc_revises, rev->down.n ? down : "None");
 			free(down);
 		}
+		if (rev->unfinished) {
+			mig_findings_add(&g->findings, MIG_SEV_ERROR, "unfinished",
+					 rev->path, rev->unfinished_line,
+					 "finish the revision by hand (its REVIEW lines say "
+					 "what is missing), then delete the '-- unfinished:' line",
+					 "revision '%s' is unfinished: %s", rev->id,
+					 rev->unfinished);
+			g->usable = false;
+		}
+		if (rev->doc_revision_id && strcmp(rev->doc_revision_id, rev->id) != 0)
+			mig_findings_add(&g->findings, MIG_SEV_WARNING, "docstring-revision-id",
+					 rev->path, rev->doc_revision_id_line,
+					 "Alembic uses the code's revision; make the docstring "
+					 "say the same",
+					 "the docstring says 'Revision ID: %s' but revision is '%s'",
+					 rev->doc_revision_id, rev->id);
 		if (rev->has_upgrade && !rev->has_downgrade)
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "no-downgrade",
 					 rev->path, rev->line, NULL,
@@ -492,6 +558,7 @@ static void lint_revisions(struct mig_graph *g)
 		else if (rev->kind == MIG_REV_SQL && rev->has_downgrade)
 			warn_empty_downgrade(g, rev);
 	}
+	free(file_template);
 }
 
 static void collect_ends(struct mig_graph *g)

@@ -7,6 +7,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "history.h"
 #include "db.h"
+#include "findings.h"
+#include "graph.h"
+#include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "plan.h"
+#include "url.h"
+#include "version.h"
 
 #include <pwd.h>
 #include <stdlib.h>
@@ -132,39 +140,116 @@ static const char *github(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* The INSERT of one step's row, its values $(first+1)..$(first+10) (the
+ * ten of row_values), after first parameters of the caller's. */
+static char *insert_sql(const struct mig_db *db, const char *table, int first)
+{
+	bool pg = mig_db_dialect(db) == MIG_POSTGRESQL;
+	int k = first;
+	return xasprintf("INSERT INTO %s (revision, direction, sha256, started_at, "
+			 "duration_ms, db_user, application_name, os_user, host, "
+			 "mig_version, github_run_id, github_sha) VALUES ($%d, $%d, $%d, "
+			 "$%d, $%d, %s, $%d, $%d, $%d, $%d, $%d)", table, k + 1, k + 2,
+			 k + 3, k + 4, k + 5, pg ? "current_user, current_setting('application_name')"
+			 : "NULL, NULL", k + 6, k + 7, k + 8, k + 9, k + 10);
+}
+
+/* The ten bound values of a step's row; when and ms are the caller's. */
+static void row_values(const struct mig_rev *rev, enum mig_history_direction dir,
+		       const char *when, const char *ms, const char *out[10])
+{
+	static const char *const dirs[] = { "up", "down", "stamp" };
+	const char *v[10] = { rev ? rev->id : NULL, dirs[dir], rev ? rev->sha256 : NULL,
+			      when, ms, os_user(), host_name(), MIG_VERSION,
+			      github("GITHUB_RUN_ID"), github("GITHUB_SHA") };
+	memcpy(out, v, sizeof(v));
+}
+
+/* The table is there (found or made), or recording is off (*on false). */
+static int ensure_table(struct mig_db *db, const struct mig_vt *vt, bool *on,
+			struct mig_err *err)
+{
+	*on = mig_history_enabled(vt);
+	bool exists = db->history_table_seen;
+	int rc = !*on || exists ? MIG_OK : table_exists(db, vt, &exists, err);
+	if (!rc && *on && !exists)
+		rc = create_table(db, vt, err);
+	return rc;
+}
+
+static int recorded(struct mig_db *db, const char *table, int rc, struct mig_err *err)
+{
+	db->history_table_seen = rc == MIG_OK;
+	if (rc)
+		mig_err_hint(err, "recording the step in %s failed, so the step was rolled "
+			     "back; --no-history (or MIG_NO_HISTORY=1) runs without it", table);
+	return rc;
+}
+
 int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 		       const struct mig_rev *rev, enum mig_history_direction dir,
 		       double t0, struct mig_err *err)
 {
-	static const char *const dirs[] = { "up", "down", "stamp" };
-	if (!mig_history_enabled(vt))
-		return MIG_OK;
-	bool exists = db->history_table_seen;
-	int rc = exists ? MIG_OK : table_exists(db, vt, &exists, err);
-	if (!rc && !exists)
-		rc = create_table(db, vt, err);
-	if (rc)
+	bool on = false;
+	int rc = ensure_table(db, vt, &on, err);
+	if (rc || !on)
 		return rc;
 	char when[32];
 	started_at(t0, when);
 	char *ms = xasprintf("%.0f", mig_now_ms() - t0);
-	const char *p[] = { rev ? rev->id : NULL, dirs[dir], rev ? rev->sha256 : NULL, when,
-			    ms, os_user(), host_name(), MIG_VERSION, github("GITHUB_RUN_ID"),
-			    github("GITHUB_SHA") };
+	const char *p[10];
+	row_values(rev, dir, when, ms, p);
 	char *t = table_name(vt);
-	bool pg = mig_db_dialect(db) == MIG_POSTGRESQL;
-	char *sql = xasprintf("INSERT INTO %s (revision, direction, sha256, started_at, "
-			      "duration_ms, db_user, application_name, os_user, host, "
-			      "mig_version, github_run_id, github_sha) VALUES ($1, $2, $3, "
-			      "$4, $5, %s, $6, $7, $8, $9, $10)", t,
-			      pg ? "current_user, current_setting('application_name')"
-				 : "NULL, NULL");
-	rc = mig_db_query(db, sql, 10, p, NULL, err);
-	db->history_table_seen = rc == MIG_OK;
-	if (rc)
-		mig_err_hint(err, "recording the step in %s failed, so the step was rolled "
-			     "back; --no-history (or MIG_NO_HISTORY=1) runs without it", t);
+	char *sql = insert_sql(db, t, 0);
+	rc = recorded(db, t, mig_db_query(db, sql, 10, p, NULL, err), err);
 	free(sql);
+	free(t);
+	free(ms);
+	return rc;
+}
+
+/*
+ * On PostgreSQL one statement: the version-row change and the history row
+ * as data-modifying WITH queries (each runs once, whether read or not),
+ * whose result is how many rows the change changed.  A step's writes then
+ * cost one round trip.  SQLite (no such WITH) runs the two in turn.
+ */
+int mig_history_record_with(struct mig_db *db, const struct mig_vt *vt,
+			    const struct mig_rev *rev, enum mig_history_direction dir,
+			    double t0, const struct mig_vt_statement *change,
+			    long *affected, struct mig_err *err)
+{
+	*affected = 0;
+	bool on = false;
+	int rc = ensure_table(db, vt, &on, err);
+	if (rc)
+		return rc;
+	if (!on || mig_db_dialect(db) != MIG_POSTGRESQL) {
+		struct mig_rows r = MIG_ROWS_INIT;
+		rc = mig_db_query(db, change->sql, change->nparams, change->params, &r, err);
+		*affected = r.affected;
+		mig_rows_release(&r);
+		return rc || !on ? rc : mig_history_record(db, vt, rev, dir, t0, err);
+	}
+	char when[32];
+	started_at(t0, when);
+	char *ms = xasprintf("%.0f", mig_now_ms() - t0);
+	const char *p[12];
+	int n = change->nparams;
+	for (int i = 0; i < n; i++)
+		p[i] = change->params[i];
+	row_values(rev, dir, when, ms, p + n);
+	char *t = table_name(vt);
+	char *insert = insert_sql(db, t, n);
+	char *sql = xasprintf("WITH v AS (%s RETURNING 1), h AS (%s) SELECT count(*) FROM v",
+			      change->sql, insert);
+	struct mig_rows r = MIG_ROWS_INIT;
+	rc = recorded(db, t, mig_db_query(db, sql, n + 10, p, &r, err), err);
+	const char *count = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	*affected = count ? strtol(count, NULL, 10) : 0;
+	mig_rows_release(&r);
+	free(sql);
+	free(insert);
 	free(t);
 	free(ms);
 	return rc;

@@ -10,8 +10,9 @@
  * - One row per step mig takes: each applied or reverted revision, and
  *   each revision a stamp writes (a stamp to base: one row, revision
  *   NULL).  The row is written by the caller inside the step's own
- *   transaction, after the version-table change and before COMMIT, so it
- *   exists exactly when the step happened: never a row without its
+ *   transaction, with the version-table change (one statement on
+ *   PostgreSQL, mig_history_record_with) or after it, before COMMIT, so
+ *   it exists exactly when the step happened: never a row without its
  *   version change, nor the reverse.
  * - The first step that records creates the table, in that transaction.
  * - --no-history (vt->no_history) or MIG_NO_HISTORY=1 turn recording off;
@@ -26,7 +27,13 @@
 #ifndef MIG_HISTORY_H
 #define MIG_HISTORY_H
 
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
+#include "plan.h"
+#include "version.h"
 
 #define MIG_HISTORY_TABLE "mig_history"
 
@@ -52,6 +59,17 @@ bool mig_history_enabled(const struct mig_vt *vt);
 int mig_history_record(struct mig_db *db, const struct mig_vt *vt,
 		       const struct mig_rev *rev, enum mig_history_direction dir,
 		       double t0, struct mig_err *err);
+
+/*
+ * As mig_history_record, together with the step's version-row change (one
+ * statement, mig_vt_change_statement) run first; *affected is how many rows
+ * the change changed, for mig_vt_check_one_row.  One round trip on
+ * PostgreSQL.  With recording off, runs the change alone.
+ */
+int mig_history_record_with(struct mig_db *db, const struct mig_vt *vt,
+			    const struct mig_rev *rev, enum mig_history_direction dir,
+			    double t0, const struct mig_vt_statement *change,
+			    long *affected, struct mig_err *err);
 
 /* A stamp at target[0..n): a row per revision, or one for base (n == 0). */
 int mig_history_record_stamp(struct mig_db *db, const struct mig_vt *vt,

@@ -6,8 +6,19 @@
 #define _DEFAULT_SOURCE	/* scandir, alphasort */
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
-#include "sum.h"
+#include "compare.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "import_driver.h"
+#include "import_render.h"
+#include "mig.h"
+#include "newrev.h"
+#include "run.h"
+#include "schema.h"
+#include "sum.h"
+#include "url.h"
+#include "version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,12 +42,12 @@ struct snapshot {
 struct work {
 	struct mig_import *im;
 	const struct mig_import_opts *o;
-	struct mig_driver drv;
+	struct mig_import_driver drv;
 	char *tmpdir;		/* SQLite scratch files */
 	struct snapshot *snaps[2];	/* per dialect: 2 * nrevs states */
+	struct mig_vt vt;	/* Alembic's version table, which mig writes too */
 };
 
-static const struct mig_vt version_table = { .table = MIG_DEFAULT_VERSION_TABLE };
 
 static void snapshot_release(struct snapshot *s)
 {
@@ -44,16 +55,18 @@ static void snapshot_release(struct snapshot *s)
 	strv_release(&s->rows);
 }
 
-static int take_snapshot(const char *url, struct snapshot *out, struct mig_err *err)
+static int take_snapshot(const struct work *w, const char *url, struct snapshot *out,
+			 struct mig_err *err)
 {
+	const struct mig_vt *vt = &w->vt;
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .lock_timeout = -1 };
 	int rc = mig_db_open(&db, url, &co, err);
 	if (!rc)
-		rc = mig_db_introspect(db, NULL, version_table.table, &out->schema, err);
+		rc = mig_db_introspect(db, NULL, vt->table, &out->schema, err);
 	bool exists = false;
 	if (!rc)
-		rc = mig_vt_read(db, &version_table, &exists, &out->rows, err);
+		rc = mig_vt_read(db, vt, &exists, &out->rows, err);
 	strv_sort(&out->rows);
 	mig_db_close(db);
 	return rc;
@@ -128,36 +141,94 @@ static int load_history(struct work *w, struct mig_err *err)
 
 /* ---- recording -------------------------------------------------------------- */
 
+/* A message on one line: it becomes a "-- unfinished:" header line. */
+static char *one_line(const char *msg)
+{
+	char *s = xstrdup(msg ? msg : "?");
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return s;
+}
+
+static void read_run(struct work *w, struct mig_import_run *run, const struct mig_json *j)
+{
+	mig_json_strv(j, j->root, "statements", &run->statements);
+	mig_json_strv(j, j->root, "reads", &run->reads);
+	run->autocommit = mig_json_true(j, j->root, "autocommit");
+	const char *env = mig_json_str(j, j->root, "env");
+	const char *why = mig_json_str(j, j->root, "env_error");
+	if (!w->im->env && env)
+		w->im->env = why ? xasprintf("a minimal env.py (the project's failed: %s)", why)
+			     : !strcmp(env, "minimal") ? xstrdup("a minimal env.py (the project has none)")
+			     : xstrdup("the project's env.py");
+}
+
+/*
+ * A statement line that mig's file reader would take for a section marker
+ * ("--", blanks, "+" at the start of a line) gets a space in front: in SQL
+ * it is a comment either way, unless it lies inside a multi-line string,
+ * which is why the file is then marked for a person to check.
+ */
+static void guard_markers(struct mig_import_run *run)
+{
+	for (size_t i = 0; i < run->statements.n; i++) {
+		struct mig_buf fixed = MIG_BUF_INIT;
+		bool changed = false;
+		for (const char *line = run->statements.v[i]; *line;) {
+			size_t n = strcspn(line, "\n");
+			size_t k = 2;
+			while (k < n && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			if (n > 2 && line[0] == '-' && line[1] == '-' && k < n && line[k] == '+') {
+				buf_putc(&fixed, ' ');
+				changed = true;
+			}
+			buf_add(&fixed, line, n + (line[n] == '\n'));
+			line += n + (line[n] == '\n');
+		}
+		if (changed) {
+			free(run->statements.v[i]);
+			run->statements.v[i] = buf_detach(&fixed);
+			if (!run->unrecordable)
+				run->unrecordable = xstrdup("a statement it sent has a line that reads "
+							    "as a section marker ('-- +'), written "
+							    "with a space before it");
+		}
+		buf_release(&fixed);
+	}
+}
+
+/*
+ * Records one revision's step.  When its function raises, what it sent
+ * until then is kept with the error (the file is then written unfinished),
+ * and Alembic's version rows are moved past it without running it, so that
+ * the rest of the history is still recorded.
+ */
 static int record_step(struct work *w, const char *url, enum mig_dialect d,
 		       size_t i, bool upgrade, struct mig_err *err)
 {
 	struct mig_import_rev *r = &w->im->revs[i];
 	struct mig_import_run *run = &r->runs[di(d)][upgrade];
-	const char *args[] = { "step", r->id, upgrade ? "up" : "down", NULL };
+	const char *args[] = { "step", r->id, upgrade ? "up" : "down", NULL, NULL };
 	struct mig_json j = { .loaded = false };
 	int rc = mig_driver_call(&w->drv, url, args, &j, err);
-	if (j.loaded) {
-		mig_json_strv(&j, j.root, "statements", &run->statements);
-		mig_json_strv(&j, j.root, "reads", &run->reads);
-		run->autocommit = mig_json_true(&j, j.root, "autocommit");
-		const char *env = mig_json_str(&j, j.root, "env");
-		const char *why = mig_json_str(&j, j.root, "env_error");
-		if (!w->im->env && env)
-			w->im->env = why ? xasprintf("a minimal env.py (the project's failed: %s)", why)
-				     : !strcmp(env, "minimal") ? xstrdup("a minimal env.py (the project has none)")
-				     : xstrdup("the project's env.py");
-	}
+	if (j.loaded)
+		read_run(w, run, &j);
 	mig_json_release(&j);
-	if (rc == MIG_EFOUND) {
-		run->error = xstrdup(err->msg ? err->msg : "?");
-		mig_err_set(err, MIG_EFOUND, "%s: %s raised on %s: %s; nothing was written",
-			    r->source, upgrade ? "upgrade()" : "downgrade()",
-			    mig_dialect_name(d), run->error);
-		mig_err_hint(err, "fix the revision so that it runs on a fresh %s database, "
-			     "or import only the dialect it is written for (--dialect)%s",
-			     mig_dialect_name(d), d == MIG_POSTGRESQL ? "; the scratch "
-			     "database keeps what ran until then: recreate it empty" : "");
-	}
+	guard_markers(run);
+	if (rc != MIG_EFOUND)
+		return rc;
+	run->error = one_line(err->msg);
+	mig_err_release(err);
+	args[3] = "skip";
+	rc = mig_driver_call(&w->drv, url, args, &j, err);
+	mig_json_release(&j);
+	if (rc)
+		mig_err_set(err, rc == MIG_EFOUND ? MIG_EDB : rc, "%s: %s raised on %s (%s), "
+			    "and Alembic cannot move its version rows past it: %s; nothing "
+			    "was written", r->source, upgrade ? "upgrade()" : "downgrade()",
+			    mig_dialect_name(d), run->error, err->msg ? err->msg : "?");
 	return rc;
 }
 
@@ -184,18 +255,21 @@ static int require_empty(const char *url, struct mig_err *err)
 	return rc;
 }
 
-static int drop_bookkeeping(const char *url, struct mig_err *err)
+static int drop_bookkeeping(const struct work *w, const char *url, struct mig_err *err)
 {
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .lock_timeout = -1 };
 	int rc = mig_db_open(&db, url, &co, err);
+	/* mig_history too: DESIGN.md's step history, which mig's runner
+	 * writes beside the version table.  The scratch database was empty
+	 * when we started, so both are ours. */
+	struct mig_buf sql = MIG_BUF_INIT;
+	buf_puts(&sql, "DROP TABLE IF EXISTS ");
+	mig_quote_ident(&sql, w->vt.table);
+	buf_puts(&sql, ";\nDROP TABLE IF EXISTS mig_history");
 	if (!rc)
-		/* mig_history too: DESIGN.md's step history, which mig's runner
-		 * writes beside the version table.  The scratch database was
-		 * empty when we started, so both are ours. */
-		rc = mig_db_exec_script(db, "DROP TABLE IF EXISTS alembic_version;\n"
-					"DROP TABLE IF EXISTS mig_history",
-					"mig-import", 1, err);
+		rc = mig_db_exec_script(db, buf_str(&sql), "mig-import", 1, err);
+	buf_release(&sql);
 	mig_db_close(db);
 	return rc;
 }
@@ -210,156 +284,18 @@ static int record_dialect(struct work *w, enum mig_dialect d, const char *url,
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = record_step(w, url, d, i, true, err);
 		if (!rc)
-			rc = take_snapshot(url, &snaps[i], err);
+			rc = take_snapshot(w, url, &snaps[i], err);
 	}
 	for (size_t k = 0; !rc && k < n; k++) {
 		size_t i = n - 1 - k;
 		rc = record_step(w, url, d, i, false, err);
 		if (!rc)
-			rc = take_snapshot(url, &snaps[n + k], err);
+			rc = take_snapshot(w, url, &snaps[n + k], err);
 	}
 	return rc;
 }
 
 /* ---- writing the files ----------------------------------------------------- */
-
-static bool run_same(const struct mig_strv *a, size_t i, const struct mig_strv *b, size_t j)
-{
-	return !strcmp(a->v[i], b->v[j]);
-}
-
-static void put_section(struct mig_buf *out, bool upgrade, const char *dialect,
-			const char *const *stmts, size_t n, bool one_each)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || one_each)
-			buf_printf(out, "\n-- +%s%s%s\n", upgrade ? "upgrade" : "downgrade",
-				   dialect ? " " : "", dialect ? dialect : "");
-		buf_printf(out, "%s;\n", stmts[i]);
-	}
-}
-
-/*
- * The sections of one direction: a longest common subsequence of the two
- * dialects' statements goes to common sections, the rest to dialect
- * sections, so that each dialect runs its statements in recorded order.
- */
-static void put_direction(struct mig_buf *out, const struct mig_import_rev *r,
-			  unsigned dialects, bool upgrade, bool one_each)
-{
-	const struct mig_strv *a = &r->runs[0][upgrade].statements;
-	const struct mig_strv *b = &r->runs[1][upgrade].statements;
-	if (dialects != (MIG_IMPORT_SQLITE | MIG_IMPORT_POSTGRESQL)) {
-		const struct mig_strv *only = dialects == MIG_IMPORT_SQLITE ? a : b;
-		put_section(out, upgrade, dialects == MIG_IMPORT_SQLITE ? "sqlite" : "postgresql",
-			    (const char *const *)only->v, only->n, one_each);
-		return;
-	}
-	size_t n = a->n, m = b->n;
-	size_t *len = xcalloc((n + 1) * (m + 1), sizeof(*len));
-#define L(i, j) len[(i) * (m + 1) + (j)]
-	for (size_t i = n; i-- > 0;)
-		for (size_t j = m; j-- > 0;)
-			L(i, j) = run_same(a, i, b, j) ? L(i + 1, j + 1) + 1
-				  : L(i + 1, j) > L(i, j + 1) ? L(i + 1, j) : L(i, j + 1);
-	size_t i = 0, j = 0;
-	while (i < n || j < m) {
-		size_t i0 = i, j0 = j;
-		/* Up to the next statement of the common subsequence. */
-		while ((i < n || j < m) && !(i < n && j < m && run_same(a, i, b, j) &&
-					       L(i, j) == L(i + 1, j + 1) + 1)) {
-			if (j >= m || (i < n && L(i + 1, j) >= L(i, j + 1)))
-				i++;
-			else
-				j++;
-		}
-		put_section(out, upgrade, "sqlite", (const char *const *)a->v + i0, i - i0, one_each);
-		put_section(out, upgrade, "postgresql", (const char *const *)b->v + j0, j - j0,
-			    one_each);
-		size_t c = 0;
-		while (i + c < n && j + c < m && run_same(a, i + c, b, j + c) &&
-		       L(i + c, j + c) == L(i + c + 1, j + c + 1) + 1)
-			c++;
-		put_section(out, upgrade, NULL, (const char *const *)a->v + i, c, one_each);
-		i += c;
-		j += c;
-	}
-#undef L
-	free(len);
-}
-
-bool mig_import_rev_read(const struct mig_import_rev *r)
-{
-	for (int d = 0; d < 2; d++)
-		for (int u = 0; u < 2; u++)
-			if (r->runs[d][u].reads.n)
-				return true;
-	return false;
-}
-
-bool mig_import_rev_failed(const struct mig_import_rev *r)
-{
-	for (int d = 0; d < 2; d++)
-		for (int u = 0; u < 2; u++)
-			if (r->runs[d][u].error)
-				return true;
-	return false;
-}
-
-bool mig_import_rev_autocommit(const struct mig_import_rev *r)
-{
-	for (int d = 0; d < 2; d++)
-		for (int u = 0; u < 2; u++)
-			if (r->runs[d][u].autocommit)
-				return true;
-	return false;
-}
-
-static void put_list(struct mig_buf *out, const char *key, const struct mig_strv *sv,
-		     bool always)
-{
-	if (!sv->n && !always)
-		return;
-	char *s = sv->n ? strv_join(sv, ", ") : xstrdup("none");
-	buf_printf(out, "-- %s: %s\n", key, s);
-	free(s);
-}
-
-static char *render(const struct mig_import_rev *r, unsigned dialects)
-{
-	struct mig_buf out = MIG_BUF_INIT;
-	buf_printf(&out, "-- revision: %s\n", r->id);
-	put_list(&out, "down_revision", &r->down, true);
-	put_list(&out, "branch_labels", &r->branch_labels, false);
-	put_list(&out, "depends_on", &r->depends_on, false);
-	if (r->message)
-		buf_printf(&out, "-- message: %s\n", r->message);
-	if (r->create_date)
-		buf_printf(&out, "-- create_date: %s\n", r->create_date);
-	bool autocommit = mig_import_rev_autocommit(r);
-	if (autocommit)
-		buf_puts(&out, "-- transactional: false\n");
-	const char *slash = strrchr(r->source, '/');
-	buf_printf(&out, "--\n-- Imported by mig-import %s from %s: the statements Alembic "
-		   "sent on a fresh database.\n", MIG_VERSION, slash ? slash + 1 : r->source);
-	if (mig_import_rev_read(r))
-		buf_puts(&out, "-- REVIEW: this revision read the database (a catalog query or "
-			 "a SELECT whose result it used);\n-- REVIEW: on another database it may "
-			 "have run other statements than these.\n");
-	if (autocommit)
-		buf_puts(&out, "-- REVIEW: this revision runs outside a transaction "
-			 "(autocommit_block).\n");
-	for (int up = 1; up >= 0; up--) {
-		size_t before = out.len;
-		put_direction(&out, r, dialects, up, autocommit);
-		/* A revision that sends nothing (a merge) still has its marker. */
-		if (out.len == before)
-			buf_printf(&out, "\n-- +%s\n", up ? "upgrade" : "downgrade");
-	}
-	return buf_detach(&out);
-}
 
 static int make_dir(const char *path, struct mig_err *err)
 {
@@ -428,7 +364,7 @@ static int write_files(struct work *w, struct mig_err *err)
 		r->file = *slug ? xasprintf("%s/%s_%s.sql", w->im->dir, r->id, slug)
 				: xasprintf("%s/%s.sql", w->im->dir, r->id);
 		free(slug);
-		char *text = render(r, w->o->dialects);
+		char *text = mig_import_render(r, w->o->dialects);
 		rc = write_file(r->file, text, err);
 		free(text);
 	}
@@ -446,7 +382,7 @@ static void compare(struct work *w, enum mig_dialect d, const char *what,
 		    const struct snapshot *alembic, const struct snapshot *mig, bool *same)
 {
 	struct mig_findings f = MIG_FINDINGS_INIT;
-	mig_schema_diff(&alembic->schema, &mig->schema, &f);
+	mig_schema_compare_expected(&alembic->schema, &mig->schema, &f);
 	for (size_t i = 0; i < f.n; i++) {
 		buf_printf(&w->im->diff, "%s, %s: %s\n", mig_dialect_name(d), what, f.v[i].msg);
 		w->im->ndiffs++;
@@ -494,7 +430,7 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 	} else {
 		struct mig_goal goal = { .upgrade = upgrade, .only = gi };
 		struct mig_err run_err = MIG_ERR_INIT;
-		if (mig_run(db, g, &version_table, &goal, NULL, &run_err)) {
+		if (mig_run(db, g, &w->vt, &goal, NULL, &run_err)) {
 			buf_printf(&w->im->diff, "%s, %s: mig could not run the file: %s\n",
 				   mig_dialect_name(d), what, run_err.msg ? run_err.msg : "?");
 			w->im->ndiffs++;
@@ -506,7 +442,7 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 	if (!*stop) {
 		struct snapshot got;
 		memset(&got, 0, sizeof(got));
-		rc = take_snapshot(url, &got, err);
+		rc = take_snapshot(w, url, &got, err);
 		if (!rc)
 			compare(w, d, what, expected, &got, &same);
 		snapshot_release(&got);
@@ -516,20 +452,69 @@ static int prove_step(struct work *w, struct mig_db *db, const struct mig_graph 
 	return rc;
 }
 
+/* The proof on a dialect stops before the first step whose recording
+ * raised: the file holds only part of that step. */
+static bool stop_before(struct work *w, enum mig_dialect d, size_t i, bool upgrade)
+{
+	const struct mig_import_rev *r = &w->im->revs[i];
+	if (!r->runs[di(d)][upgrade].error)
+		return false;
+	strv_push_owned(&w->im->stops, xasprintf("%s: the proof stopped before the %s of %s, "
+						  "which is unfinished", mig_dialect_name(d),
+						  upgrade ? "upgrade" : "downgrade", r->id));
+	return true;
+}
+
+/*
+ * Takes a PostgreSQL scratch database where the proof stopped back to base
+ * with Alembic (mig wrote the same alembic_version rows it reads), so that
+ * it is left as empty as it was given: revs[0..applied) are applied.
+ */
+static int unwind(struct work *w, const char *url, size_t applied, struct mig_err *err)
+{
+	int rc = MIG_OK;
+	for (size_t k = applied; !rc && k-- > 0;) {
+		const char *args[] = { "step", w->im->revs[k].id, "down", NULL, NULL };
+		struct mig_json j = { .loaded = false };
+		rc = mig_driver_call(&w->drv, url, args, &j, err);
+		mig_json_release(&j);
+		if (rc == MIG_EFOUND) {	/* it raised when recorded too */
+			mig_err_release(err);
+			args[3] = "skip";
+			rc = mig_driver_call(&w->drv, url, args, &j, err);
+			mig_json_release(&j);
+		}
+	}
+	return rc;
+}
+
 static int prove_dialect(struct work *w, const struct mig_graph *g, enum mig_dialect d,
 			 const char *url, struct mig_err *err)
 {
 	struct mig_db *db = NULL;
 	struct mig_connect_opts co = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&db, url, &co, err);
-	size_t n = w->im->nrevs;
+	size_t n = w->im->nrevs, applied = 0;
 	const struct snapshot *snaps = w->snaps[di(d)];
-	bool stop = false;
-	for (size_t i = 0; !rc && !stop && i < n; i++)
-		rc = prove_step(w, db, g, url, d, i, true, &snaps[i], &stop, err);
-	for (size_t k = 0; !rc && !stop && k < n; k++)
-		rc = prove_step(w, db, g, url, d, n - 1 - k, false, &snaps[n + k], &stop, err);
+	bool stop = false, stopped_early = false;
+	for (size_t i = 0; !rc && !stop && i < n; i++) {
+		stop = stopped_early = stop_before(w, d, i, true);
+		if (!stop)
+			rc = prove_step(w, db, g, url, d, i, true, &snaps[i], &stop, err);
+		if (!stop)
+			applied = i + 1;
+	}
+	for (size_t k = 0; !rc && !stop && k < n; k++) {
+		stop = stopped_early = stop_before(w, d, n - 1 - k, false);
+		if (!stop)
+			rc = prove_step(w, db, g, url, d, n - 1 - k, false, &snaps[n + k],
+					&stop, err);
+		if (!stop)
+			applied = n - 1 - k;
+	}
 	mig_db_close(db);
+	if (!rc && stopped_early && d == MIG_POSTGRESQL)
+		rc = unwind(w, url, applied, err);
 	return rc;
 }
 
@@ -592,11 +577,29 @@ static int record_all(struct work *w, struct mig_err *err)
 	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
 		rc = record_dialect(w, MIG_POSTGRESQL, w->o->scratch_url, err);
 		/* Alembic leaves its (empty) version table; mig builds there next. */
-		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
+		int rc2 = drop_bookkeeping(w, w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
 	}
 	return rc;
+}
+
+/* The files are usable but for the revisions mig-import wrote unfinished:
+ * the proof runs up to those. */
+static bool only_unfinished(const struct mig_graph *g)
+{
+	if (g->usable)
+		return false;
+	bool some = false;
+	for (size_t i = 0; i < g->findings.n; i++) {
+		const struct mig_finding *f = &g->findings.v[i];
+		if (f->severity != MIG_SEV_ERROR)
+			continue;
+		if (strcmp(f->code, "unfinished") != 0)
+			return false;
+		some = true;
+	}
+	return some;
 }
 
 static int prove_all(struct work *w, struct mig_err *err)
@@ -605,6 +608,10 @@ static int prove_all(struct work *w, struct mig_err *err)
 	int rc = mig_graph_load(&g, w->o->common->migrations_dir, err);
 	if (rc)
 		return rc;
+	/* The proof stops before every step of an unfinished revision, so
+	 * mig's runner may have the rest of the graph. */
+	if (only_unfinished(&g))
+		g.usable = true;
 	rc = mig_graph_require_usable(&g, err);
 	if (!rc && (w->o->dialects & MIG_IMPORT_SQLITE)) {
 		char *url = sqlite_url(w, "mig.db");
@@ -612,8 +619,17 @@ static int prove_all(struct work *w, struct mig_err *err)
 		free(url);
 	}
 	if (!rc && (w->o->dialects & MIG_IMPORT_POSTGRESQL)) {
-		rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
-		int rc2 = drop_bookkeeping(w->o->scratch_url, err);
+		/* After a revision raised, Alembic may have left objects behind. */
+		rc = require_empty(w->o->scratch_url, err);
+		if (rc == MIG_ESAFETY && w->im->nunfinished) {
+			strv_push_owned(&w->im->stops, xasprintf("postgresql: the proof was not "
+								  "run: %s", err->msg));
+			mig_err_release(err);
+			rc = MIG_OK;
+		} else if (!rc) {
+			rc = prove_dialect(w, &g, MIG_POSTGRESQL, w->o->scratch_url, err);
+		}
+		int rc2 = drop_bookkeeping(w, w->o->scratch_url, err);
 		if (!rc)
 			rc = rc2;
 	}
@@ -627,6 +643,11 @@ static int prove_all(struct work *w, struct mig_err *err)
 	if (!rc && w->im->ndiffs)
 		rc = mig_err_set(err, MIG_EFOUND, "the proof found %zu difference%s",
 				 w->im->ndiffs, w->im->ndiffs == 1 ? "" : "s");
+	else if (!rc && w->im->nunfinished)
+		rc = mig_err_set(err, MIG_EFOUND, "%zu revision%s unfinished (the "
+				 "'unfinished:' lines say why): finish %s by hand",
+				 w->im->nunfinished, w->im->nunfinished == 1 ? " is" : "s are",
+				 w->im->nunfinished == 1 ? "it" : "them");
 	return rc;
 }
 
@@ -636,6 +657,8 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 	memset(im, 0, sizeof(*im));
 	im->dir = xasprintf("%s/versions", o->common->migrations_dir);
 	struct work w = { .im = im, .o = o };
+	w.vt.table = o->version_table ? o->version_table : MIG_DEFAULT_VERSION_TABLE;
+	w.drv.version_table = w.vt.table;
 	w.drv.python = o->python;
 	w.drv.ini = o->alembic_ini;
 	w.drv.scripts = o->scripts;
@@ -646,6 +669,11 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 		rc = load_history(&w, err);
 	if (!rc)
 		rc = record_all(&w, err);
+	for (size_t i = 0; !rc && i < im->nrevs; i++) {
+		char *why = mig_import_rev_unfinished(&im->revs[i]);
+		im->nunfinished += why != NULL;
+		free(why);
+	}
 	if (!rc && !o->check_only)
 		rc = write_files(&w, err);
 	if (!rc)
@@ -677,6 +705,7 @@ void mig_import_release(struct mig_import *im)
 				strv_release(&r->runs[d][u].statements);
 				strv_release(&r->runs[d][u].reads);
 				free(r->runs[d][u].error);
+				free(r->runs[d][u].unrecordable);
 			}
 		}
 	}
@@ -684,6 +713,7 @@ void mig_import_release(struct mig_import *im)
 	free(im->steps);
 	mig_findings_release(&im->findings);
 	buf_release(&im->diff);
+	strv_release(&im->stops);
 	free(im->env);
 	free(im->dir);
 	memset(im, 0, sizeof(*im));

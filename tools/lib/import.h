@@ -19,6 +19,15 @@
  *   statement per section.  What a person must review (the revision read
  *   the database, it raised, it ran outside a transaction) is a "-- REVIEW"
  *   comment in the header and a flag in the report.
+ * - A revision whose upgrade()/downgrade() raised (or that sent a statement
+ *   the file cannot hold as sent: a line that reads as a section marker)
+ *   is written all the same, with what it sent, an "-- unfinished: why"
+ *   header line (mig's graph lint refuses the file until a person deletes
+ *   it) and REVIEW lines; Alembic's version rows are moved past a raising
+ *   step without running it, so the rest of the history is recorded.  The
+ *   proof of a dialect stops before the first step that raised (and takes
+ *   a PostgreSQL scratch database back to base with Alembic); the run is
+ *   then MIG_EFOUND, im->nunfinished counting the marked revisions.
  * - Nothing is written until every revision was recorded on every dialect;
  *   a folder that already holds migrations is refused (MIG_ESAFETY) unless
  *   force.
@@ -26,6 +35,10 @@
  *   recording) is compared with a database built by mig_run from the files
  *   (the same steps, goal.only), by introspection (mig_schema_diff) and the
  *   version rows.  check_only runs recording and proof and writes nothing.
+ * - The version table is the one the project's env.py gives Alembic
+ *   (--version-table, checked against what env.py configures): mig's side
+ *   of the proof reads and writes the same table, so the version rows are
+ *   compared as mig-upgrade will write them.
  * - Codes: MIG_EFOUND for graph errors in the history (im->findings) or a
  *   difference in the proof (im->diff); MIG_EINPUT for no Python, no
  *   Alembic, a history Alembic cannot load; MIG_ESAFETY for a non-empty
@@ -35,7 +48,10 @@
 #ifndef MIG_IMPORT_H
 #define MIG_IMPORT_H
 
+#include "cli.h"
+#include "findings.h"
 #include "mig.h"
+#include "url.h"
 
 enum { MIG_IMPORT_SQLITE = 1, MIG_IMPORT_POSTGRESQL = 2 };
 
@@ -45,6 +61,8 @@ struct mig_import_opts {
 	const char *scripts;		/* --scripts */
 	const char *python;		/* --python, NULL: python3 on PATH */
 	const char *scratch_url;	/* --scratch-url (PostgreSQL) */
+	const char *version_table;	/* Alembic's, as the project's env.py names
+					 * it; NULL: alembic_version */
 	unsigned dialects;		/* MIG_IMPORT_* bits */
 	bool force;			/* write over an existing folder */
 	bool check_only;		/* --check: prove the files in DIR */
@@ -56,6 +74,7 @@ struct mig_import_run {
 	struct mig_strv reads;		/* statements that read the database */
 	bool autocommit;
 	char *error;			/* the exception, or NULL */
+	char *unrecordable;		/* what the file cannot hold as sent, or NULL */
 };
 
 struct mig_import_rev {
@@ -83,6 +102,8 @@ struct mig_import {
 	struct mig_findings findings;	/* graph errors of the history */
 	struct mig_buf diff;		/* the proof's differences, as text */
 	size_t ndiffs;
+	size_t nunfinished;		/* revisions written unfinished */
+	struct mig_strv stops;		/* where and why the proof stopped early */
 	char *env;			/* "env.py", or why a minimal one was used */
 	char *dir;			/* DIR/versions */
 };
@@ -93,6 +114,9 @@ int mig_import_run(struct mig_import *im, const struct mig_import_opts *o,
 bool mig_import_rev_read(const struct mig_import_rev *r);
 bool mig_import_rev_failed(const struct mig_import_rev *r);
 bool mig_import_rev_autocommit(const struct mig_import_rev *r);
+/* Why the revision's file is unfinished ("upgrade() raised on sqlite: ...",
+ * one line, each failed or unrecordable run), to free; NULL when it is not. */
+char *mig_import_rev_unfinished(const struct mig_import_rev *r);
 void mig_import_release(struct mig_import *im);
 
 #endif

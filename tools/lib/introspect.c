@@ -13,7 +13,10 @@
  * Lists inside a cell are separated by the unit separator, byte 0x1f.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "introspect.h"
 #include "db.h"
+#include "mig.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -7,7 +7,10 @@
  * document.  So no program has an error path of its own.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "json.h"
 #include "mig.h"
+#include "out.h"
+#include "schema.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,9 @@
  * at: each section goes to the database whole.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "migfile.h"
 #include "mig.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -132,7 +134,7 @@ static int parse_bool(struct reader *r, const char *value, bool *out)
 
 static const char *const header_keys[] = {
 	"revision", "down_revision", "branch_labels", "depends_on",
-	"message", "create_date", "transactional", NULL,
+	"message", "create_date", "transactional", "unfinished", NULL,
 };
 
 static int header_field(struct reader *r, struct mig_rev *rev, const char *key,
@@ -145,7 +147,7 @@ static int header_field(struct reader *r, struct mig_rev *rev, const char *key,
 		char *m = xasprintf("unknown header key '%s'", key);
 		int rc = fail(r, m, "the keys are revision, down_revision, "
 			      "branch_labels, depends_on, message, create_date, "
-			      "transactional");
+			      "transactional, unfinished");
 		free(m);
 		return rc;
 	}
@@ -177,6 +179,12 @@ static int header_field(struct reader *r, struct mig_rev *rev, const char *key,
 		return MIG_OK;
 	case 5:
 		rev->create_date = xstrdup(value);
+		return MIG_OK;
+	case 7:
+		/* Kept for the graph's lint, which refuses the file until a
+		 * person finishes it and deletes the line (mig-import writes it). */
+		rev->unfinished = xstrdup(*value ? value : "marked unfinished");
+		rev->unfinished_line = r->lineno;
 		return MIG_OK;
 	default:
 		return parse_bool(r, value, &rev->transactional);
@@ -378,10 +386,13 @@ void mig_rev_release(struct mig_rev *rev)
 	strv_release(&rev->branch_labels);
 	free(rev->message);
 	free(rev->create_date);
+	free(rev->unfinished);
 	free(rev->path);
 	free(rev->body);
 	free(rev->sections);
 	free(rev->doc_revises);
+	free(rev->doc_revision_id);
+	free(rev->docstring);
 	free(rev->vdown);
 	free(rev->alldown);
 	free(rev->normdown);
@@ -389,4 +400,34 @@ void mig_rev_release(struct mig_rev *rev)
 	free(rev->next);
 	free(rev->allnext);
 	memset(rev, 0, sizeof(*rev));
+}
+
+bool mig_sql_has_header(const char *text, size_t len)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	int line = 0;
+	struct reader r = { "", &line, text, text + len, 0, NULL, 0, &ignored };
+	bool found = false;
+	while (!found && next_line(&r)) {
+		const char *s = r.line + strspn(r.line, " \t");
+		size_t n = r.len - (size_t)(s - r.line);
+		if (n < 2 || s[0] != '-' || s[1] != '-')
+			continue;
+		size_t i = 2 + strspn(s + 2, " \t");
+		if (i < n && s[i] == '+') {
+			size_t w = strcspn(s + i + 1, " \t\n");
+			found = (w == 7 && !strncmp(s + i + 1, "upgrade", 7)) ||
+				(w == 9 && !strncmp(s + i + 1, "downgrade", 9));
+			continue;
+		}
+		char *key, *value;
+		if (!split_header(s, n, &key, &value))
+			continue;
+		for (size_t k = 0; header_keys[k] && !found; k++)
+			found = !strcmp(header_keys[k], key);
+		free(key);
+		free(value);
+	}
+	mig_err_release(&ignored);
+	return found;
 }

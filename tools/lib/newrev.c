@@ -7,7 +7,10 @@
  * that holds the sections mig-new --autogenerate wrote (autogen.c).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "newrev.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +124,97 @@ static char *heads_list(const struct mig_graph *g)
 	return buf_detach(&b);
 }
 
+static bool label_taken(const struct mig_graph *g, const char *label)
+{
+	for (size_t r = 0; r < g->nrevs; r++)
+		if (strv_has(&g->revs[r].branch_labels, label))
+			return true;
+	return false;
+}
+
+/* "FLAG: message", keeping the code and the advice. */
+static int prefix_err(struct mig_err *err, const char *flag)
+{
+	char *hint = err->hint ? xstrdup(err->hint) : NULL;
+	mig_err_set(err, err->code, "%s: %s", flag, err->msg);
+	if (hint)
+		mig_err_hint(err, "%s", hint);
+	free(hint);
+	return err->code;
+}
+
+/*
+ * --head REV, as "alembic revision --head": the revisions REV names (none
+ * for base: a new base), each a head unless splice, since a child of a
+ * revision that has one starts a new branch.
+ */
+static int pick_head(const struct mig_graph *g, const char *head, bool splice,
+		     struct mig_strv *down, struct mig_err *err)
+{
+	size_t *idx = NULL, n = 0;
+	int rc = mig_graph_resolve(g, head, &idx, &n, err);
+	if (rc) {
+		free(idx);
+		return prefix_err(err, "--head");
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		const struct mig_rev *rev = &g->revs[idx[i]];
+		if (strv_has(down, rev->id)) {
+			rc = mig_err_set(err, MIG_EINPUT, "--head names '%s' twice", rev->id);
+		} else if (!splice && rev->nnext) {
+			rc = mig_err_set(err, MIG_ESAFETY, "--head: revision '%s' is not a "
+					 "head; a new revision on it starts a new branch",
+					 rev->id);
+			mig_err_hint(err, "add --splice to start that branch on purpose");
+		} else {
+			strv_push(down, rev->id);
+		}
+	}
+	free(idx);
+	return rc;
+}
+
+/* --depends-on, as Alembic writes it: a branch label stays a label, any
+ * other name (a prefix too) becomes the full id of its revision. */
+static int resolve_depends_on(const struct mig_graph *g, const struct mig_strv *in,
+			      struct mig_strv *out, struct mig_err *err)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		size_t *idx = NULL, n = 0;
+		int rc = mig_graph_resolve(g, in->v[i], &idx, &n, err);
+		if (!rc && n != 1)
+			rc = mig_err_set(err, MIG_EINPUT, "'%s' names %zu revisions; a "
+					 "dependency is one revision", in->v[i], n);
+		const struct mig_rev *rev = rc ? NULL : &g->revs[idx[0]];
+		free(idx);
+		if (rc)
+			return prefix_err(err, "--depends-on");
+		const char *name = strv_has(&rev->branch_labels, in->v[i]) ? in->v[i]
+				   : rev->id;
+		if (strv_has(out, name))
+			return mig_err_set(err, MIG_EINPUT, "--depends-on names '%s' twice",
+					   name);
+		strv_push(out, name);
+	}
+	return MIG_OK;
+}
+
+static int check_rev_id(const struct mig_graph *g, const char *id, struct mig_err *err)
+{
+	if (!mig_valid_revision_chars(id) || strlen(id) > MIG_REVISION_MAX) {
+		mig_err_set(err, MIG_EINPUT, "--rev-id: '%s' is not a revision id", id);
+		return mig_err_hint(err, "1 to %d letters, digits and _ (it must fit "
+				    "alembic_version.version_num)", MIG_REVISION_MAX);
+	}
+	if (mig_graph_find(g, id) != MIG_NONE || label_taken(g, id))
+		return mig_err_set(err, MIG_EINPUT, "--rev-id: '%s' is already a "
+				   "revision or branch label in %s/versions", id, g->dir);
+	if (!strcmp(id, "head") || !strcmp(id, "heads") || !strcmp(id, "base"))
+		return mig_err_set(err, MIG_EINPUT, "--rev-id: '%s' is a reserved word "
+				   "of revision arguments", id);
+	return MIG_OK;
+}
+
 /* The down_revision of the new file: the head, every head, or none. */
 static int pick_parents(const struct mig_graph *g, bool merge,
 			struct mig_strv *down, struct mig_err *err)
@@ -138,21 +232,14 @@ static int pick_parents(const struct mig_graph *g, bool merge,
 				 "new revision would continue only one of them",
 				 g->dir, g->nheads, heads);
 		mig_err_hint(err, "join them first with a merge revision: mig-new "
-			     "--merge, then write the new migration on top of it");
+			     "--merge, then write the new migration on top of it; or "
+			     "name the one to continue with --head");
 	} else {
 		for (size_t i = 0; i < g->nheads; i++)
 			strv_push(down, g->revs[g->heads[i]].id);
 	}
 	free(heads);
 	return rc;
-}
-
-static bool label_taken(const struct mig_graph *g, const char *label)
-{
-	for (size_t r = 0; r < g->nrevs; r++)
-		if (strv_has(&g->revs[r].branch_labels, label))
-			return true;
-	return false;
 }
 
 static int check_labels(const struct mig_graph *g, const struct mig_strv *labels,
@@ -202,6 +289,11 @@ static char *render(const struct mig_newrev *nr, const struct mig_newrev_opts *o
 		   nr->down.n ? down : "none");
 	if (nr->branch_labels.n)
 		buf_printf(&b, "-- branch_labels: %s\n", labels);
+	if (nr->depends_on.n) {
+		char *deps = strv_join(&nr->depends_on, ", ");
+		buf_printf(&b, "-- depends_on: %s\n", deps);
+		free(deps);
+	}
 	buf_printf(&b, "-- message: %s\n-- create_date: %s\n", nr->message, date);
 	if (o->comment)
 		buf_printf(&b, "%s", o->comment);
@@ -271,8 +363,14 @@ static int plan(struct mig_newrev *nr, const struct mig_newrev_opts *o,
 	int rc = mig_graph_require_usable(g, err);
 	if (!rc)
 		rc = check_labels(g, &nr->branch_labels, err);
-	if (!rc)
+	if (!rc && o->rev_id)
+		rc = check_rev_id(g, o->rev_id, err);
+	if (!rc && o->head)
+		rc = pick_head(g, o->head, o->splice, &nr->down, err);
+	else if (!rc)
 		rc = pick_parents(g, o->merge, &nr->down, err);
+	if (!rc)
+		rc = resolve_depends_on(g, &o->depends_on, &nr->depends_on, err);
 	return rc;
 }
 
@@ -291,7 +389,9 @@ int mig_newrev_create(struct mig_newrev *nr, const struct mig_newrev_opts *o,
 {
 	memset(nr, 0, sizeof(*nr));
 	int rc = plan(nr, o, g, err);
-	if (!rc)
+	if (!rc && o->rev_id)
+		nr->id = xstrdup(o->rev_id);
+	else if (!rc)
 		rc = new_id(g, &nr->id, err);
 	if (rc)
 		return rc;
@@ -311,5 +411,6 @@ void mig_newrev_release(struct mig_newrev *nr)
 	free(nr->text);
 	strv_release(&nr->down);
 	strv_release(&nr->branch_labels);
+	strv_release(&nr->depends_on);
 	memset(nr, 0, sizeof(*nr));
 }

@@ -3,8 +3,11 @@
  * (origins.h); the SQLite driver feeds it, a schema model reads it.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "db.h"
 #include "origins.h"
+#include "db.h"
+#include "mig.h"
+#include "schema.h"
+#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>

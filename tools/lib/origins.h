@@ -17,7 +17,9 @@
 #ifndef MIG_ORIGINS_H
 #define MIG_ORIGINS_H
 
+#include "db.h"
 #include "mig.h"
+#include "schema.h"
 
 struct mig_origin_entry {
 	char *key;		/* "T" table, "C" table 0x1f column or "I" index */

@@ -4,6 +4,9 @@
  * (DESIGN.md "Output").
  */
 #define _GNU_SOURCE	/* fopencookie: the output gate */
+#include "out.h"
+#include "findings.h"
+#include "json.h"
 #include "mig.h"
 
 #include <errno.h>

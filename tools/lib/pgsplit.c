@@ -8,6 +8,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pgsplit.h"
 #include "dl.h"
+#include "mig.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <pg_query.h>
@@ -262,4 +264,29 @@ int mig_pg_index_keys(const char *create_index, struct mig_strv *out, struct mig
 	q->pg_query__scan_result__free_unpacked(tokens, NULL);
 	q->pg_query_free_scan_result(scan);
 	return MIG_OK;
+}
+
+/* Index keys that are expressions in the canonical form the SQLite driver
+ * gives them too (pgsplit.h): "lower(name::text)" reads "lower(name)".
+ * A plain column name is left as it is; without libpg_query, everything. */
+void mig_pg_canonical_keys(struct mig_schema *out)
+{
+	for (size_t i = 0; i < out->ntables; i++) {
+		struct mig_table *t = &out->tables[i];
+		for (size_t x = 0; x < t->nindexes; x++) {
+			struct mig_strv *keys = &t->indexes[x].columns;
+			for (size_t k = 0; k < keys->n; k++) {
+				const char *key = keys->v[k];
+				if (!key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_$")])
+					continue;
+				char *c = NULL;
+				struct mig_err ignored = MIG_ERR_INIT;
+				if (mig_pg_expr_canonical(key, &c, &ignored) == MIG_OK) {
+					free(keys->v[k]);
+					keys->v[k] = c;
+				}
+				mig_err_release(&ignored);
+			}
+		}
+	}
 }

@@ -12,6 +12,7 @@
 #define MIG_PGSPLIT_H
 
 #include "mig.h"
+#include "schema.h"
 
 /* The soname loaded: Debian's libpg-query1504.0 (PostgreSQL 15's parser). */
 #define MIG_LIBPG_QUERY "libpg_query.so.1504.0"
@@ -46,5 +47,9 @@ int mig_pg_expr_canonical(const char *expr, char **out, struct mig_err *err);
  * appended to out. */
 int mig_pg_index_keys(const char *create_index, struct mig_strv *out,
 		      struct mig_err *err);
+/* The PostgreSQL driver's introspection: every index key of out that is an
+ * expression, as mig_pg_expr_canonical spells it; a plain column name is
+ * left as it is, and so is everything without libpg_query. */
+void mig_pg_canonical_keys(struct mig_schema *out);
 
 #endif

@@ -9,7 +9,10 @@
  * moved by mig holds the same alembic_version rows as one moved by Alembic.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "plan.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -429,4 +432,52 @@ void mig_vt_change_apply(const struct mig_vt_change *c, struct mig_strv *heads)
 	}
 	for (size_t i = 0; i < c->ins.n; i++)
 		strv_push(heads, c->ins.v[i]);
+}
+
+/* ---- the revisions of a history range ------------------------------------- */
+
+int mig_plan_history(const struct mig_graph *g, const size_t *lower, size_t nlower,
+		     const size_t *upper, size_t nupper, size_t **out, size_t *nout,
+		     struct mig_err *err)
+{
+	*out = NULL;
+	*nout = 0;
+	bool *needs = new_marks(g), *have = new_marks(g);
+	mig_graph_mark_ancestors(g, upper, nupper, needs);
+	for (size_t i = 0; i < nlower; i++)
+		if (!needs[lower[i]]) {	/* Alembic's RangeNotAncestorError */
+			free(needs);
+			free(have);
+			mig_err_set(err, MIG_EINPUT, "revision '%s' is not an ancestor of "
+				    "the end of the range", g->revs[lower[i]].id);
+			return mig_err_hint(err, "a range goes from an older revision to "
+					    "a newer one: START:END");
+		}
+	mig_graph_mark_ancestors(g, lower, nlower, have);
+	for (size_t r = 0; r < g->nrevs; r++)
+		needs[r] = needs[r] && !have[r];
+	for (size_t i = 0; i < nlower; i++)	/* the range includes its start */
+		needs[lower[i]] = true;
+	if (nlower) {	/* only what descends from the start, by down_revision */
+		bool *below = new_marks(g);
+		size_t *stack = xmalloc((g->nrevs + nlower + 1) * sizeof(*stack)), sp = 0;
+		for (size_t i = 0; i < nlower; i++)
+			stack[sp++] = lower[i];
+		while (sp) {
+			size_t r = stack[--sp];
+			if (below[r])
+				continue;
+			below[r] = true;
+			for (size_t i = 0; i < g->revs[r].nnext; i++)
+				stack[sp++] = g->revs[r].next[i];
+		}
+		for (size_t r = 0; r < g->nrevs; r++)
+			needs[r] = needs[r] && below[r];
+		free(stack);
+		free(below);
+	}
+	*out = topological_sort(g, needs, upper, nupper, nout);
+	free(needs);
+	free(have);
+	return MIG_OK;
 }

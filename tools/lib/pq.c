@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pq.h"
 #include "dl.h"
+#include "mig.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -10,7 +10,9 @@
  * as bad input rather than guessed at.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "pyrev.h"
 #include "mig.h"
+#include "migfile.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -308,11 +310,25 @@ static int assignment(struct py *x, struct mig_rev *rev, int which)
 	return MIG_OK;
 }
 
-/* "Revises: a, b" in the module docstring. */
+/* The value after "Key:" on a docstring line, trimmed. */
+static char *doc_value(const char *t, size_t keylen)
+{
+	const char *v = t + keylen + strspn(t + keylen, " \t");
+	size_t n = strlen(v);
+	while (n && isspace((unsigned char)v[n - 1]))
+		n--;
+	return xstrndup(v, n);
+}
+
+/*
+ * The module docstring: its "Revises:" and "Revision ID:" lines, and the
+ * message, which is what Alembic shows as the script's doc (Script.doc):
+ * the docstring stripped, up to its first blank line.
+ */
 static void read_docstring(struct py *x, struct mig_rev *rev)
 {
 	skip_space(x, true);
-	if (x->end - x->p < 3 || !(x->p[0] == '"' || x->p[0] == '\''))
+	if (x->end - x->p < 3 || !at_string(x))
 		return;
 	int line0 = x->line;
 	char *doc = NULL;
@@ -327,6 +343,13 @@ static void read_docstring(struct py *x, struct mig_rev *rev)
 	mig_err_release(&ignored);
 	if (rc)
 		return;
+	const char *d = doc + strspn(doc, " \t\r\n\f\v");
+	size_t all = strlen(d);
+	while (all && isspace((unsigned char)d[all - 1]))
+		all--;
+	rev->docstring = xstrndup(d, all);
+	const char *para = strstr(rev->docstring, "\n\n");
+	rev->message = xstrndup(rev->docstring, para ? (size_t)(para - rev->docstring) : all);
 	int line = line0;
 	for (char *l = doc; l && *l; line++) {
 		char *nl = strchr(l, '\n');
@@ -334,17 +357,34 @@ static void read_docstring(struct py *x, struct mig_rev *rev)
 			*nl = '\0';
 		char *t = l + strspn(l, " \t");
 		if (!strncmp(t, "Revises:", 8)) {
-			char *v = t + 8 + strspn(t + 8, " \t");
-			size_t n = strlen(v);
-			while (n && isspace((unsigned char)v[n - 1]))
-				v[--n] = '\0';
 			free(rev->doc_revises);	/* the last one counts */
-			rev->doc_revises = xstrdup(v);
+			rev->doc_revises = doc_value(t, 8);
 			rev->doc_revises_line = line;
+		} else if (!strncmp(t, "Revision ID:", 12)) {
+			free(rev->doc_revision_id);
+			rev->doc_revision_id = doc_value(t, 12);
+			rev->doc_revision_id_line = line;
 		}
 		l = nl ? nl + 1 : NULL;
 	}
 	free(doc);
+}
+
+bool mig_alembic_script_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n >= 3 && !strcmp(name + n - 3, ".py") && strncmp(name, ".#", 2) != 0 &&
+	       strncmp(name, "__init__", 8) != 0;
+}
+
+/* Alembic 0.1's scripts had no revision variable: the id is the file name
+ * when it is hex digits and ".py" (script/base.py, _legacy_rev). */
+static char *legacy_revision(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strspn(base, "0123456789abcdef");
+	return n && !strcmp(base + n, ".py") ? xstrndup(base, n) : NULL;
 }
 
 /* Does "def name(...):" have a body other than pass and docstrings? */
@@ -421,6 +461,8 @@ int mig_rev_parse_py(struct mig_rev *rev, const char *path, const char *text,
 			advance(&x);
 		}
 	}
+	if (!rev->id)
+		rev->id = legacy_revision(path);
 	if (!rev->id)
 		return py_fail(&x, 1, "no 'revision = ...' assignment",
 			       "an Alembic script sets revision and down_revision "

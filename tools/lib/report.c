@@ -5,7 +5,21 @@
  * step output.  Also their --sql mode.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "report.h"
+#include "cli.h"
+#include "db.h"
+#include "graph.h"
+#include "json.h"
 #include "mig.h"
+#include "migfile.h"
+#include "offline.h"
+#include "out.h"
+#include "plan.h"
+#include "run.h"
+#include "session.h"
+#include "status.h"
+#include "url.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +351,8 @@ int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,
 	struct mig_plan plan = { NULL, 0 };
 	if (!rc)
 		rc = mig_plan_goal(&s->graph, &st.current, goal, &plan, err);
+	if (!rc)
+		rc = mig_plan_sql_check(&s->graph, &plan, err);
 	if (!rc) {
 		struct mig_buf out = MIG_BUF_INIT;
 		mig_plan_sql(&out, &s->graph, &s->vt, mig_db_dialect(s->db), &st.current,

@@ -4,8 +4,16 @@
  * the migration lock; and printing the same work as SQL (--sql).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "run.h"
 #include "db.h"
+#include "graph.h"
 #include "history.h"
+#include "mig.h"
+#include "migfile.h"
+#include "plan.h"
+#include "status.h"
+#include "url.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +86,30 @@ static int apply_vt_change(struct mig_db *db, const struct mig_vt *vt,
 		rc = mig_vt_update(db, vt, c->upd_from, c->upd_to, err);
 	for (size_t i = 0; !rc && i < c->ins.n; i++)
 		rc = mig_vt_insert(db, vt, c->ins.v[i], err);
+	return rc;
+}
+
+/*
+ * The step's version-row change and, in the same transaction, its
+ * mig_history row (a row exactly when the step happened).  A change of one
+ * row (every step of a linear history) goes with the history row in one
+ * statement on PostgreSQL: one round trip for the step's writes.
+ */
+static int write_step_rows(struct mig_db *db, const struct mig_vt *vt,
+			   const struct mig_vt_change *c, const struct mig_rev *rev,
+			   bool upgrade, double t0, struct mig_err *err)
+{
+	enum mig_history_direction dir = upgrade ? MIG_HISTORY_UP : MIG_HISTORY_DOWN;
+	struct mig_vt_statement one;
+	if (!mig_vt_change_statement(vt, c, &one)) {
+		int rc = apply_vt_change(db, vt, c, err);
+		return rc ? rc : mig_history_record(db, vt, rev, dir, t0, err);
+	}
+	long affected = 0;
+	int rc = mig_history_record_with(db, vt, rev, dir, t0, &one, &affected, err);
+	if (!rc)
+		rc = mig_vt_check_one_row(vt, one.what, affected, err);
+	mig_vt_statement_release(&one);
 	return rc;
 }
 
@@ -161,10 +193,7 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
 	if (!rc)
-		rc = apply_vt_change(writer, vt, &change, err);
-	if (!rc)	/* in the version row's transaction: a row exactly when the step happened */
-		rc = mig_history_record(writer, vt, rev, step->upgrade ? MIG_HISTORY_UP
-					: MIG_HISTORY_DOWN, t0, err);
+		rc = write_step_rows(writer, vt, &change, rev, step->upgrade, t0, err);
 	if (!rc)
 		rc = mig_db_commit(writer, err);
 	if (!rc)
@@ -194,7 +223,10 @@ static int read_vt(struct run *r, bool *vt_exists, struct mig_strv *rows,
 		   struct mig_err *err)
 {
 	unsigned long oid = 0;
-	int rc = mig_db_table_oid(r->db, r->vt->resolved_schema, r->vt->table, &oid, err);
+	bool read = r->vt_oid != 0;	/* a table seen before: rows and OID at once */
+	int rc = read ? mig_vt_read_known(r->db, r->vt, r->vt_oid, &oid, rows, err)
+		      : mig_db_table_oid(r->db, r->vt->resolved_schema, r->vt->table,
+					 &oid, err);
 	if (!rc && r->vt_oid && oid != r->vt_oid) {
 		struct mig_buf qt = MIG_BUF_INIT;
 		mig_quote_qualified(&qt, r->vt->resolved_schema, r->vt->table);
@@ -207,7 +239,8 @@ static int read_vt(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	*vt_exists = !rc && oid;
 	if (!rc && oid) {
 		r->vt_oid = oid;
-		rc = mig_vt_read_rows(r->db, r->vt, rows, err);
+		if (!read)
+			rc = mig_vt_read_rows(r->db, r->vt, rows, err);
 	}
 	return rc;
 }
@@ -494,7 +527,7 @@ void mig_plan_sql(struct mig_buf *out, const struct mig_graph *g,
 	struct mig_strv heads = MIG_STRV_INIT;
 	for (size_t i = 0; i < current->n; i++)
 		strv_push(&heads, current->v[i]);
-	if (!vt_exists) {
+	if (!vt_exists && plan->nsteps) {
 		mig_vt_create_sql(out, vt);
 		buf_puts(out, ";\n\n");
 	}
@@ -520,6 +553,13 @@ void mig_plan_sql(struct mig_buf *out, const struct mig_graph *g,
 		mig_vt_change_apply(&c, &heads);
 		mig_vt_change_release(&c);
 		buf_puts(out, "COMMIT;\n\n");
+	}
+	/* As Alembic's --sql: a script that ends at base leaves no version table */
+	if (plan->nsteps && !plan->steps[plan->nsteps - 1].upgrade && !heads.n) {
+		struct mig_buf qt = MIG_BUF_INIT;
+		mig_quote_qualified(&qt, vt->schema, vt->table);
+		buf_printf(out, "DROP TABLE %s;\n\n", buf_str(&qt));
+		buf_release(&qt);
 	}
 	strv_release(&heads);
 }

@@ -5,6 +5,7 @@
  * catalog types read alike.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "schema.h"
 #include "mig.h"
 
 #include <ctype.h>
@@ -222,6 +223,35 @@ struct mig_column *mig_table_find_column(const struct mig_table *t, const char *
 	for (size_t i = 0; i < t->ncolumns; i++)
 		if (!strcmp(t->columns[i].name, name))
 			return &t->columns[i];
+	return NULL;
+}
+
+const struct mig_fk *mig_table_find_fk(const struct mig_table *t, const struct mig_fk *f)
+{
+	for (size_t i = 0; i < t->nfks; i++) {
+		const struct mig_fk *k = &t->fks[i];
+		bool same_table = k->ref_table && f->ref_table ?
+			!strcmp(k->ref_table, f->ref_table) : k->ref_table == f->ref_table;
+		if (strv_equal(&k->columns, &f->columns) && same_table &&
+		    (!f->ref_columns.n || strv_equal(&k->ref_columns, &f->ref_columns)))
+			return k;
+	}
+	return NULL;
+}
+
+bool mig_table_has_unique(const struct mig_table *t, const struct mig_strv *cols)
+{
+	for (size_t i = 0; i < t->nuniques; i++)
+		if (strv_equal(&t->uniques[i], cols))
+			return true;
+	return false;
+}
+
+const struct mig_index *mig_table_find_index(const struct mig_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nindexes; i++)
+		if (!strcmp(t->indexes[i].name, name))
+			return &t->indexes[i];
 	return NULL;
 }
 

@@ -4,7 +4,15 @@
  * it keeps.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "session.h"
+#include "cli.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "mig.h"
+#include "out.h"
+#include "url.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>

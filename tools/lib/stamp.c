@@ -8,8 +8,19 @@
  * mig-upgrade takes.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "stamp.h"
+#include "compare.h"
 #include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "history.h"
+#include "mig.h"
+#include "migfile.h"
+#include "run.h"
+#include "schema.h"
+#include "spec.h"
+#include "status.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +111,7 @@ static int check_schema(struct mig_stamp *st, const struct mig_stamp_opts *o,
 	if (o->spec)
 		mig_schema_compare(&live, want, true, &st->findings);
 	else
-		mig_schema_diff(want, &live, &st->findings);
+		mig_schema_compare_expected(want, &live, &st->findings);
 	for (size_t i = from; i < st->findings.n; i++)
 		if (tolerable(st->findings.v[i].code))
 			st->findings.v[i].severity = MIG_SEV_WARNING;

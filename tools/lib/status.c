@@ -4,8 +4,15 @@
  * database, a recorded revision the graph no longer has).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "mig.h"
+#include "status.h"
+#include "db.h"
+#include "graph.h"
 #include "history.h"
+#include "mig.h"
+#include "migfile.h"
+#include "plan.h"
+#include "stamp.h"
+#include "version.h"
 
 #include <stdlib.h>
 #include <string.h>

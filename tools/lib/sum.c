@@ -6,6 +6,9 @@
 #define _DEFAULT_SOURCE	/* scandir */
 #define _POSIX_C_SOURCE 200809L
 #include "sum.h"
+#include "findings.h"
+#include "mig.h"
+#include "migfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -274,9 +277,9 @@ static struct sum_entry *list_add(struct sum_list *l, char *name)
 /* The files the graph reads as migrations (graph.c's rule). */
 static bool summed(const char *name)
 {
-	if (name[0] == '.' || !strcmp(name, "__init__.py"))
-		return false;
-	return has_suffix(name, ".sql") || has_suffix(name, ".py");
+	if (mig_alembic_script_name(name))
+		return true;
+	return name[0] != '.' && has_suffix(name, ".sql");
 }
 
 static int cmp_names(const struct dirent **a, const struct dirent **b)

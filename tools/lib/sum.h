@@ -18,6 +18,7 @@
 #ifndef MIG_SUM_H
 #define MIG_SUM_H
 
+#include "findings.h"
 #include "mig.h"
 
 #define MIG_SUM_FILE "mig.sum"

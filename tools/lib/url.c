@@ -8,6 +8,9 @@
  * or a message quoting it is printed.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "url.h"
+#include "mig.h"
+#include "out.h"
 #include "pq.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /*
- * util.c: memory, growable strings and string vectors, errors, findings and
- * file reading, the small pieces every other file of libmig uses.
+ * util.c: memory, growable strings and string vectors, errors, warnings on
+ * stderr and file reading, the small pieces every other file of libmig uses.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mig.h"
@@ -14,6 +14,26 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- the program's name and warnings -------------------------------------- */
+
+const char *mig_progname = "mig";
+
+/* "prog: message" on stderr. */
+void mig_vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", mig_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void mig_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	mig_vwarn(fmt, ap);
+	va_end(ap);
+}
 
 static void out_of_memory(size_t n)
 {
@@ -59,7 +79,7 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static char *xvasprintf(const char *fmt, va_list ap)
+char *xvasprintf(const char *fmt, va_list ap)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	va_list cp;
@@ -181,6 +201,24 @@ bool strv_has(const struct mig_strv *sv, const char *s)
 	return false;
 }
 
+char *strv_paren(const struct mig_strv *sv)
+{
+	char *j = strv_join(sv, ", ");
+	char *s = xasprintf("(%s)", j);
+	free(j);
+	return s;
+}
+
+bool strv_equal(const struct mig_strv *a, const struct mig_strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -245,49 +283,6 @@ void mig_err_release(struct mig_err *err)
 	free(err->hint);
 	err->msg = err->hint = NULL;
 	err->code = MIG_OK;
-}
-
-/* ---- findings ----------------------------------------------------------- */
-
-void mig_findings_add(struct mig_findings *f, enum mig_severity sev,
-		      const char *code, const char *file, int line,
-		      const char *hint, const char *fmt, ...)
-{
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 8;
-		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	struct mig_finding *x = &f->v[f->n++];
-	x->severity = sev;
-	x->code = xstrdup(code);
-	x->file = file ? xstrdup(file) : NULL;
-	x->line = line;
-	x->msg = xvasprintf(fmt, ap);
-	x->hint = hint ? xstrdup(hint) : NULL;
-	va_end(ap);
-}
-
-size_t mig_findings_count(const struct mig_findings *f, enum mig_severity sev)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < f->n; i++)
-		n += f->v[i].severity == sev;
-	return n;
-}
-
-void mig_findings_release(struct mig_findings *f)
-{
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].code);
-		free(f->v[i].file);
-		free(f->v[i].msg);
-		free(f->v[i].hint);
-	}
-	free(f->v);
-	f->v = NULL;
-	f->n = f->cap = 0;
 }
 
 /* ---- files and time ----------------------------------------------------- */

@@ -4,7 +4,19 @@
  * walk the up/down "stairway" round trip revision by revision.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "verify.h"
+#include "compare.h"
+#include "db.h"
+#include "findings.h"
+#include "graph.h"
 #include "mig.h"
+#include "migfile.h"
+#include "out.h"
+#include "plan.h"
+#include "run.h"
+#include "schema.h"
+#include "spec.h"
+#include "version.h"
 #include "origins.h"
 
 #include <errno.h>
@@ -272,7 +284,7 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		rc = snapshot(db, vt, &after, err);
 	if (!rc && !same) {
 		size_t n = v->findings.n;
-		mig_schema_diff(&before, &after, &v->findings);
+		mig_schema_compare_expected(&before, &after, &v->findings);
 		blame(v, &g->revs[rev], n);
 	}
 	if (!rc && !v->roundtrip_failed) {

@@ -5,7 +5,11 @@
  * spliced into SQL; table and schema names are quoted.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "version.h"
+#include "db.h"
 #include "mig.h"
+#include "plan.h"
+#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +177,18 @@ int mig_vt_create(struct mig_db *db, const struct mig_vt *vt, struct mig_err *er
 	return rc;
 }
 
+int mig_vt_check_one_row(const struct mig_vt *vt, const char *what, long affected,
+			 struct mig_err *err)
+{
+	if (affected == 1)
+		return MIG_OK;
+	char *qt = qualified(vt);
+	mig_err_set(err, MIG_EDB, "%s in %s: expected to change one row, changed %ld; "
+		    "another process may have moved the database", what, qt, affected);
+	free(qt);
+	return MIG_EDB;
+}
+
 static int change_one_row(struct mig_db *db, const struct mig_vt *vt,
 			  const char *fmt, int nparams, const char *const *params,
 			  const char *what, struct mig_err *err)
@@ -181,37 +197,115 @@ static int change_one_row(struct mig_db *db, const struct mig_vt *vt,
 	char *sql = xasprintf(fmt, qt);
 	struct mig_rows r = MIG_ROWS_INIT;
 	int rc = mig_db_query(db, sql, nparams, params, &r, err);
-	if (!rc && r.affected != 1)
-		rc = mig_err_set(err, MIG_EDB, "%s in %s: expected to change one row, "
-				 "changed %ld; another process may have moved the "
-				 "database", what, qt, r.affected);
+	if (!rc)
+		rc = mig_vt_check_one_row(vt, what, r.affected, err);
 	mig_rows_release(&r);
 	free(sql);
 	free(qt);
 	return rc;
 }
 
+static const char insert_fmt[] = "INSERT INTO %s (version_num) VALUES ($1)";
+static const char delete_fmt[] = "DELETE FROM %s WHERE version_num = $1";
+static const char update_fmt[] = "UPDATE %s SET version_num = $1 WHERE version_num = $2";
+
 int mig_vt_insert(struct mig_db *db, const struct mig_vt *vt, const char *rev,
 		  struct mig_err *err)
 {
 	const char *p[1] = { rev };
-	return change_one_row(db, vt, "INSERT INTO %s (version_num) VALUES ($1)",
-			      1, p, "inserting a version row", err);
+	return change_one_row(db, vt, insert_fmt, 1, p, "inserting a version row", err);
 }
 
 int mig_vt_delete(struct mig_db *db, const struct mig_vt *vt, const char *rev,
 		  struct mig_err *err)
 {
 	const char *p[1] = { rev };
-	return change_one_row(db, vt, "DELETE FROM %s WHERE version_num = $1",
-			      1, p, "deleting a version row", err);
+	return change_one_row(db, vt, delete_fmt, 1, p, "deleting a version row", err);
 }
 
 int mig_vt_update(struct mig_db *db, const struct mig_vt *vt, const char *from,
 		  const char *to, struct mig_err *err)
 {
 	const char *p[2] = { to, from };
-	return change_one_row(db, vt, "UPDATE %s SET version_num = $1 "
-			      "WHERE version_num = $2", 2, p,
-			      "updating a version row", err);
+	return change_one_row(db, vt, update_fmt, 2, p, "updating a version row", err);
+}
+
+bool mig_vt_change_statement(const struct mig_vt *vt, const struct mig_vt_change *c,
+			     struct mig_vt_statement *out)
+{
+	size_t n = c->del.n + c->ins.n + (c->upd_from ? 1 : 0);
+	memset(out, 0, sizeof(*out));
+	if (n != 1)
+		return false;
+	char *qt = qualified(vt);
+	if (c->upd_from) {
+		out->sql = xasprintf(update_fmt, qt);
+		out->params[0] = c->upd_to;
+		out->params[1] = c->upd_from;
+		out->nparams = 2;
+		out->what = "updating a version row";
+	} else {
+		bool ins = c->ins.n == 1;
+		out->sql = xasprintf(ins ? insert_fmt : delete_fmt, qt);
+		out->params[0] = ins ? c->ins.v[0] : c->del.v[0];
+		out->nparams = 1;
+		out->what = ins ? "inserting a version row" : "deleting a version row";
+	}
+	free(qt);
+	return true;
+}
+
+void mig_vt_statement_release(struct mig_vt_statement *st)
+{
+	free(st->sql);
+	st->sql = NULL;
+}
+
+/*
+ * PostgreSQL reads the rows with their table's OID (tableoid): one
+ * statement, and the OID is that of the very table the rows came from.
+ * It fails when the table is gone; then the transaction it failed in (if
+ * any: the check after the last step runs outside one) is rolled back so
+ * that the catalog can say what became of the table.
+ */
+int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
+		      unsigned long known_oid, unsigned long *oid,
+		      struct mig_strv *heads, struct mig_err *err)
+{
+	*oid = 0;
+	if (mig_db_dialect(db) != MIG_POSTGRESQL) {
+		int rc = mig_db_table_oid(db, schema_of(vt), vt->table, oid, err);
+		return rc || !*oid ? rc : mig_vt_read_rows(db, vt, heads, err);
+	}
+	char *qt = qualified(vt);
+	char *sql = xasprintf("SELECT tableoid, version_num FROM %s", qt);
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = mig_db_query(db, sql, 0, NULL, &r, err);
+	enum mig_tx_state state = rc ? mig_db_tx_state(db) : MIG_TX_UNKNOWN;
+	if (state == MIG_TX_FAILED || state == MIG_TX_IDLE) {	/* the server answered */
+		if (state == MIG_TX_FAILED)
+			mig_db_rollback(db);
+		struct mig_err again = MIG_ERR_INIT;
+		if (!mig_db_table_oid(db, schema_of(vt), vt->table, oid, &again) &&
+		    *oid != known_oid) {
+			mig_err_release(err);	/* the caller says what happened */
+			rc = MIG_OK;
+		}
+		mig_err_release(&again);
+	} else if (!rc && r.nrows) {
+		const char *t = mig_rows_cell(&r, 0, 0);
+		*oid = t ? strtoul(t, NULL, 10) : 0;
+		for (size_t i = 0; i < r.nrows; i++)
+			if (mig_rows_cell(&r, i, 1))
+				strv_push(heads, mig_rows_cell(&r, i, 1));
+		strv_sort(heads);
+	} else if (!rc) {	/* no rows to carry the OID */
+		rc = mig_db_table_oid(db, schema_of(vt), vt->table, oid, err);
+	}
+	if (rc && !err->hint)
+		mig_err_hint(err, "%s exists but cannot be read as a version table", qt);
+	mig_rows_release(&r);
+	free(sql);
+	free(qt);
+	return rc;
 }

@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# A step's own statements (issue 19): on PostgreSQL a linear step costs the
+# round trips psql's script costs (BEGIN with the version-row read, the
+# section, the version-row change with its mig_history row, COMMIT), and
+# folding them weakens no check: a version-row change that does not change
+# exactly one row, on the one-statement path and on the merge path, and a
+# version table dropped between two steps, each stop the run with nothing
+# of the step kept.  Each on SQLite and PostgreSQL where it applies.
+
+load test_helper/common
+
+# rev DIR ID DOWN UP_SQL: writes DIR/versions/ID.sql.
+rev() {
+	mkdir -p "$1/versions"
+	printf -- '-- revision: %s\n-- down_revision: %s\n\n-- +upgrade\n%s\n\n-- +downgrade\nSELECT 1;\n' \
+		"$2" "$3" "$4" >"$1/versions/$2.sql"
+}
+
+# new_db DIALECT: sets DB (what the helpers take) and URL (what mig takes).
+new_db() {
+	if [[ $1 == postgresql ]]; then
+		require_pg
+		URL=$(pg_new_db)
+		DB=$URL
+	else
+		DB=$BATS_TEST_TMPDIR/db.sqlite
+		URL=$(sqlite_url "$DB")
+	fi
+}
+
+sql() {
+	if _mig_is_pg "$1"; then pg_sql "$1" "$2"; else sqlite_sql "$1" "$2"; fi
+}
+
+tables() {
+	if _mig_is_pg "$1"; then
+		pg_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
+	else
+		sqlite_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
+	fi
+}
+
+# chain DIR N: N linear migrations a1..aN, each creating table tK.
+chain() {
+	local k
+	rev "$1" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	for ((k = 2; k <= $2; k++)); do
+		rev "$1" "a$k" "a$((k - 1))" "CREATE TABLE t$k (id INTEGER PRIMARY KEY);"
+	done
+}
+
+# statements_of DB CMD...: how many statements CMD sends to DB's database,
+# read from the sandbox server's log with log_statement = 'all' set for
+# that database alone (one simple query, or one extended-protocol
+# execution, is one line and one round trip).
+statements_of() {
+	local db=$1 log=$MIG_PG_HOST/log name
+	shift
+	name=$(_mig_pg_dbname "$db")
+	[[ -r $log ]] || fail "no server log at $log"
+	_mig_psql postgres -c "ALTER DATABASE $name SET log_statement = 'all'"
+	local before after
+	before=$(grep -c 'LOG:  \(statement\|execute\)' "$log" || true)
+	("$@") >/dev/null || fail "$* failed"	# (the wrapper execs in a subshell)
+	after=$(grep -c 'LOG:  \(statement\|execute\)' "$log" || true)
+	_mig_psql postgres -c "ALTER DATABASE $name RESET log_statement"
+	echo $((after - before))
+}
+
+@test "PostgreSQL: each further linear step sends 4 statements (BEGIN with the version-row read, the section, the version row with its history row, COMMIT)" {
+	require_pg
+	local m3=$BATS_TEST_TMPDIR/m3 m9=$BATS_TEST_TMPDIR/m9 u3 u9 s3 s9
+	chain "$m3" 3
+	chain "$m9" 9
+	u3=$(pg_new_db)
+	u9=$(pg_new_db)
+	s3=$(statements_of "$u3" mig-upgrade -q -m "$m3" -d "$u3")
+	s9=$(statements_of "$u9" mig-upgrade -q -m "$m9" -d "$u9")
+	assert_equal "$(((s9 - s3) / 6)).$(((s9 - s3) % 6))" "4.0"
+	assert_equal "$(version_rows "$u9")" "a9"
+	assert_equal "$(pg_sql "$u9" "SELECT count(*) FROM mig_history WHERE direction = 'up'")" "9"
+	assert_equal "$(tables "$u9")" "t1 t2 t3 t4 t5 t6 t7 t8 t9"
+}
+
+# A migration that moves the version row itself: the step's own change then
+# matches no row, and the step is rolled back whole.
+row_moved() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER PRIMARY KEY);
+UPDATE alembic_version SET version_num = 'elsewhere';"
+	rev "$m" a3 a2 "CREATE TABLE t3 (id INTEGER PRIMARY KEY);"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *'updating a version row in "'*'"."alembic_version": expected to change one row, changed 0'* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t1"
+	if [[ -z ${MIG_NO_HISTORY:-} ]]; then
+		assert_equal "$(sql "$DB" "SELECT revision FROM mig_history ORDER BY id" | paste -sd' ' -)" "a1"
+	fi
+}
+
+@test "SQLite: a migration that moves the version row itself is rolled back whole" {
+	row_moved sqlite
+}
+
+@test "PostgreSQL: a migration that moves the version row itself is rolled back whole (version row and history row in one statement)" {
+	row_moved postgresql
+}
+
+@test "PostgreSQL: the same without mig_history (MIG_NO_HISTORY=1)" {
+	MIG_NO_HISTORY=1 row_moved postgresql
+	assert_equal "$(pg_tables "$DB" | grep -cx mig_history)" "0"
+}
+
+# A merge step deletes one head's row and updates the other's: several
+# statements, checked one by one.  The merge's section deletes b1's row.
+merge_row_gone() {
+	new_db "$1"
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	rev "$m" b1 none "CREATE TABLE u1 (id INTEGER PRIMARY KEY);"
+	rev "$m" c1 "a1, b1" "CREATE TABLE c1 (id INTEGER PRIMARY KEY);
+DELETE FROM alembic_version WHERE version_num = 'b1';"
+	mig-upgrade -q -m "$m" -d "$URL" --to a1
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL" --to b1
+	assert_success
+	assert_equal "$(version_rows "$DB" | paste -sd' ' -)" "a1 b1"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_failure 3
+	[[ $stderr == *'expected to change one row, changed 0'* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$DB" | paste -sd' ' -)" "a1 b1"
+	assert_equal "$(tables "$DB")" "t1 u1"
+}
+
+@test "SQLite: a merge whose section deletes a head's version row is rolled back whole" {
+	merge_row_gone sqlite
+}
+
+@test "PostgreSQL: a merge whose section deletes a head's version row is rolled back whole" {
+	merge_row_gone postgresql
+}
+
+# dropped_after_a2 LAST: another session drops the version table as soon
+# as a2 commits; a3 follows unless LAST is a2 (then the check after the last
+# step, outside any transaction, finds it gone).
+dropped_after_a2() {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m i
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER PRIMARY KEY);"
+	rev "$m" a2 a1 "DO \$\$
+BEGIN
+	FOR i IN 1..1200 LOOP
+		EXIT WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'go_on');
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END \$\$;
+CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
+	[[ $1 == a2 ]] || rev "$m" a3 a2 "CREATE TABLE t3 (id INTEGER PRIMARY KEY);"
+	mig-upgrade -m "$m" -d "$URL" >"$BATS_TEST_TMPDIR/run.out" 2>"$BATS_TEST_TMPDIR/run.err" &
+	local run=$!
+	for ((i = 0; i < 600; i++)); do
+		[[ $(pg_sql "$DB" "SELECT count(*) FROM pg_stat_activity
+			WHERE query LIKE '%go_on%' AND state = 'active' AND pid <> pg_backend_pid()") == 1 ]] && break
+		sleep 0.1
+	done
+	((i < 600)) || fail "the run never reached a2"
+	# a2's transaction read the version table: the DROP waits for its COMMIT,
+	# and is granted the lock before the run's next statement
+	pg_sql "$DB" "DROP TABLE alembic_version" &
+	local drop=$!
+	for ((i = 0; i < 600; i++)); do
+		[[ $(pg_sql "$DB" "SELECT count(*) FROM pg_stat_activity
+			WHERE query LIKE 'DROP TABLE alembic_version%' AND wait_event_type = 'Lock'") == 1 ]] && break
+		sleep 0.1
+	done
+	((i < 600)) || fail "the DROP never waited for the run's transaction"
+	pg_sql "$DB" "CREATE SCHEMA go_on"
+	wait "$drop" || fail "the DROP failed"
+	local rc=0
+	wait "$run" || rc=$?
+	assert_equal "$rc" 3
+	grep -qF 'the version table "public"."alembic_version" was dropped during this run; stopped' \
+		"$BATS_TEST_TMPDIR/run.err" || fail "$(cat "$BATS_TEST_TMPDIR/run.err")"
+	assert_equal "$(tables "$DB")" "t1 t2"
+	assert_equal "$(pg_tables "$DB" | grep -cx alembic_version)" "0"
+}
+
+@test "PostgreSQL: a version table dropped by another session between two steps stops the run before the next step" {
+	dropped_after_a2 a3
+}
+
+@test "PostgreSQL: a version table dropped by another session after the last step is reported" {
+	dropped_after_a2 a2
+}
