@@ -52,7 +52,8 @@ build_packages=(
 test_packages=(
 	# databases the tests run against: sqlite3 CLI, PostgreSQL server binaries to sandbox
 	sqlite3 postgresql postgresql-contrib
-	# test framework; GNU parallel lets bats run two tests at a time
+	# test framework; GNU parallel lets bats run two tests at a time (and
+	# scripts/fleet.sh run many databases at once, test/fleet.bats)
 	bats bats-support bats-assert parallel
 	# Alembic itself, for the compatibility tests (mig and alembic on one database)
 	python3-alembic python3-sqlalchemy python3-psycopg2

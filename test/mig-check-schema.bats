@@ -200,7 +200,7 @@ agent_id_spec() {
 	run --separate-stderr mig-check-schema -d "$(sqlite_url "$BATS_TEST_TMPDIR/v.db")" --spec "$spec"
 	assert_failure 1
 	[[ $stderr == *"::error file=$spec,line=$(line_of 'note:'),title=mig type::children.note: type is integer, spec says text"* ]]
-	grep -q "children.note: type is integer" "$GITHUB_STEP_SUMMARY"
+	grep -qF 'children\.note: type is integer' "$GITHUB_STEP_SUMMARY"	# escaped Markdown
 	grep -qx "differences=true" "$GITHUB_OUTPUT"
 }
 

@@ -103,7 +103,7 @@ load test_helper/common
 	out=$BATS_TEST_TMPDIR/github_output
 	GITHUB_ACTIONS=true GITHUB_OUTPUT=$out run mig-status -q -d "$(sqlite_url "$db")"
 	assert_success
-	assert_equal "$(cat "$out")" "$(printf 'revision=b07a366647c3\nstate=current\nheads=b07a366647c3')"
+	assert_equal "$(cat "$out")" "$(printf 'revision=b07a366647c3\nstate=current\nheads=b07a366647c3\npending_count=0')"
 }
 
 @test "mig-status with a missing migrations folder exits 2 and says which" {

@@ -139,7 +139,7 @@ lint() {
 @test "an INTEGER foreign key column referencing a VARCHAR(36) key is caught on SQLite" {
 	run --separate-stderr mig-verify -m "$(fixture fk_mismatch)"
 	assert_failure 1
-	assert_line "error: agent_services.agent_id: type integer, but its foreign key references agents.id of type varchar(36)"
+	assert_line "$(fixture fk_mismatch)/versions/aaaaaaaaaaaa_agents.sql:10: error: agent_services.agent_id: type integer, but its foreign key references agents.id of type varchar(36)"
 	assert_line --partial "PostgreSQL refuses it (DatatypeMismatch)"
 }
 

@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --version-table NAME    the version table to leave out\n"
+	"      --label NAME        the database's name in its errors, the summary and\n"
+	"                          the JSON document (default: its URL, masked)\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print server notices\n"
 	"  -h, --help              show this help\n"
@@ -90,10 +92,22 @@ static void report_github(const struct check_opts *o, const struct mig_findings 
 	struct mig_buf md = MIG_BUF_INIT;
 	size_t n = mig_findings_count(f, MIG_SEV_ERROR);
 	buf_printf(&md, "### mig-check-schema: %s\n\n", n ? "differences" : "schema matches");
-	for (size_t i = 0; i < f->n; i++)
-		buf_printf(&md, "- %s\n", f->v[i].msg);
-	if (!n)
-		buf_printf(&md, "The database matches `%s`.\n", o->spec);
+	if (mig_subject()) {
+		buf_puts(&md, "Database: ");
+		md_text(&md, mig_subject());
+		buf_puts(&md, "\n\n");
+	}
+	/* the messages quote the database's own names: escaped (md_text) */
+	for (size_t i = 0; i < f->n; i++) {
+		buf_puts(&md, "- ");
+		md_text(&md, f->v[i].msg);
+		buf_putc(&md, '\n');
+	}
+	if (!n) {
+		buf_puts(&md, "The database matches ");
+		md_text(&md, o->spec);
+		buf_puts(&md, ".\n");
+	}
 	buf_putc(&md, '\n');
 	gh_summary(buf_str(&md));
 	gh_output("differences", n ? "true" : "false");

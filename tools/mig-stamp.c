@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "db.h"
+#include "findings.h"
 #include "graph.h"
 #include "json.h"
 #include "mig.h"
@@ -56,6 +57,8 @@ static const char usage_text[] =
 	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"      --label NAME        the database's name in its errors, the summary and\n"
+	"                          the JSON document (default: its URL, masked)\n"
 	"  -q, --quiet             print only errors\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"
@@ -121,28 +124,74 @@ static void report_json(const struct mig_stamp_opts *o, const struct mig_stamp *
 	mig_json_result(&b);
 }
 
+/* The findings as a Markdown list: where each is, and what (escaped: the
+ * messages quote the database's own names). */
+static void findings_md(struct mig_buf *md, const struct mig_findings *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct mig_finding *x = &f->v[i];
+		buf_printf(md, "- **%s** ", x->severity == MIG_SEV_ERROR ? "error" : "warning");
+		if (x->file) {
+			char *path = gh_workspace_path(x->file);
+			md_text(md, path);
+			free(path);
+			if (x->line)
+				buf_printf(md, ":%d", x->line);
+			buf_putc(md, ' ');
+		}
+		md_text(md, x->msg);
+		buf_putc(md, '\n');
+	}
+	if (f->n)
+		buf_putc(md, '\n');
+}
+
 static void report_github(const struct mig_stamp_opts *o, const struct mig_stamp *st,
-			  int rc)
+			  int rc, const struct mig_err *err)
 {
 	if (!gh_active())
 		return;
-	if (rc) {	/* refused or failed: the annotations say why */
-		mig_findings_annotate(&st->findings);
-		gh_summary("### mig-stamp: nothing stamped\n\nSee the job log and the "
-			   "annotations for the reason.\n\n");
+	mig_findings_annotate(&st->findings);
+	struct mig_buf md = MIG_BUF_INIT;
+	if (rc) {	/* refused or failed: the summary says why, not "see the log" */
+		buf_printf(&md, "### mig-stamp: nothing stamped (%s, exit %d)\n\n",
+			   mig_error_kind(rc), rc);
+		if (mig_subject()) {
+			buf_puts(&md, "Database: ");
+			md_text(&md, mig_subject());
+			buf_puts(&md, "\n\n");
+		}
+		if (err->msg) {
+			char *text = err->hint ? xasprintf("%s\nhint: %s", err->msg, err->hint)
+					       : xstrdup(err->msg);
+			md_code_block(&md, "text", text);
+			free(text);
+		}
+		if (st->findings.n)
+			buf_puts(&md, "Differences:\n\n");
+		findings_md(&md, &st->findings);
+		gh_summary(buf_str(&md));
+		buf_release(&md);
 		return;
 	}
-	mig_findings_annotate(&st->findings);
 	char *after = strv_join(&st->after, ", ");
 	char *before = strv_join(&st->before, ", ");
-	char *md = xasprintf("### mig-stamp%s\n\n| | |\n|---|---|\n| before | %s |\n"
-			     "| after | %s |\n| schema check | %s |\n\n",
-			     o->dry_run ? " (dry run)" : "", st->before.n ? before : "unstamped",
-			     st->after.n ? after : "unstamped", st->checked);
-	gh_summary(md);
+	buf_printf(&md, "### mig-stamp%s\n\n| | |\n|---|---|\n", o->dry_run ? " (dry run)" : "");
+	if (mig_subject()) {
+		buf_puts(&md, "| database | ");
+		md_text(&md, mig_subject());
+		buf_puts(&md, " |\n");
+	}
+	buf_puts(&md, "| before | ");
+	md_text(&md, st->before.n ? before : "unstamped");
+	buf_puts(&md, " |\n| after | ");
+	md_text(&md, st->after.n ? after : "unstamped");
+	buf_printf(&md, " |\n| schema check | %s |\n\n", st->checked);
+	findings_md(&md, &st->findings);
+	gh_summary(buf_str(&md));
+	buf_release(&md);
 	if (!o->dry_run)
 		gh_output("revision", st->after.n ? after : "base");
-	free(md);
 	free(before);
 	free(after);
 }
@@ -167,7 +216,7 @@ static int stamp(struct mig_common *c, const struct mig_stamp_opts *o,
 		if (!rc)
 			report_text(c, o, &st, display);
 	}
-	report_github(o, &st, rc);
+	report_github(o, &st, rc, err);
 	mig_stamp_release(&st);
 	mig_session_close(&s);
 	return rc;

@@ -48,6 +48,8 @@ static const char usage_text[] =
 	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"      --label NAME        the database's name in its errors, the summary and\n"
+	"                          the JSON document (default: its URL, masked)\n"
 	"  -q, --quiet             print nothing; the exit status tells\n"
 	"  -v, --verbose           print graph warnings and server notices\n"
 	"  -h, --help              show this help\n"
@@ -270,6 +272,36 @@ static int read_history(struct mig_status_ctx *x, struct mig_err *err)
 	return MIG_OK;
 }
 
+/* The step summary: where the database is, against the graph. */
+static void summary(const struct mig_status *st, const char *cur, const char *heads,
+		    const struct mig_findings *changed)
+{
+	if (!gh_active())
+		return;
+	struct mig_buf md = MIG_BUF_INIT;
+	buf_printf(&md, "### mig-status: %s\n\n| | |\n|---|---|\n",
+		   mig_db_state_name(st->state));
+	if (mig_subject()) {
+		buf_puts(&md, "| database | ");
+		md_text(&md, mig_subject());
+		buf_puts(&md, " |\n");
+	}
+	buf_puts(&md, "| revision | ");
+	md_text(&md, st->current.n ? cur : "base");
+	buf_puts(&md, " |\n| heads | ");
+	md_text(&md, heads);
+	buf_printf(&md, " |\n| pending | %zu |\n\n", st->pending.nsteps);
+	for (size_t i = 0; i < changed->n; i++) {
+		buf_puts(&md, "- ");
+		md_text(&md, changed->v[i].msg);
+		buf_putc(&md, '\n');
+	}
+	if (changed->n)
+		buf_putc(&md, '\n');
+	gh_summary(buf_str(&md));
+	buf_release(&md);
+}
+
 static int report(struct mig_status_ctx *x, struct mig_status *st)
 {
 	struct status_opts *o = x->o;
@@ -290,6 +322,10 @@ static int report(struct mig_status_ctx *x, struct mig_status *st)
 	gh_output("state", mig_db_state_name(st->state));
 	char *heads = heads_of(&s->graph);
 	gh_output("heads", heads);
+	char *pending = xasprintf("%zu", st->pending.nsteps);
+	gh_output("pending_count", pending);
+	free(pending);
+	summary(st, cur, heads, &x->audit.changed);
 	free(heads);
 	free(cur);
 	if (o->check && (st->state != MIG_STATE_CURRENT || x->audit.changed.n))

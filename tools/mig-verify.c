@@ -56,6 +56,8 @@ static const char usage_text[] =
 	"                          (default: the connection's current_schema())\n"
 	"      --version-table NAME    default alembic_version\n"
 	"      --version-schema NAME   PostgreSQL schema of the version table\n"
+	"      --label NAME        the database's name in its errors, the summary and\n"
+	"                          the JSON document (default: its URL, masked)\n"
 	"  -q, --quiet             print only the findings\n"
 	"  -v, --verbose           print server notices\n"
 	"  -h, --help              show this help\n"
@@ -238,10 +240,20 @@ static void report_github(const struct mig_graph *g, const struct mig_verify *v,
 	buf_printf(&md, "| revisions | %zu |\n| head | %s |\n| tables created | %zu |\n"
 		   "| migrations applied | %zu |\n\n", g->nrevs,
 		   g->nheads ? g->revs[g->heads[0]].id : "none", v->tables.n, v->napplied);
-	for (size_t i = 0; i < v->findings.n; i++)
-		buf_printf(&md, "- **%s** `%s:%d` %s\n", v->findings.v[i].severity ==
-			   MIG_SEV_ERROR ? "error" : "warning", v->findings.v[i].file ?
-			   v->findings.v[i].file : "", v->findings.v[i].line, v->findings.v[i].msg);
+	for (size_t i = 0; i < v->findings.n; i++) {
+		const struct mig_finding *x = &v->findings.v[i];
+		buf_printf(&md, "- **%s** ", x->severity == MIG_SEV_ERROR ? "error" : "warning");
+		if (x->file) {
+			char *path = gh_workspace_path(x->file);
+			md_text(&md, path);
+			free(path);
+			if (x->line)
+				buf_printf(&md, ":%d", x->line);
+			buf_putc(&md, ' ');
+		}
+		md_text(&md, x->msg);
+		buf_putc(&md, '\n');
+	}
 	buf_putc(&md, '\n');
 	gh_summary(buf_str(&md));
 	if (!failed) {

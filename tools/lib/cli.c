@@ -164,6 +164,20 @@ int mig_common_option(struct mig_common *c, int opt, const char *arg,
 		rc = check_identifier("--schema", arg, err);
 		c->schema = arg;
 		return rc ? rc : 1;
+	case MIG_OPT_LABEL:
+		if (!*arg || strlen(arg) > 200)
+			return mig_err_set(err, MIG_EINPUT, "--label: a name of 1 to "
+					   "200 characters is needed");
+		for (const char *p = arg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return mig_err_set(err, MIG_EINPUT, "--label: control "
+						   "characters are not allowed");
+		if (c->label && strcmp(c->label, arg) != 0)
+			return mig_err_set(err, MIG_EINPUT, "--label given twice: "
+					   "'%s' and '%s'; pass one", c->label, arg);
+		c->label = arg;
+		mig_subject_label(arg);
+		return 1;
 	default:
 		return 0;
 	}
@@ -263,6 +277,8 @@ static const char *database_flag(int opt)
 		return "--version-schema";
 	case MIG_OPT_LOCK_TIMEOUT:
 		return "--lock-timeout";
+	case MIG_OPT_LABEL:
+		return "--label";
 	}
 	return NULL;
 }
@@ -307,6 +323,11 @@ int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common 
 	return MIG_OK;
 }
 
+static bool concerns_database(int code)
+{
+	return code == MIG_EDB || code == MIG_ESAFETY;
+}
+
 /* Under GitHub Actions an error naming "file:line: " becomes an annotation
  * on that line of the pull request. */
 static void annotate_error(const struct mig_err *err)
@@ -315,25 +336,36 @@ static void annotate_error(const struct mig_err *err)
 	size_t flen = strcspn(m, ":");
 	char *end = NULL;
 	long line = m[flen] == ':' ? strtol(m + flen + 1, &end, 10) : 0;
-	if (line > 0 && end && end[0] == ':' && end[1] == ' ' && line < 100000000) {
-		char *file = xstrndup(m, flen);
-		gh_annotate(stderr, MIG_SEV_ERROR, file, (int)line, mig_error_kind(err->code),
-			    end + 2);
-		free(file);
-	} else {
-		gh_annotate(stderr, MIG_SEV_ERROR, NULL, 0, mig_error_kind(err->code), m);
-	}
+	bool placed = line > 0 && end && end[0] == ':' && end[1] == ' ' && line < 100000000;
+	const char *text = placed ? end + 2 : m;
+	/* an annotation sits on the file already: it names a database that
+	 * --label named (a fleet), not every run's URL */
+	const char *who = concerns_database(err->code) ? mig_subject_given_label() : NULL;
+	char *named = who && !strstr(m, who) ? xasprintf("%s: %s", who, text)
+					     : xstrdup(text);
+	char *file = placed ? xstrndup(m, flen) : NULL;
+	gh_annotate(stderr, MIG_SEV_ERROR, file, placed ? (int)line : 0,
+		    mig_error_kind(err->code), named);
+	free(file);
+	free(named);
 }
 
 int mig_report_error(const struct mig_err *err)
 {
 	if (err->msg && gh_active())
 		annotate_error(err);
-	if (err->msg)
+	/* In a fleet's log every line about a database (a database error, a
+	 * refusal) must say which one; "cannot connect to URL" says it
+	 * already, and bad input or usage is about files and flags. */
+	const char *who = concerns_database(err->code) ? mig_subject() : NULL;
+	if (err->msg && who && !strstr(err->msg, who))
+		fprintf(stderr, "%s: %s: %s\n", mig_progname, who, err->msg);
+	else if (err->msg)
 		fprintf(stderr, "%s: %s\n", mig_progname, err->msg);
 	if (err->hint)
 		fprintf(stderr, "hint: %s\n", err->hint);
 	mig_json_error(err->code, NULL, err->msg, err->hint);
+	gh_summary_error(err);
 	return err->code;
 }
 

@@ -31,6 +31,7 @@ struct mig_common {
 	bool rerun_unfinished;		/* --rerun-unfinished (history.h) */
 	const char *schema;		/* --schema: the application's (PostgreSQL) */
 	double heartbeat;		/* --heartbeat SECONDS (progress.h); 0: off */
+	const char *label;		/* --label: the database's name in messages */
 };
 
 /* Long-option codes shared by every program (short ones are d m q v h). */
@@ -45,6 +46,7 @@ enum mig_common_opt {
 	MIG_OPT_NO_LOCK,
 	MIG_OPT_SCHEMA,
 	MIG_OPT_HEARTBEAT,	/* only where MIG_HEARTBEAT_LONGOPT is listed */
+	MIG_OPT_LABEL,
 	MIG_OPT_FIRST_OWN,	/* programs number their own long options from here */
 };
 #define MIG_COMMON_SHORTOPTS "d:m:qvh"
@@ -66,6 +68,7 @@ enum mig_common_opt {
 	{ "lock-timeout", required_argument, NULL, MIG_OPT_LOCK_TIMEOUT }, \
 	{ "lock-mode", required_argument, NULL, MIG_OPT_LOCK_MODE }, \
 	{ "no-lock", no_argument, NULL, MIG_OPT_NO_LOCK }, \
+	{ "label", required_argument, NULL, MIG_OPT_LABEL }, \
 	{ "version", no_argument, NULL, MIG_OPT_VERSION }
 /* --heartbeat, for the programs that run migrations (progress.h). */
 #define MIG_HEARTBEAT_LONGOPT \
@@ -119,7 +122,11 @@ int mig_parse_seconds(const char *flag, const char *arg, double *out,
 int mig_parse_int(const char *flag, const char *arg, long min, long max,
 		  long *out, struct mig_err *err);
 void mig_print_version(void);
-/* Prints "prog: msg" and the hint on stderr; returns err->code. */
+/* Prints "prog: msg" and the hint on stderr, a database error's or a
+ * refusal's message naming the database (mig_subject, out.h) when one is
+ * known and the message does not name it already; under GitHub Actions
+ * also the annotation and, when the program wrote none, the step summary
+ * (gh_summary_error).  Returns err->code. */
 int mig_report_error(const struct mig_err *err);
 /* Closes stdout, reporting a write error (full disk) as MIG_EINPUT... */
 int mig_close_stdout(int rc);

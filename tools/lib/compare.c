@@ -216,7 +216,10 @@ void mig_schema_check_fk_types(const struct mig_schema *live,
 				const struct mig_column *b = mig_table_find_column(ref, fk->ref_columns.v[k]);
 				if (!a || !b || !strcmp(a->type, b->type))
 					continue;
-				mig_findings_add(out, MIG_SEV_ERROR, "fk-type", NULL, 0,
+				/* where the column was made, when the schema was
+				 * built by replaying migrations (origins.h) */
+				mig_findings_add(out, MIG_SEV_ERROR, "fk-type", a->from.file,
+						 a->from.line,
 						 "make both columns the same type; SQLite accepts "
 						 "the mismatch, PostgreSQL refuses it (DatatypeMismatch)",
 						 "%s.%s: type %s, but its foreign key references "

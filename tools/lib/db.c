@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "history.h"
+#include "out.h"
 #include "mig.h"
 #include "schema.h"
 #include "url.h"
@@ -40,6 +41,7 @@ int mig_db_open(struct mig_db **out, const char *url_text,
 	}
 	/* before anything else is printed, so the runner hides it everywhere */
 	mig_url_mask_secrets(&db->url);
+	mig_subject_url(db->url.display);
 	db->opts = *opts;
 	db->url_text = xstrdup(url_text);
 	db->drv = db->url.dialect == MIG_SQLITE ? &mig_driver_sqlite : &mig_driver_pg;
@@ -88,6 +90,11 @@ enum mig_dialect mig_db_dialect(const struct mig_db *db)
 const struct mig_url *mig_db_url(const struct mig_db *db)
 {
 	return &db->url;
+}
+
+size_t mig_db_statements_run(const struct mig_db *db)
+{
+	return db->statements_run;
 }
 
 static const char *tx_state_name(enum mig_tx_state s)

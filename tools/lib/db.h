@@ -75,6 +75,9 @@ int mig_db_open_twin(struct mig_db *db, struct mig_db **out, struct mig_err *err
 bool mig_db_locks_per_transaction(const struct mig_db *db);
 enum mig_dialect mig_db_dialect(const struct mig_db *db);
 const struct mig_url *mig_db_url(const struct mig_db *db);
+/* How many statements mig_db_exec_script has completed on db, all told (a
+ * step's count is the difference; the step summary shows it). */
+size_t mig_db_statements_run(const struct mig_db *db);
 
 /*
  * Runs a whole SQL script (a migration section).  On failure returns MIG_EDB
@@ -154,6 +157,8 @@ int mig_db_schema_text(struct mig_db *db, struct mig_strv *out, bool *supported,
 		       struct mig_err *err);
 
 /* ---- the driver interface (libmig only) -------------------------------- */
+
+struct mig_origins;
 
 struct mig_driver {
 	const char *name;
@@ -250,6 +255,8 @@ struct mig_db {
 	int running_line;
 	bool watch_error;	/* the watcher could not be opened (said once) */
 	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
+	size_t statements_run;	/* statements exec_script completed, all told */
+	struct mig_origins *origins;	/* origins.h: recording, or NULL */
 };
 
 extern const struct mig_driver mig_driver_sqlite;

@@ -363,42 +363,6 @@ static void say_what_ran(const struct split *sp, size_t ran, int first_line,
 	err->msg = buf_detach(&b);
 }
 
-/*
- * A migration can release mig's session lock (DISCARD ALL,
- * pg_advisory_unlock_all(), pg_advisory_unlock), and a deploy waiting for
- * it then runs the same migrations at once.  So after each section, and
- * after each statement of a transactional: false one (whose statements
- * commit on their own, so stopping after the section is too late), this
- * backend's hold on the key is looked up in pg_locks.  A transaction-
- * scoped lock cannot be released before its transaction ends, and an end
- * is caught by the transaction check, so it is not looked up.
- */
-static int check_lock_kept(struct mig_db *db, const char *file, int line,
-			   const char *who, struct mig_err *err)
-{
-	if (!db->session_locked || !db->session_lock_key)
-		return MIG_OK;
-	const char *p[1] = { db->session_lock_key };
-	struct mig_rows r = MIG_ROWS_INIT;
-	int rc = pg_query(db, "SELECT count(*) FROM pg_catalog.pg_locks "
-			  "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-			  "AND pid = pg_catalog.pg_backend_pid() "
-			  "AND ((classid::bigint << 32) | objid::bigint) = $1::bigint",
-			  1, p, &r, err);
-	const char *n = rc ? NULL : mig_rows_cell(&r, 0, 0);
-	if (!rc && n && !strcmp(n, "0")) {
-		db->lock_lost = true;
-		db->session_locked = false;	/* nothing to unlock at the end */
-		rc = mig_err_set(err, db->in_tx ? MIG_ESAFETY : MIG_EDB,
-				 "%s:%d: %s released mig's migration lock (DISCARD "
-				 "ALL, pg_advisory_unlock_all() and pg_advisory_unlock "
-				 "do), so another deploy may be running migrations on "
-				 "this database now; stopped", file, line, who);
-	}
-	mig_rows_release(&r);
-	return rc;
-}
-
 static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, struct mig_err *err)
 {
@@ -423,7 +387,7 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 					&tags, &done, err);
 			free(text);
 			if (!rc)
-				rc = check_lock_kept(db, file, mig_sql_line(sql,
+				rc = mig_pg_check_lock_kept(db, file, mig_sql_line(sql,
 						     sp.stmts[i].first, first_line),
 						     "this statement", err);
 			if (rc && err->msg && pq->PQstatus(H(db)) == CONNECTION_OK)
@@ -433,7 +397,8 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 	if (pq->PQstatus(H(db)) == CONNECTION_OK)
 		note_tx_change(db, &sp, first_line, &tags);
 	if (!rc && db->in_tx && db->tx_change == MIG_TX_SAME && pg_tx_state(db) == MIG_TX_OPEN)
-		rc = check_lock_kept(db, file, first_line, "this section", err);
+		rc = mig_pg_check_lock_kept(db, file, first_line, "this section", err);
+	db->statements_run += (size_t)done;
 	free(sp.stmts);
 	return rc;
 }
@@ -820,8 +785,16 @@ static int pg_list_tables(struct mig_db *db, const char *schema,
 
 /* The three catalog queries of introspect.c, each over the whole schema. */
 static const char *const pg_catalog[3] = {
+	/* a serial column's nextval() of the sequence it owns is no default
+	 * a migration wrote: left out, so that SERIAL reads as SQLite's
+	 * INTEGER PRIMARY KEY (AUTOINCREMENT) does */
 	"SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
-	"a.attnotnull, pg_get_expr(d.adbin, d.adrelid), NULL "
+	"a.attnotnull, CASE WHEN pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' "
+	"AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep JOIN pg_catalog.pg_class s "
+	"ON s.oid = dep.objid AND s.relkind = 'S' WHERE dep.classid = "
+	"'pg_catalog.pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = "
+	"a.attnum AND dep.deptype = 'a') THEN NULL ELSE pg_get_expr(d.adbin, d.adrelid) "
+	"END, NULL "
 	"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	"LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
 	"AND NOT a.attisdropped LEFT JOIN pg_catalog.pg_attrdef d "
@@ -855,6 +828,8 @@ static int pg_introspect(struct mig_db *db, const char *schema,
 			 struct mig_err *err)
 {
 	int rc = mig_introspect_run(db, pg_catalog, schema, skip_table, out, err);
+	if (!rc)
+		mig_pg_canonical_keys(out);
 	if (rc || out->ntables || !schema)
 		return rc;
 	/* No tables: a misspelt --schema must not read as an empty schema. */

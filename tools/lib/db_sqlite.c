@@ -14,6 +14,8 @@
 #include "progress.h"
 #include "schema.h"
 #include "url.h"
+#include "origins.h"
+#include "pgsplit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +174,164 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, int autocommit, const int *committed,
 			  struct mig_err *err);
 
+/* ---- where objects were made (origins.h) ------------------------------ */
+
+static long schema_version(sqlite3 *h)
+{
+	sqlite3_stmt *st = NULL;
+	long v = -1;
+	if (sqlite3_prepare_v2(h, "PRAGMA schema_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void table_columns(sqlite3 *h, const char *table, struct mig_strv *out)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			strv_push(out, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+}
+
+/* v is sorted by name (the query's ORDER BY name, BINARY collation: a
+ * table and an index never share a name), so a lookup is a bisection: the
+ * comparison after every DDL statement stays O(n log n), not O(n^2). */
+static const struct mig_origin_seen *seen_find(const struct mig_origin_seen *v, size_t n,
+					       const char *name, bool index)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].name, name);
+		if (!c)
+			return v[mid].index == index ? &v[mid] : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void set_column(struct mig_origins *o, const char *table, const char *column,
+		       const char *file, int line)
+{
+	char *key = xasprintf("C%s\x1f%s", table, column);
+	mig_origins_set(o, key, file, line);
+	free(key);
+}
+
+/* A table renamed by this statement (one table gone, one new, the same
+ * columns or more): its objects keep where they were made. */
+static bool carry_rename(struct mig_origins *o, const struct mig_origin_seen *gone,
+			 const struct mig_origin_seen *now)
+{
+	char *key = xasprintf("T%s", gone->name);
+	const struct mig_origin *t = mig_origins_latest(o, key);
+	free(key);
+	if (!t)
+		return false;
+	char *file = xstrdup(t->file);
+	int line = t->line;
+	key = xasprintf("T%s", now->name);
+	mig_origins_set(o, key, file, line);
+	free(key);
+	free(file);
+	for (size_t c = 0; c < now->columns.n; c++) {
+		key = xasprintf("C%s\x1f%s", gone->name, now->columns.v[c]);
+		const struct mig_origin *col = strv_has(&gone->columns, now->columns.v[c])
+					       ? mig_origins_latest(o, key) : NULL;
+		free(key);
+		if (col) {
+			file = xstrdup(col->file);
+			line = col->line;
+			set_column(o, now->name, now->columns.v[c], file, line);
+			free(file);
+		}
+	}
+	return true;
+}
+
+void mig_sqlite_note_origins(struct mig_db *db, const char *file, int line)
+{
+	struct mig_origins *o = db->origins;
+	long v = schema_version(H(db));
+	if (v == o->schema_version && file)
+		return;
+	o->schema_version = v;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(H(db), "SELECT type = 'index', name, tbl_name, coalesce(sql, '') "
+			       "FROM sqlite_schema WHERE type IN ('table', 'index') AND "
+			       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", -1, &st,
+			       NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return;
+	}
+	struct mig_origin_seen *now = NULL;
+	size_t n = 0, cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			now = xrealloc(now, cap * sizeof(*now));
+		}
+		struct mig_origin_seen *x = &now[n++];
+		memset(x, 0, sizeof(*x));
+		x->index = sqlite3_column_int(st, 0);
+		x->name = xstrdup((const char *)sqlite3_column_text(st, 1));
+		x->sql = xstrdup((const char *)sqlite3_column_text(st, 3));
+	}
+	sqlite3_finalize(st);
+	/* the tables that are new or changed, and those gone */
+	size_t nnew = 0, ngone = 0;
+	const struct mig_origin_seen *only_new = NULL, *only_gone = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct mig_origin_seen *x = &now[i];
+		const struct mig_origin_seen *was = seen_find(o->seen, o->nseen, x->name, x->index);
+		if (x->index)
+			continue;
+		if (was && !strcmp(was->sql, x->sql)) {
+			for (size_t c = 0; c < was->columns.n; c++)
+				strv_push(&x->columns, was->columns.v[c]);
+			continue;
+		}
+		table_columns(H(db), x->name, &x->columns);
+		if (!was) {
+			nnew++;
+			only_new = x;
+		}
+	}
+	for (size_t i = 0; i < o->nseen; i++)
+		if (!o->seen[i].index && !seen_find(now, n, o->seen[i].name, false)) {
+			ngone++;
+			only_gone = &o->seen[i];
+		}
+	bool renamed = file && nnew == 1 && ngone == 1 && carry_rename(o, only_gone, only_new);
+	for (size_t i = 0; file && i < n; i++) {
+		struct mig_origin_seen *x = &now[i];
+		const struct mig_origin_seen *was = seen_find(o->seen, o->nseen, x->name, x->index);
+		if (was && !strcmp(was->sql, x->sql))
+			continue;
+		if (renamed && x == only_new)
+			continue;
+		char *key = xasprintf("%c%s", x->index ? 'I' : 'T', x->name);
+		if (!was)
+			mig_origins_set(o, key, file, line);
+		free(key);
+		for (size_t c = 0; !x->index && c < x->columns.n; c++)
+			if (!was || !strv_has(&was->columns, x->columns.v[c]))
+				set_column(o, x->name, x->columns.v[c], file, line);
+	}
+	mig_origins_forget_seen(o);
+	o->seen = now;
+	o->nseen = n;
+}
+
 static int sqlite_exec_script(struct mig_db *db, const char *sql,
 			      const char *file, int first_line,
 			      struct mig_err *err)
@@ -214,6 +374,10 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			return rc;
 		}
 		sqlite3_finalize(st);
+		db->statements_run++;
+		if (db->origins)
+			mig_sqlite_note_origins(db, file, mig_sql_line(sql,
+						(size_t)(mig_sql_skip_trivia(p) - sql), first_line));
 		/* A statement that began or ended a transaction: stop here, so
 		 * that nothing after it runs outside the transaction it was
 		 * written for; mig_db_exec_script refuses the section. */
@@ -405,12 +569,51 @@ static const char *const sqlite_catalog[3] = {
 	"ORDER BY m.name, il.name, ii.seqno) GROUP BY tbl, idx ORDER BY tbl, idx",
 };
 
+/* SQLite's catalog names no expression of an index key; its CREATE INDEX
+ * text does.  The keys are read from it by PostgreSQL's lexer, in the
+ * canonical form the PostgreSQL driver gives them too (pgsplit.h), so that
+ * a dump of the same migration reads the same on both.  Without
+ * libpg_query a key stays "<expression>". */
+static int name_expressions(struct mig_db *db, struct mig_schema *out)
+{
+	for (size_t i = 0; i < out->ntables; i++) {
+		struct mig_table *t = &out->tables[i];
+		for (size_t x = 0; x < t->nindexes; x++) {
+			struct mig_index *ix = &t->indexes[x];
+			if (!strv_has(&ix->columns, "<expression>"))
+				continue;
+			sqlite3_stmt *st = NULL;
+			struct mig_strv keys = MIG_STRV_INIT;
+			struct mig_err ignored = MIG_ERR_INIT;
+			if (sqlite3_prepare_v2(H(db), "SELECT sql FROM sqlite_master WHERE "
+					       "type = 'index' AND name = ?1", -1, &st,
+					       NULL) == SQLITE_OK) {
+				sqlite3_bind_text(st, 1, ix->name, -1, SQLITE_STATIC);
+				if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+					mig_pg_index_keys((const char *)sqlite3_column_text(st, 0),
+							  &keys, &ignored);
+			}
+			sqlite3_finalize(st);
+			mig_err_release(&ignored);
+			if (keys.n == ix->columns.n)
+				for (size_t k = 0; k < keys.n; k++)
+					if (!strcmp(ix->columns.v[k], "<expression>")) {
+						free(ix->columns.v[k]);
+						ix->columns.v[k] = xstrdup(keys.v[k]);
+					}
+			strv_release(&keys);
+		}
+	}
+	return MIG_OK;
+}
+
 static int sqlite_introspect(struct mig_db *db, const char *schema,
 			     const char *skip_table, struct mig_schema *out,
 			     struct mig_err *err)
 {
 	(void)schema;
-	return mig_introspect_run(db, sqlite_catalog, NULL, skip_table, out, err);
+	int rc = mig_introspect_run(db, sqlite_catalog, NULL, skip_table, out, err);
+	return rc ? rc : name_expressions(db, out);
 }
 
 /* fsync one file or folder; a failure is said, since the data may be lost. */

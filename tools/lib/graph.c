@@ -15,6 +15,7 @@
 #include "mig.h"
 #include "migfile.h"
 #include "pyrev.h"
+#include "db.h"	/* mig_sql_skip_trivia */
 #include "sum.h"
 
 #include <dirent.h>
@@ -457,6 +458,36 @@ static bool revises_agrees(const struct mig_rev *rev)
 	return same && n == rev->down.n;
 }
 
+
+/* A "-- +downgrade" section with nothing but comments (a mig-new scaffold
+ * whose upgrade was filled in and whose downgrade was not) passes every
+ * check but the round trip, and a downgrade through it does nothing: said
+ * where the section starts. */
+static void warn_empty_downgrade(struct mig_graph *g, const struct mig_rev *rev)
+{
+	int line = 0;
+	bool upgrade_does = false;	/* an empty merge undoes nothing, rightly */
+	for (size_t i = 0; i < rev->nsections; i++) {
+		const struct mig_section *s = &rev->sections[i];
+		bool does = s->sql && *mig_sql_skip_trivia(s->sql);
+		if (s->upgrade) {
+			upgrade_does = upgrade_does || does;
+			continue;
+		}
+		if (does)
+			return;
+		if (!line)
+			line = s->line;
+	}
+	if (!upgrade_does)
+		return;
+	mig_findings_add(&g->findings, MIG_SEV_WARNING, "empty-downgrade", rev->path, line,
+			 "write the SQL that undoes the upgrade, or drop the section "
+			 "to say there is none",
+			 "revision '%s': its -- +downgrade section holds only comments, "
+			 "so a downgrade through it changes nothing", rev->id);
+}
+
 /* Is the file named as its revision's files are: "<rev>..." always, and,
  * for an Alembic script, any name alembic.ini's file_template produces. */
 static bool named_for(const struct mig_rev *rev, const char *base,
@@ -524,6 +555,8 @@ static void lint_revisions(struct mig_graph *g)
 			mig_findings_add(&g->findings, MIG_SEV_WARNING, "no-downgrade",
 					 rev->path, rev->line, NULL,
 					 "revision '%s' has no downgrade", rev->id);
+		else if (rev->kind == MIG_REV_SQL && rev->has_downgrade)
+			warn_empty_downgrade(g, rev);
 	}
 	free(file_template);
 }

@@ -102,6 +102,10 @@ void mig_json_write(int rc)
 	struct mig_buf b = MIG_BUF_INIT;
 	buf_printf(&b, "{\"ok\":%s,\"format\":%d", rc == MIG_OK ? "true" : "false",
 		   MIG_JSON_FORMAT);
+	if (mig_subject_given_label()) {	/* --label: which database of a fleet */
+		buf_puts(&b, ",\"label\":");
+		json_str(&b, mig_subject_given_label());
+	}
 	if (doc.result)
 		add_members(&b, doc.result);
 	if (doc.failed && rc != MIG_OK) {
@@ -111,6 +115,8 @@ void mig_json_write(int rc)
 		json_str(&b, doc.message);
 		buf_puts(&b, ",\"hint\":");
 		json_str(&b, doc.hint);
+		buf_puts(&b, ",\"database\":");
+		json_str(&b, mig_subject());
 		buf_putc(&b, '}');
 	}
 	buf_puts(&b, "}\n");

@@ -6,9 +6,11 @@
 #define _GNU_SOURCE	/* fopencookie: the output gate */
 #include "out.h"
 #include "findings.h"
+#include "json.h"
 #include "mig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -353,7 +355,7 @@ void gh_mask(const char *secret)
  * relative to the repository's root, $GITHUB_WORKSPACE; mig is often run
  * from a subfolder, or given absolute paths.  A file outside the workspace
  * (or one that cannot be resolved) keeps the path it was named by. */
-static char *workspace_path(const char *file)
+char *gh_workspace_path(const char *file)
 {
 	const char *ws = getenv("GITHUB_WORKSPACE");
 	char *root = ws && *ws ? realpath(ws, NULL) : NULL;
@@ -374,7 +376,7 @@ static char *workspace_path(const char *file)
 void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 		 const char *code, const char *msg)
 {
-	char *path = file ? workspace_path(file) : NULL;
+	char *path = file ? gh_workspace_path(file) : NULL;
 	gate_raw_begin(fp);
 	fputs(sev == MIG_SEV_ERROR ? "::error " : "::warning ", fp);
 	if (path) {
@@ -394,19 +396,31 @@ void gh_annotate(FILE *fp, enum mig_severity sev, const char *file, int line,
 	free(path);
 }
 
+/* One write(2) with O_APPEND: the runs of a fleet (scripts/fleet.sh) append
+ * to the same files at once, and a summary split into several writes could
+ * be interleaved with another run's. */
 static int gh_append(const char *var, const char *text)
 {
 	const char *path = getenv(var);
 	if (!path || !*path)
 		return MIG_OK;
-	FILE *fp = fopen(path, "a");
-	if (!fp) {
-		mig_warn("cannot write %s (%s): %s", var, path, strerror(errno));
-		return MIG_EINPUT;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	size_t n = strlen(text), done = 0;
+	while (fd >= 0 && done < n) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
 	}
-	fputs(text, fp);
-	if (fclose(fp) != 0) {
-		mig_warn("cannot write %s (%s): %s", var, path, strerror(errno));
+	int e = errno;
+	if (fd >= 0 && close(fd) != 0 && done == n) {
+		e = errno;
+		done = 0;
+	}
+	if (fd < 0 || done < n) {
+		mig_warn("cannot write %s (%s): %s", var, path, strerror(e));
 		return MIG_EINPUT;
 	}
 	return MIG_OK;
@@ -425,20 +439,140 @@ int gh_output(const char *key, const char *value)
 	return rc;
 }
 
+static bool summary_written;
+
 int gh_summary(const char *markdown)
 {
 	if (!gh_active())
 		return MIG_OK;
+	summary_written = true;
 	return gh_append("GITHUB_STEP_SUMMARY", markdown);
 }
 
-void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings)
+bool gh_summary_written(void)
+{
+	return summary_written;
+}
+
+/* GitHub renders the summary as GitHub Flavored Markdown with inline HTML:
+ * a table name such as "<img ...>|a|b" or "# ok" must not become markup, a
+ * cell border or a heading (red-team B5).  Every ASCII punctuation mark may
+ * be escaped with a backslash, and those that start markup here are ('$'
+ * starts GitHub's math); '<', '>' and '&' become entities, since GitHub's
+ * HTML sanitizer acts before a backslash is read. */
+void md_text(struct mig_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '<')
+			buf_puts(b, "&lt;");
+		else if (*p == '>')
+			buf_puts(b, "&gt;");
+		else if (*p == '&')
+			buf_puts(b, "&amp;");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_putc(b, ' ');
+		else if (strchr("\\`*_{}[]()#+-.!|~$", *p)) {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)*p);
+		} else {
+			buf_putc(b, (char)*p);
+		}
+	}
+}
+
+void md_code_block(struct mig_buf *b, const char *lang, const char *text)
+{
+	size_t longest = 0, run = 0;
+	for (const char *p = text; *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	size_t fence = longest < 3 ? 3 : longest + 1;
+	for (size_t i = 0; i < fence; i++)
+		buf_putc(b, '`');
+	buf_puts(b, lang ? lang : "");
+	buf_putc(b, '\n');
+	buf_puts(b, text);
+	if (!*text || text[strlen(text) - 1] != '\n')
+		buf_putc(b, '\n');
+	for (size_t i = 0; i < fence; i++)
+		buf_putc(b, '`');
+	buf_puts(b, "\n\n");
+}
+
+void gh_summary_error(const struct mig_err *err)
+{
+	if (!gh_active() || summary_written || !err->msg)
+		return;
+	struct mig_buf md = MIG_BUF_INIT;
+	buf_printf(&md, "### %s: failed\n\n| | |\n|---|---|\n", mig_progname);
+	if (mig_subject()) {
+		buf_puts(&md, "| database | ");
+		md_text(&md, mig_subject());
+		buf_puts(&md, " |\n");
+	}
+	buf_printf(&md, "| error | %s (exit %d) |\n\n", mig_error_kind(err->code),
+		   err->code);
+	char *text = err->hint ? xasprintf("%s\nhint: %s", err->msg, err->hint)
+			       : xstrdup(err->msg);
+	md_code_block(&md, "text", text);
+	free(text);
+	gh_summary(buf_str(&md));
+	buf_release(&md);
+}
+
+static char *subject;
+static bool subject_is_label;
+
+static void subject_release(void)
+{
+	free(subject);
+	subject = NULL;
+}
+
+static void subject_set(const char *name, bool label)
+{
+	static bool registered;
+	if (!registered) {
+		atexit(subject_release);
+		registered = true;
+	}
+	free(subject);
+	subject = xstrdup(name);
+	subject_is_label = label;
+}
+
+void mig_subject_label(const char *label)
+{
+	subject_set(label, true);
+}
+
+void mig_subject_url(const char *display)
+{
+	if (!subject && display)	/* the first database opened is the run's */
+		subject_set(display, false);
+}
+
+const char *mig_subject(void)
+{
+	return subject;
+}
+
+const char *mig_subject_given_label(void)
+{
+	return subject_is_label ? subject : NULL;
+}
+
+static void findings_print(FILE *fp, const struct mig_findings *f, bool warnings,
+			   bool all_warnings)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct mig_finding *x = &f->v[i];
 		if (x->severity == MIG_SEV_WARNING && !warnings)
 			continue;
-		const char *sev = x->severity == MIG_SEV_ERROR ? "error" : "warning";
+		const char *sev = x->severity == MIG_SEV_ERROR && !all_warnings ? "error"
+										: "warning";
 		if (x->file && x->line)
 			fprintf(fp, "%s:%d: %s: %s\n", x->file, x->line, sev, x->msg);
 		else if (x->file)
@@ -448,6 +582,16 @@ void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings)
 		if (x->hint)
 			fprintf(fp, "  hint: %s\n", x->hint);
 	}
+}
+
+void mig_findings_print(FILE *fp, const struct mig_findings *f, bool warnings)
+{
+	findings_print(fp, f, warnings, false);
+}
+
+void mig_findings_print_as(FILE *fp, const struct mig_findings *f, enum mig_severity most)
+{
+	findings_print(fp, f, true, most == MIG_SEV_WARNING);
 }
 
 void mig_findings_json(struct mig_buf *b, const struct mig_findings *f)

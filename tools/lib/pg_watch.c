@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* libpq's functions: db_pg.c loaded them before any connection opened. */
 static const struct mig_pq *libpq(void)
@@ -218,4 +219,40 @@ void mig_pg_say_lock_wait(struct mig_db *db, const char *k, struct mig_heartbeat
 	}
 	free(who);
 	free(holders);
+}
+
+/*
+ * A migration can release mig's session lock (DISCARD ALL,
+ * pg_advisory_unlock_all(), pg_advisory_unlock), and a deploy waiting for
+ * it then runs the same migrations at once.  So after each section, and
+ * after each statement of a transactional: false one (whose statements
+ * commit on their own, so stopping after the section is too late), this
+ * backend's hold on the key is looked up in pg_locks.  A transaction-
+ * scoped lock cannot be released before its transaction ends, and an end
+ * is caught by the transaction check, so it is not looked up.
+ */
+int mig_pg_check_lock_kept(struct mig_db *db, const char *file, int line,
+			   const char *who, struct mig_err *err)
+{
+	if (!db->session_locked || !db->session_lock_key)
+		return MIG_OK;
+	const char *p[1] = { db->session_lock_key };
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = mig_db_query(db, "SELECT count(*) FROM pg_catalog.pg_locks "
+			  "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+			  "AND pid = pg_catalog.pg_backend_pid() "
+			  "AND ((classid::bigint << 32) | objid::bigint) = $1::bigint",
+			  1, p, &r, err);
+	const char *n = rc ? NULL : mig_rows_cell(&r, 0, 0);
+	if (!rc && n && !strcmp(n, "0")) {
+		db->lock_lost = true;
+		db->session_locked = false;	/* nothing to unlock at the end */
+		rc = mig_err_set(err, db->in_tx ? MIG_ESAFETY : MIG_EDB,
+				 "%s:%d: %s released mig's migration lock (DISCARD "
+				 "ALL, pg_advisory_unlock_all() and pg_advisory_unlock "
+				 "do), so another deploy may be running migrations on "
+				 "this database now; stopped", file, line, who);
+	}
+	mig_rows_release(&r);
+	return rc;
 }

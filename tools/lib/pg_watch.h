@@ -16,6 +16,7 @@
 
 struct mig_db;
 struct mig_heartbeat;
+struct mig_err;
 
 /*
  * The next result of the query in flight on db (PQgetResult).  With a
@@ -37,5 +38,17 @@ PGresult *mig_pg_next_result(struct mig_db *db, struct mig_heartbeat *hb,
  */
 void mig_pg_say_lock_wait(struct mig_db *db, const char *k, struct mig_heartbeat *hb,
 			  double timeout_s, const char *origin);
+
+/*
+ * Whether db still holds its session migration lock (one pg_locks query),
+ * checked after a section and after each statement of a transactional:
+ * false one, since a migration can release it (DISCARD ALL,
+ * pg_advisory_unlock_all(), pg_advisory_unlock).  MIG_OK when it does or
+ * no session lock is taken; else sets db->lock_lost and returns
+ * MIG_ESAFETY (in a transaction, which the caller rolls back) or MIG_EDB,
+ * naming file:line and who ("this section", "this statement").
+ */
+int mig_pg_check_lock_kept(struct mig_db *db, const char *file, int line,
+			   const char *who, struct mig_err *err);
 
 #endif

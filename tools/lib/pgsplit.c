@@ -9,12 +9,15 @@
 #include "pgsplit.h"
 #include "dl.h"
 #include "mig.h"
+#include "schema.h"
 
+#include <ctype.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct mig_pg_query {
 	PgQuerySplitResult (*pg_query_split_with_parser)(const char *input);
@@ -134,4 +137,156 @@ int mig_pg_split(const char *sql, struct mig_stmt **out, size_t *n,
 	*out = s;
 	q->pg_query_free_split_result(r);
 	return MIG_OK;
+}
+
+/* ---- index keys, the same text on both dialects ------------------------------ */
+
+static bool wordy(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '"' || c == '$' || c == '\'' || (unsigned char)c >= 0x80;
+}
+
+static bool token_is(const char *sql, const PgQuery__ScanToken *t, const char *word)
+{
+	size_t n = (size_t)(t->end - t->start);
+	return strlen(word) == n && !strncasecmp(sql + t->start, word, n);
+}
+
+/* Tokens [a, b) of sql in canonical form (pgsplit.h). */
+static void canonical(struct mig_buf *b, const char *sql, PgQuery__ScanToken **t,
+		      size_t a, size_t e)
+{
+	size_t start = b->len;
+	for (size_t i = a; i < e; i++) {
+		if (is_comment(t[i]))
+			continue;
+		/* the cast PostgreSQL shows where a varchar meets a text function */
+		if (t[i]->token == PG_QUERY__TOKEN__TYPECAST && i + 1 < e) {
+			if (token_is(sql, t[i + 1], "text") || token_is(sql, t[i + 1], "varchar")) {
+				i++;
+				continue;
+			}
+			if (i + 2 < e && token_is(sql, t[i + 1], "character") &&
+			    token_is(sql, t[i + 2], "varying")) {
+				i += 2;
+				continue;
+			}
+		}
+		const char *p = sql + t[i]->start;
+		size_t n = (size_t)(t[i]->end - t[i]->start);
+		if (b->len > start && wordy(b->s[b->len - 1]) && n && wordy(p[0]))
+			buf_putc(b, ' ');
+		bool word = t[i]->keyword_kind != PG_QUERY__KEYWORD_KIND__NO_KEYWORD ||
+			    (t[i]->token == PG_QUERY__TOKEN__IDENT && p[0] != '"');
+		size_t at = b->len;
+		buf_add(b, p, n);
+		for (size_t k = at; word && k < b->len; k++)	/* ASCII only, as PostgreSQL folds */
+			b->s[k] = (char)tolower((unsigned char)b->s[k]);
+	}
+}
+
+static PgQuery__ScanResult *scan_tokens(const struct mig_pg_query *q, const char *sql,
+					PgQueryScanResult *scan, struct mig_err *err)
+{
+	*scan = q->pg_query_scan(sql);
+	PgQuery__ScanResult *tokens = scan->error ? NULL
+		: q->pg_query__scan_result__unpack(NULL, scan->pbuf.len,
+						   (const uint8_t *)scan->pbuf.data);
+	if (!tokens) {
+		mig_err_set(err, MIG_EDB, "PostgreSQL's lexer cannot read '%s': %s", sql,
+			    scan->error ? scan->error->message : "no tokens");
+		q->pg_query_free_scan_result(*scan);
+	}
+	return tokens;
+}
+
+int mig_pg_expr_canonical(const char *expr, char **out, struct mig_err *err)
+{
+	*out = NULL;
+	const struct mig_pg_query *q = load(err);
+	if (!q)
+		return err->code;
+	PgQueryScanResult scan;
+	PgQuery__ScanResult *tokens = scan_tokens(q, expr, &scan, err);
+	if (!tokens)
+		return err->code;
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, "");
+	canonical(&b, expr, tokens->tokens, 0, tokens->n_tokens);
+	q->pg_query__scan_result__free_unpacked(tokens, NULL);
+	q->pg_query_free_scan_result(scan);
+	*out = buf_detach(&b);
+	return MIG_OK;
+}
+
+int mig_pg_index_keys(const char *create_index, struct mig_strv *out, struct mig_err *err)
+{
+	const struct mig_pg_query *q = load(err);
+	if (!q)
+		return err->code;
+	PgQueryScanResult scan;
+	PgQuery__ScanResult *tokens = scan_tokens(q, create_index, &scan, err);
+	if (!tokens)
+		return err->code;
+	PgQuery__ScanToken **t = tokens->tokens;
+	size_t n = tokens->n_tokens, i = 0;
+	while (i < n && !token_is(create_index, t[i], "on"))
+		i++;
+	while (i < n && t[i]->token != PG_QUERY__TOKEN__ASCII_40)	/* "(" */
+		i++;
+	int depth = 0;
+	size_t from = ++i;
+	for (; i < n; i++) {
+		bool open = t[i]->token == PG_QUERY__TOKEN__ASCII_40;
+		bool close = t[i]->token == PG_QUERY__TOKEN__ASCII_41;
+		if (open)
+			depth++;
+		if (close && depth) {
+			depth--;
+			continue;
+		}
+		if (!(close || (depth == 0 && t[i]->token == PG_QUERY__TOKEN__ASCII_44)))
+			continue;
+		size_t end = i;	/* the key's tokens; its order is not the key */
+		while (end > from && (token_is(create_index, t[end - 1], "asc") ||
+				      token_is(create_index, t[end - 1], "desc")))
+			end--;
+		struct mig_buf b = MIG_BUF_INIT;
+		buf_puts(&b, "");
+		canonical(&b, create_index, t, from, end);
+		strv_push(out, buf_str(&b));
+		buf_release(&b);
+		from = i + 1;
+		if (close)
+			break;
+	}
+	q->pg_query__scan_result__free_unpacked(tokens, NULL);
+	q->pg_query_free_scan_result(scan);
+	return MIG_OK;
+}
+
+/* Index keys that are expressions in the canonical form the SQLite driver
+ * gives them too (pgsplit.h): "lower(name::text)" reads "lower(name)".
+ * A plain column name is left as it is; without libpg_query, everything. */
+void mig_pg_canonical_keys(struct mig_schema *out)
+{
+	for (size_t i = 0; i < out->ntables; i++) {
+		struct mig_table *t = &out->tables[i];
+		for (size_t x = 0; x < t->nindexes; x++) {
+			struct mig_strv *keys = &t->indexes[x].columns;
+			for (size_t k = 0; k < keys->n; k++) {
+				const char *key = keys->v[k];
+				if (!key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_$")])
+					continue;
+				char *c = NULL;
+				struct mig_err ignored = MIG_ERR_INIT;
+				if (mig_pg_expr_canonical(key, &c, &ignored) == MIG_OK) {
+					free(keys->v[k]);
+					keys->v[k] = c;
+				}
+				mig_err_release(&ignored);
+			}
+		}
+	}
 }

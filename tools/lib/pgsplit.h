@@ -2,7 +2,8 @@
  * pgsplit.h: where the statements of a PostgreSQL script begin and end, as
  * PostgreSQL's own parser sees them (libpg_query), for the PostgreSQL
  * driver: to run a transactional: false section one statement at a time,
- * and to name the line of a failing statement.
+ * and to name the line of a failing statement.  Also the canonical text of
+ * an index key, by PostgreSQL's lexer, for both drivers' introspection.
  *
  * libpg_query is loaded when first needed, as libpq is (pq.h): a run that
  * only touches SQLite does not pay for it.  Only libmig includes this.
@@ -11,6 +12,7 @@
 #define MIG_PGSPLIT_H
 
 #include "mig.h"
+#include "schema.h"
 
 /* The soname loaded: Debian's libpg-query1504.0 (PostgreSQL 15's parser). */
 #define MIG_LIBPG_QUERY "libpg_query.so.1504.0"
@@ -29,5 +31,25 @@ struct mig_stmt {
  */
 int mig_pg_split(const char *sql, struct mig_stmt **out, size_t *n,
 		 struct mig_err *err);
+
+/*
+ * An index key (a column or an expression) as one text on both dialects,
+ * so that a dump of the same migration reads the same: the tokens of
+ * PostgreSQL's own lexer, unquoted words lower-cased, no white space but a
+ * blank between two words, and the casts to text and varchar that
+ * PostgreSQL shows where a varchar column meets a text function dropped
+ * ("LOWER( name )" and "lower(name::text)" both read "lower(name)").
+ * *out is a new string.  MIG_EDB when libpg_query cannot be loaded.
+ */
+int mig_pg_expr_canonical(const char *expr, char **out, struct mig_err *err);
+/* The keys of a CREATE INDEX statement (SQLite keeps its text; its catalog
+ * names no expression), each canonical as above, ASC and DESC left out;
+ * appended to out. */
+int mig_pg_index_keys(const char *create_index, struct mig_strv *out,
+		      struct mig_err *err);
+/* The PostgreSQL driver's introspection: every index key of out that is an
+ * expression, as mig_pg_expr_canonical spells it; a plain column name is
+ * left as it is, and so is everything without libpg_query. */
+void mig_pg_canonical_keys(struct mig_schema *out);
 
 #endif

@@ -8,6 +8,8 @@
 #define MIG_REPORT_H
 
 #include "cli.h"
+#include "db.h"
+#include "graph.h"
 #include "mig.h"
 #include "run.h"
 #include "session.h"
@@ -20,11 +22,20 @@ struct mig_run_report {
 	size_t nsteps;
 	struct mig_strv from;		/* the rows before the run */
 	double t0;
+	struct mig_db *db;		/* whose statements the steps count */
+	size_t statements_seen;		/* mig_db_statements_run before the step */
+	const struct mig_graph *g;	/* the plan's, once planned */
+	size_t *planned, nplanned;	/* the plan's revisions, in order */
+	struct mig_buf rows;		/* the step summary's table rows */
 };
 void mig_run_report_init(struct mig_run_report *r, const struct mig_common *c,
 			 bool upgrade);
-/* Prints where the database ended up and sets the step output "revision". */
-void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s);
+/* Prints where the database ended up and writes the step outputs (from,
+ * to, applied_count, pending_count, revision) and the step summary: the
+ * table of steps done and, when rc is an error (err), the step that failed
+ * with its file:line, its statement and the message. */
+void mig_run_report_finish(struct mig_run_report *r, struct mig_session *s, int rc,
+			   const struct mig_err *err);
 void mig_run_report_release(struct mig_run_report *r);
 /* Prints the SQL of goal from the database's current rows (--sql). */
 int mig_print_goal_sql(struct mig_session *s, const struct mig_goal *goal,

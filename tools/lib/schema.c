@@ -355,6 +355,7 @@ void mig_schema_release(struct mig_schema *s)
 			free(t->columns[c].name);
 			free(t->columns[c].type);
 			free(t->columns[c].default_value);
+			free(t->columns[c].from.file);
 		}
 		free(t->columns);
 		strv_release(&t->primary_key);
@@ -375,8 +376,10 @@ void mig_schema_release(struct mig_schema *s)
 			strv_release(&t->indexes[x].columns);
 			free(t->indexes[x].method);
 			free(t->indexes[x].where);
+			free(t->indexes[x].from.file);
 		}
 		free(t->indexes);
+		free(t->from.file);
 		free(t->name);
 	}
 	free(s->tables);

@@ -16,7 +16,15 @@
  * dialects.  In a spec, a field that was not written is "unset": NULL for
  * strings, -1 for tristate ints, and has_* false for lists, and comparison
  * skips it unless --strict.  'line' is the spec line (0 for live objects).
+ * 'from' is, for a schema built by replaying migrations (origins.h), the
+ * migration file and line of the statement that made the object, so that a
+ * finding about it points there; file NULL when unknown.
  */
+struct mig_origin {
+	char *file;		/* owned; NULL: unknown */
+	int line;
+};
+
 struct mig_column {
 	char *name;
 	char *type;		/* normalized, e.g. "varchar(36)" */
@@ -24,6 +32,7 @@ struct mig_column {
 	char *default_value;	/* normalized expression, NULL when none/unset */
 	bool has_default;	/* spec: default was written (null = none) */
 	int line;
+	struct mig_origin from;
 };
 
 struct mig_fk {
@@ -42,6 +51,7 @@ struct mig_index {
 	char *method;		/* PostgreSQL access method other than btree */
 	char *where;		/* partial index predicate */
 	int line;
+	struct mig_origin from;
 };
 
 struct mig_table {
@@ -61,6 +71,7 @@ struct mig_table {
 	size_t nindexes;
 	bool has_indexes;
 	int line;
+	struct mig_origin from;
 };
 
 struct mig_schema {

@@ -7,6 +7,7 @@
 #include "session.h"
 #include "cli.h"
 #include "db.h"
+#include "findings.h"
 #include "graph.h"
 #include "mig.h"
 #include "out.h"
@@ -34,8 +35,11 @@ int mig_session_open(struct mig_session *s, struct mig_common *c,
 		rc = mig_common_need_url(c, err);
 	if (!rc && !(flags & MIG_NO_GRAPH)) {
 		rc = mig_graph_load(&s->graph, c->migrations_dir, err);
+		/* what lint calls an error (two heads) does not stop a
+		 * program that can run on the graph: then it is a warning */
 		if (!rc && c->verbosity > 0)
-			mig_findings_print(stderr, &s->graph.findings, true);
+			mig_findings_print_as(stderr, &s->graph.findings,
+					      s->graph.usable ? MIG_SEV_WARNING : MIG_SEV_ERROR);
 		if (!rc)	/* bad files are reported before any database is touched */
 			rc = mig_graph_require_usable(&s->graph, err);
 	}

@@ -144,8 +144,8 @@ static void put_hosts(struct mig_buf *b, const char *hosts, const char *ports)
 		char *host = xstrndup(h, hn), *port = xstrndup(p, pn);
 		if (strchr(host, ':') && !host[strspn(host, "0123456789abcdefABCDEF:.")])
 			buf_printf(b, "[%s]", host);	/* an IPv6 address */
-		else
-			put_component(b, host, "/");	/* a socket folder keeps its '/' */
+		else	/* a socket folder's '/' encoded, so the URL reads back */
+			put_component(b, host, "");
 		if (*port) {
 			buf_putc(b, ':');
 			put_component(b, port, "");
@@ -342,15 +342,19 @@ static char *mask_quoted(const char *msg, const char *conninfo)
 	return buf_detach(&b);
 }
 
-static int parse_postgresql(struct mig_url *url, const char *rest, struct mig_err *err)
+/* rest: what follows "postgresql://"; or, when keywords, a libpq keyword
+ * connection string ("host=db dbname=app"), which libpq parses alike. */
+static int parse_postgresql(struct mig_url *url, const char *rest, bool keywords,
+			    struct mig_err *err)
 {
 	const struct mig_pq *pq = mig_pq_load(err);
 	if (!pq)
 		return err->code;
 	url->dialect = MIG_POSTGRESQL;
-	url->conninfo = xasprintf("postgresql://%s", rest);
-	size_t pstart, plen;
-	find_password(url->conninfo, &pstart, &plen);
+	url->conninfo = keywords ? xstrdup(rest) : xasprintf("postgresql://%s", rest);
+	size_t pstart = 0, plen = 0;
+	if (!keywords)	/* a keyword string's password is libpq's to find */
+		find_password(url->conninfo, &pstart, &plen);
 	if (plen)	/* the raw text too: messages may quote it undecoded */
 		url->password = xstrndup(url->conninfo + pstart, plen);
 	if (url->password && check_password_encoding(url->password, err)) {
@@ -431,6 +435,12 @@ int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
 	if (check_characters(text, err))
 		return err->code;
 	const char *sep = strstr(text, "://");
+	if (!sep && strchr(text, '=')) {	/* libpq's "host=db dbname=app" */
+		int rc = parse_postgresql(url, text, true, err);
+		if (rc)
+			mig_url_release(url);
+		return rc;
+	}
 	if (!sep) {	/* not quoted: it may hold a password */
 		mig_err_set(err, MIG_EINPUT, "the database URL has no scheme://");
 		return mig_err_hint(err, "use sqlite:///path.db or "
@@ -446,7 +456,7 @@ int mig_url_parse(struct mig_url *url, const char *text, struct mig_err *err)
 		rc = parse_sqlite(url, text, rest, err);
 	else if ((blen == 10 && !strncmp(text, "postgresql", 10)) ||
 		 (blen == 8 && !strncmp(text, "postgres", 8)))
-		rc = parse_postgresql(url, rest, err);
+		rc = parse_postgresql(url, rest, false, err);
 	else {
 		mig_err_set(err, MIG_EINPUT, "unsupported database URL scheme '%.*s'",
 			    (int)slen, text);

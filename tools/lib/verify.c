@@ -17,6 +17,7 @@
 #include "schema.h"
 #include "spec.h"
 #include "version.h"
+#include "origins.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,6 +51,22 @@ static int temp_sqlite(struct mig_verify *v, char **url, struct mig_err *err)
 	v->temp_path = path;
 	*url = xasprintf("sqlite:///%s", path);
 	return MIG_OK;
+}
+
+/* "a, b, c and 7 more": whole names, as many as fit in about width
+ * characters (at least one), never a name cut in the middle. */
+static char *some_names(const struct mig_strv *names, size_t width)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t i = 0;
+	for (; i < names->n; i++) {
+		if (i && b.len + 2 + strlen(names->v[i]) > width)
+			break;
+		buf_printf(&b, "%s%s", i ? ", " : "", names->v[i]);
+	}
+	if (i < names->n)
+		buf_printf(&b, " and %zu more", names->n - i);
+	return buf_detach(&b);
 }
 
 /* Opens the database to verify on: ours, or an empty one the user named. */
@@ -86,8 +103,8 @@ static int open_clean(struct mig_verify *v, const struct mig_verify_opts *o,
 	if (!rc && vt_exists && !strv_has(&tables, o->common->version_table))
 		strv_push(&tables, o->common->version_table);
 	if (!rc && tables.n) {
-		char *names = strv_join(&tables, ", ");
-		mig_err_set(err, MIG_ESAFETY, "%s is not empty (%zu table%s: %.200s); "
+		char *names = some_names(&tables, 200);
+		mig_err_set(err, MIG_ESAFETY, "%s is not empty (%zu table%s: %s); "
 			    "mig-verify only works on a clean database", v->db_display,
 			    tables.n, tables.n == 1 ? "" : "s", names);
 		mig_err_hint(err, "name an empty database with -d, or leave -d out to "
@@ -208,6 +225,31 @@ static int model_of_text(const struct mig_strv *text, const struct mig_vt *vt,
 	return rc;
 }
 
+/* A statement of rev that failed in the round trip's downgrade or second
+ * upgrade (the first one is the apply, whose failure is the run's) is what
+ * the round trip found: a finding at the statement (exit 1), its message
+ * saying so, not a database error with the message of the statement
+ * alone.  Other failures (a lost connection) stay errors. */
+static int roundtrip_failure(struct mig_verify *v, const struct mig_rev *rev,
+			     const char *doing, const char *when, int rc, struct mig_err *err)
+{
+	size_t n = strlen(rev->path);
+	if (rc != MIG_EDB || !err->msg || strncmp(err->msg, rev->path, n) != 0 ||
+	    err->msg[n] != ':')
+		return rc;
+	char *end;
+	long line = strtol(err->msg + n + 1, &end, 10);
+	if (end[0] != ':' || end[1] != ' ' || line <= 0 || line > 100000000)
+		return rc;
+	mig_findings_add(&v->findings, MIG_SEV_ERROR, "roundtrip", rev->path, (int)line,
+			 "a downgrade must undo its upgrade exactly, so that the upgrade "
+			 "can run again", "the round trip failed %s %s%s: %s", doing,
+			 rev->id, when, end + 2);
+	v->roundtrip_failed = rev->id;
+	mig_err_release(err);
+	return MIG_OK;
+}
+
 /* Up, down, and up again for one revision: the downgrade must bring back
  * exactly the schema the revision started from.  Where the driver keeps the
  * schema as text, the states are compared as text first and a model is
@@ -227,10 +269,12 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		rc = snapshot(db, vt, &before, err);
 	if (!rc)
 		rc = move_one(db, g, vt, rev, true, hooks, err);
-	if (!rc)
+	if (!rc) {
 		rc = move_one(db, g, vt, rev, false, NULL, err);
-	bool same = false;
-	if (!rc && as_text) {
+		rc = roundtrip_failure(v, &g->revs[rev], "at the downgrade of", "", rc, err);
+	}
+	bool same = v->roundtrip_failed != NULL;	/* nothing to compare then */
+	if (!rc && !same && as_text) {
 		rc = mig_db_schema_text(db, &text_after, &as_text, err);
 		same = !rc && same_text(&text_before, &text_after);
 		if (!rc && !same)
@@ -243,8 +287,11 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		mig_schema_compare_expected(&before, &after, &v->findings);
 		blame(v, &g->revs[rev], n);
 	}
-	if (!rc && !v->roundtrip_failed)
+	if (!rc && !v->roundtrip_failed) {
 		rc = move_one(db, g, vt, rev, true, NULL, err);
+		rc = roundtrip_failure(v, &g->revs[rev], "upgrading", " again after its downgrade",
+				       rc, err);
+	}
 	mig_schema_release(&before);
 	mig_schema_release(&after);
 	strv_release(&text_before);
@@ -277,6 +324,11 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	int rc = open_clean(v, o, &db, err);
 	if (rc)
 		return rc;
+	/* where each object was made, so that a finding about one points at
+	 * its migration's line (SQLite records it; PostgreSQL does not) */
+	struct mig_origins origins;
+	mig_origins_init(&origins);
+	mig_db_track_origins(db, &origins);
 	struct mig_vt vt = { .schema = o->common->version_schema,
 			     .table = o->common->version_table };
 	struct mig_run_hooks hooks = { v, on_applied, NULL, NULL, NULL };
@@ -290,11 +342,13 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	if (!rc && !v->roundtrip_failed)
 		rc = snapshot(db, &vt, &v->schema, err);
 	if (!rc && !v->roundtrip_failed) {
+		mig_origins_apply(&origins, &v->schema);
 		check_expectations(v, o);
 		if (o->spec)
 			check_spec(v, spec, o);
 	}
 	mig_db_close(db);
+	mig_origins_release(&origins);
 	return rc;
 }
 

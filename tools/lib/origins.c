@@ -1,0 +1,149 @@
+/*
+ * origins.c: the record of where each migrated object was made
+ * (origins.h); the SQLite driver feeds it, a schema model reads it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "origins.h"
+#include "db.h"
+#include "mig.h"
+#include "schema.h"
+#include "url.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mig_origins_init(struct mig_origins *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->schema_version = -1;
+}
+
+void mig_origins_forget_seen(struct mig_origins *o)
+{
+	for (size_t i = 0; i < o->nseen; i++) {
+		free(o->seen[i].name);
+		free(o->seen[i].sql);
+		strv_release(&o->seen[i].columns);
+	}
+	free(o->seen);
+	o->seen = NULL;
+	o->nseen = 0;
+}
+
+void mig_origins_release(struct mig_origins *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->v[i].key);
+		free(o->v[i].at.file);
+	}
+	free(o->v);
+	mig_origins_forget_seen(o);
+	mig_origins_init(o);
+}
+
+void mig_db_track_origins(struct mig_db *db, struct mig_origins *o)
+{
+	db->origins = o;
+	if (o && db->drv->dialect == MIG_SQLITE)
+		mig_sqlite_note_origins(db, NULL, 0);	/* what is there already */
+}
+
+void mig_origins_set(struct mig_origins *o, const char *key, const char *file, int line)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 64;
+		o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
+	}
+	o->v[o->n++] = (struct mig_origin_entry){ .key = xstrdup(key), .seq = o->next_seq++,
+						  .at = { .file = xstrdup(file), .line = line } };
+	o->sorted = false;
+}
+
+const struct mig_origin *mig_origins_latest(const struct mig_origins *o, const char *key)
+{
+	const struct mig_origin_entry *best = NULL;
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(o->v[i].key, key) && (!best || o->v[i].seq > best->seq))
+			best = &o->v[i];
+	return best ? &best->at : NULL;
+}
+
+/* By key, and the latest record of a key first. */
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct mig_origin_entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+/* Keeps the latest record of each key, sorted by key for lookups. */
+static void settle(struct mig_origins *o)
+{
+	if (o->sorted)
+		return;
+	if (o->n > 1)
+		qsort(o->v, o->n, sizeof(*o->v), cmp_entry);
+	size_t out = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		if (out && !strcmp(o->v[out - 1].key, o->v[i].key)) {
+			free(o->v[i].key);
+			free(o->v[i].at.file);
+			continue;
+		}
+		o->v[out++] = o->v[i];
+	}
+	o->n = out;
+	for (size_t i = 0; i < o->n; i++)
+		o->v[i].seq = i;
+	o->next_seq = o->n;
+	o->sorted = true;
+}
+
+static const struct mig_origin *lookup(const struct mig_origins *o, const char *key)
+{
+	struct mig_origin_entry probe = { .key = (char *)key };
+	size_t lo = 0, hi = o->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(o->v[mid].key, probe.key);
+		if (!c)
+			return &o->v[mid].at;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void put(struct mig_origin *to, const struct mig_origin *from)
+{
+	if (!from || !from->file)
+		return;
+	free(to->file);
+	to->file = xstrdup(from->file);
+	to->line = from->line;
+}
+
+void mig_origins_apply(struct mig_origins *o, struct mig_schema *s)
+{
+	settle(o);
+	for (size_t i = 0; i < s->ntables; i++) {
+		struct mig_table *t = &s->tables[i];
+		char *key = xasprintf("T%s", t->name);
+		put(&t->from, lookup(o, key));
+		free(key);
+		for (size_t c = 0; c < t->ncolumns; c++) {
+			key = xasprintf("C%s\x1f%s", t->name, t->columns[c].name);
+			put(&t->columns[c].from, lookup(o, key));
+			free(key);
+		}
+		for (size_t x = 0; x < t->nindexes; x++) {
+			key = xasprintf("I%s", t->indexes[x].name);
+			put(&t->indexes[x].from, lookup(o, key));
+			free(key);
+		}
+	}
+}
