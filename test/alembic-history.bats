@@ -35,14 +35,14 @@ for line in sys.stdin:
 }
 
 # same_as_alembic FIXTURE [HISTORY ARGS...]: `alembic history ARGS` and
-# `mig-status --history ARGS` (-r spelled --rev-range) print the same text
+# `mig-status --history ARGS` print the same text
 # and both succeed, or both refuse.
 same_as_alembic() {
   local dir=$REPO/test/fixtures/$1 a_status m_status args=("${@:2}")
   run --separate-stderr _alembic_env "$ALEMBIC_PYTHON" "$REPO/test/test_helper/alembic_history.py" "$dir" "${args[@]}"
   a_status=$status
   alembic=$(sorted_sets <<<"$output")
-  run --separate-stderr mig-status --history -m "$dir" "${args[@]/#-r/--rev-range}"
+  run --separate-stderr mig-status --history -m "$dir" "${args[@]}"
   m_status=$status
   assert_equal "${args[*]}: exit $m_status" "${args[*]}: exit $a_status"
   assert_equal "$output" "$alembic"

@@ -186,7 +186,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = { .spec = NULL };
-	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
+	const struct mig_command_line cl = { .usage = usage_text, .longopts = longopts,
+		.own_option = own_option, .opts = &o, .max_operands = 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);

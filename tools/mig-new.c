@@ -345,8 +345,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct new_opts o = { .sql = false };
-	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, -1,
-		"mig-new writes a file and uses no database" };
+	const struct mig_command_line cl = { .usage = usage_text, .longopts = longopts,
+		.own_option = own_option, .opts = &o, .max_operands = -1,
+		.no_database = "mig-new writes a file and uses no database" };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);

@@ -264,7 +264,8 @@ int main(int argc, char **argv)
 	};
 	struct mig_common common;
 	struct mig_stamp_opts o = { .spec = NULL };
-	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, -1, NULL };
+	const struct mig_command_line cl = { .usage = usage_text, .longopts = longopts,
+		.own_option = own_option, .opts = &o, .max_operands = -1 };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &common, argc, argv, &operand, &err);

@@ -28,7 +28,7 @@
 
 static const char usage_text[] =
 	"usage: mig-status [-d URL] [-m DIR] [--check | --history-log]\n"
-	"                  [--history [--rev-range START:END]] [--format text|json]\n"
+	"                  [--history [-r START:END]] [--format text|json]\n"
 	"                  [--wait SECONDS] [--schema NAME] [--version-table NAME]\n"
 	"                  [--version-schema NAME] [-q | -v]\n"
 	"\n"
@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"      --history-log       print the applied history (mig_history), oldest first\n"
 	"      --history           list the revisions as alembic history does, newest\n"
 	"                          first (-v: its verbose entries); no database\n"
-	"      --rev-range RANGE   with --history: START:END, START: or :END\n"
+	"  -r, --rev-range RANGE   with --history: START:END, START: or :END\n"
 	"      --format FMT        text (default) or json\n"
 	"      --wait SECONDS      retry connecting while the server starts\n"
 	"      --schema NAME       PostgreSQL schema of the application's tables\n"
@@ -383,7 +383,7 @@ static int own_option(void *opts, int opt, const char *arg, struct mig_err *err)
 		o->history_log = true;
 	else if (opt == OPT_HISTORY)
 		o->history = true;
-	else if (opt == OPT_REV_RANGE)
+	else if (opt == OPT_REV_RANGE || opt == 'r')
 		o->rev_range = arg;
 	return MIG_OK;
 }
@@ -400,7 +400,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct status_opts o = { .check = false };
-	const struct mig_command_line cl = { usage_text, longopts, own_option, &o, 0, NULL };
+	const struct mig_command_line cl = { .usage = usage_text, .longopts = longopts,
+		.own_option = own_option, .opts = &o, .max_operands = 0, .own_shortopts = "r:" };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &o.common, argc, argv, &operand, &err);

@@ -409,7 +409,8 @@ int main(int argc, char **argv)
 	struct mig_common common;
 	struct verify_cmd cmd = { .o = { .common = &common, .expect_tables = -1 } };
 	struct mig_verify_opts *o = &cmd.o;
-	const struct mig_command_line cl = { usage_text, longopts, own_option, &cmd, 0, NULL };
+	const struct mig_command_line cl = { .usage = usage_text, .longopts = longopts,
+		.own_option = own_option, .opts = &cmd, .max_operands = 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	int operand;
 	int rc = mig_parse_command_line(&cl, &common, argc, argv, &operand, &err);

@@ -287,11 +287,16 @@ int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common 
 			   int argc, char **argv, int *operand, struct mig_err *err)
 {
 	int opt, rc;
+	/* the program's own letters are a constant of the program, never input */
+	char optstring[sizeof(":" MIG_COMMON_SHORTOPTS) + 16];
+	const char *own_short = cl->own_shortopts ? cl->own_shortopts : "";
+	if (strlen(own_short) > 16 - 1)
+		abort();
+	snprintf(optstring, sizeof(optstring), ":%s%s", MIG_COMMON_SHORTOPTS, own_short);
 	mig_init(argv[0], common);
 	prescan_format(argc, argv);
 	opterr = 0;	/* its messages are said here, once, as usage errors */
-	while ((opt = getopt_long(argc, argv, ":" MIG_COMMON_SHORTOPTS, cl->longopts,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, optstring, cl->longopts, NULL)) != -1) {
 		if (opt == '?' && optopt)
 			mig_usage_error(cl->usage, "unknown option '-%c'", optopt);
 		if (opt == '?')
@@ -307,7 +312,8 @@ int mig_parse_command_line(const struct mig_command_line *cl, struct mig_common 
 			mig_print_version();
 			exit(mig_close_stdout(0));
 		}
-		if (opt >= MIG_OPT_FIRST_OWN)
+		if (opt >= MIG_OPT_FIRST_OWN || (opt > ':' && opt < 128 && *own_short &&
+						   strchr(own_short, opt)))
 			rc = cl->own_option(cl->opts, opt, optarg, err);
 		else if ((rc = mig_common_option(common, opt, optarg, err)) == 1)
 			rc = MIG_OK;

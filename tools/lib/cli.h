@@ -99,6 +99,9 @@ struct mig_command_line {
 	/* Non-NULL: the flags that name a database are refused, with this
 	 * reason ("mig-new writes a file and uses no database"). */
 	const char *no_database;
+	/* The program's own short options in getopt's form ("r:"), handed to
+	 * own_option as their letter; NULL: none. */
+	const char *own_shortopts;
 };
 /*
  * mig_init, then every flag of argv: the common ones into *common, the
