@@ -99,12 +99,12 @@ refused() {
 	assert_equal "$(pg_tables "$url")" ""
 }
 
-@test "a legacy SQLite database missing a table is refused with that difference named" {
+@test "a legacy SQLite database missing a table is refused with that difference named, at the migration that creates it" {
 	db=$BATS_TEST_TMPDIR/missing.db
 	make_legacy_db "$db"
 	sqlite_sql "$db" "DROP TABLE workflow_executions"
 	refused "$db" "$(sqlite_url "$db")" b07a366647c3
-	assert_output "error: workflow_executions: table is missing"
+	assert_output "migrations/versions/b07a366647c3_baseline_schema.sql:272: error: workflow_executions: table is missing"
 	[[ $stderr == *"does not hold what b07a366647c3 requires"* ]]
 	assert_equal "$(version_rows "$db")" ""
 }
@@ -116,7 +116,7 @@ refused() {
 	pg_sql "$url" "ALTER TABLE agent_services DROP CONSTRAINT agent_services_agent_id_fkey;
 		ALTER TABLE agent_services ALTER COLUMN agent_id TYPE integer USING 0"
 	refused "$url" "$url" b07a366647c3
-	assert_line "error: agent_services.agent_id: type is integer, expected varchar(36)"
+	assert_line "migrations/versions/b07a366647c3_baseline_schema.sql:55: error: agent_services.agent_id: type is integer, expected varchar(36)"
 	assert_line --partial "foreign key (agent_id) -> agents(id) is missing"
 	assert_equal "$(version_rows "$url")" ""
 }

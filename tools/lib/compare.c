@@ -6,7 +6,9 @@
  * It serves two callers: a live database against a spec (partial
  * unless strict; findings point at the spec's lines, "spec says") and a
  * live database against the schema it should have (round trip, stamp;
- * everything counts, "expected").
+ * everything counts, "expected").  In the second, a finding about an
+ * object of a model built by replaying migrations points where a migration
+ * made it (its 'from', origins.h), and nowhere when that is not known.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "compare.h"
@@ -24,10 +26,57 @@ struct cmp {
 	const char *says;	/* "spec says" or "expected" */
 	const char *file;	/* the spec, or NULL */
 	struct mig_findings *out;
+	const struct mig_origin *at;	/* the finding's object's origin, or NULL */
 };
 
-#define FIND(c, code, line, ...) \
-	mig_findings_add((c)->out, MIG_SEV_ERROR, code, (c)->file, line, NULL, __VA_ARGS__)
+#define FIND(c, code, ln, ...) \
+	mig_findings_add((c)->out, MIG_SEV_ERROR, code, (c)->at ? (c)->at->file : (c)->file, \
+			 (c)->at ? (c)->at->line : (ln), NULL, __VA_ARGS__)
+
+/* The first of a, b, c that is a known place. */
+static const struct mig_origin *known(const struct mig_origin *a, const struct mig_origin *b,
+				      const struct mig_origin *c)
+{
+	if (a && a->file)
+		return a;
+	if (b && b->file)
+		return b;
+	return c && c->file ? c : NULL;
+}
+
+static const struct mig_origin *column_from(const struct mig_table *t, const struct mig_fk *fk)
+{
+	const struct mig_column *col = t && fk && fk->columns.n
+				       ? mig_table_find_column(t, fk->columns.v[0]) : NULL;
+	return col ? &col->from : NULL;
+}
+
+#define FROM(x) ((x) ? &(x)->from : NULL)
+
+/* Where a migration made the object a change is about: the expected side's
+ * object first, then the live side's, then their tables (an extra column of
+ * the database, at the table the migrations made). */
+static const struct mig_origin *origin_of(const struct mig_change *ch)
+{
+	const struct mig_table *t = ch->to, *f = ch->from;
+	switch (ch->kind) {
+	case MIG_COLUMN_ADDED:
+	case MIG_COLUMN_ALTERED:
+	case MIG_COLUMN_DROPPED:
+		return known(FROM(ch->to_column), FROM(ch->from_column), known(FROM(t), FROM(f), NULL));
+	case MIG_FK_ADDED:
+	case MIG_FK_ALTERED:
+	case MIG_FK_DROPPED:
+		return known(column_from(t, ch->to_fk), column_from(f, ch->from_fk),
+			     known(FROM(t), FROM(f), NULL));
+	case MIG_INDEX_ADDED:
+	case MIG_INDEX_ALTERED:
+	case MIG_INDEX_DROPPED:
+		return known(FROM(ch->to_index), FROM(ch->from_index), known(FROM(t), FROM(f), NULL));
+	default:
+		return known(FROM(t), FROM(f), NULL);
+	}
+}
 
 static const char *or_none(const char *s, const char *none)
 {
@@ -132,6 +181,7 @@ static void finding(struct cmp *c, const struct mig_change *ch)
 {
 	const char *absent = c->file ? "in the spec" : "expected";
 	char *a = NULL, *b = NULL;
+	c->at = c->file ? NULL : origin_of(ch);	/* a spec's findings: its lines */
 	switch (ch->kind) {
 	case MIG_TABLE_ADDED:
 		FIND(c, "missing-table", ch->to->line, "%s: table is missing", ch->to->name);
@@ -192,14 +242,14 @@ static void compare_all(struct cmp *c)
 void mig_schema_compare(const struct mig_schema *live, const struct mig_schema *spec,
 			bool strict, struct mig_findings *out)
 {
-	struct cmp c = { live, spec, strict, "spec says", spec->file, out };
+	struct cmp c = { live, spec, strict, "spec says", spec->file, out, NULL };
 	compare_all(&c);
 }
 
 void mig_schema_compare_expected(const struct mig_schema *expected,
 				 const struct mig_schema *actual, struct mig_findings *out)
 {
-	struct cmp c = { actual, expected, true, "expected", NULL, out };
+	struct cmp c = { actual, expected, true, "expected", NULL, out, NULL };
 	compare_all(&c);
 }
 

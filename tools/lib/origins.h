@@ -13,6 +13,10 @@
  * RENAME TO t) keeps the origins of the rebuild's CREATE.  On PostgreSQL
  * nothing is recorded (a transactional section runs as one query, so a
  * statement's line is not known): findings there keep no place.
+ *
+ * Its readers: mig-verify's model (the fk-type rule and the round trip's
+ * differences, compare.c) and mig-stamp's replay into an in-memory SQLite
+ * (stamp.c), whatever the dialect of the database being stamped.
  */
 #ifndef MIG_ORIGINS_H
 #define MIG_ORIGINS_H

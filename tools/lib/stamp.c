@@ -16,6 +16,7 @@
 #include "history.h"
 #include "mig.h"
 #include "migfile.h"
+#include "origins.h"
 #include "run.h"
 #include "schema.h"
 #include "spec.h"
@@ -54,12 +55,16 @@ static int replayable(const struct mig_graph *g, const size_t *target, size_t n,
 			    "--dump writes one), or skip the check with --no-verify");
 }
 
-int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
-	       struct mig_db **out, struct mig_err *err)
+/* mig_replay, recording into origins (when not NULL) where each object
+ * was made; origins must outlive *out. */
+static int replay(const struct mig_graph *g, const size_t *target, size_t n,
+		  struct mig_origins *origins, struct mig_db **out, struct mig_err *err)
 {
 	struct mig_db *mem = NULL;
 	struct mig_connect_opts o = { .create = true, .lock_timeout = -1, .scratch = true };
 	int rc = mig_db_open(&mem, "sqlite://", &o, err);
+	if (!rc && origins)
+		mig_db_track_origins(mem, origins);
 	struct mig_vt vt = { .table = MIG_DEFAULT_VERSION_TABLE, .no_history = true };	/* thrown away */
 	struct mig_goal goal = { .upgrade = true, .target = target, .ntarget = n, .only = MIG_NONE };
 	if (!rc)
@@ -74,17 +79,30 @@ int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
 	return rc;
 }
 
-/* Replays the migrations up to target into an in-memory SQLite. */
+int mig_replay(const struct mig_graph *g, const size_t *target, size_t n,
+	       struct mig_db **out, struct mig_err *err)
+{
+	return replay(g, target, n, NULL, out, err);
+}
+
+/* Replays the migrations up to target into an in-memory SQLite; each
+ * object of the model knows the migration line that made it, for the
+ * findings about it (origins.h). */
 static int expected_schema(const struct mig_graph *g, const size_t *target, size_t n,
 			   struct mig_schema *out, struct mig_err *err)
 {
 	int rc = replayable(g, target, n, err);
 	struct mig_db *mem = NULL;
+	struct mig_origins origins;
+	mig_origins_init(&origins);
 	if (!rc)
-		rc = mig_replay(g, target, n, &mem, err);
+		rc = replay(g, target, n, &origins, &mem, err);
 	if (!rc)
 		rc = mig_db_introspect(mem, NULL, MIG_DEFAULT_VERSION_TABLE, out, err);
+	if (!rc)
+		mig_origins_apply(&origins, out);
 	mig_db_close(mem);
+	mig_origins_release(&origins);
 	return rc;
 }
 

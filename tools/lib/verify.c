@@ -178,7 +178,9 @@ static int snapshot(struct mig_db *db, const struct mig_vt *vt,
 	return rc ? rc : mig_db_introspect(db, vt->app_schema, skip, out, err);
 }
 
-/* Each difference becomes a finding at the revision whose downgrade left it. */
+/* Each difference becomes a finding of the revision whose downgrade left
+ * it: at the migration line that made the object when that is known
+ * (origins.h), else at the revision's header. */
 static void blame(struct mig_verify *v, const struct mig_rev *rev, size_t from)
 {
 	for (size_t i = from; i < v->findings.n; i++) {
@@ -189,7 +191,8 @@ static void blame(struct mig_verify *v, const struct mig_rev *rev, size_t from)
 		f->msg = msg;
 		free(f->code);
 		f->code = xstrdup("roundtrip");
-		free(f->file);
+		if (f->file)
+			continue;
 		f->file = xstrdup(rev->path);
 		f->line = rev->line;
 	}
@@ -284,6 +287,10 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		rc = snapshot(db, vt, &after, err);
 	if (!rc && !same) {
 		size_t n = v->findings.n;
+		if (db->origins) {	/* where the objects on each side were made */
+			mig_origins_apply(db->origins, &before);
+			mig_origins_apply(db->origins, &after);
+		}
 		mig_schema_compare_expected(&before, &after, &v->findings);
 		blame(v, &g->revs[rev], n);
 	}
