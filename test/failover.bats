@@ -9,6 +9,9 @@
 load test_helper/common
 load test_helper/poolers
 
+# The tests share one formation, and one of them fails it over: never two at once.
+BATS_NO_PARALLELIZE_WITHIN_FILE=true
+
 setup_file() {
 	[[ -n ${MIG_PG_PORT:-} && -z $(formation_missing) ]] || return 0
 	formation_start
