@@ -11,7 +11,19 @@ own assertions pass, and written as cases a mig command can check:
   iterate_revisions(upper, lower, implicit_base=True)        -> mig-upgrade --to upper from rows lower
   iterate_revisions(upper, lower, select_for_downgrade=True) -> mig-downgrade --to lower from rows upper
   get_revision(x) of one revision                            -> mig-stamp --purge x
-  (inclusive=False, as the commands call them; other calls are API-level)
+  (inclusive=False, as the commands call them)
+  iterate_revisions(upper, lower, inclusive=True)            -> mig-status --history -r lower:upper
+  (the call `alembic history -r` makes; the revisions in Alembic's order,
+   or a refusal where the test expects an error)
+  heads, bases (as a set: the tuple's order is the map's loading order)
+                                                             -> mig-status --history: the lines
+                                                                marked (head) or (effective head),
+                                                                the lines from <base>
+  a map the test expects to be refused (a cycle or a self-loop)
+                                                             -> mig-verify --lint-only refuses it
+
+Every other RevisionMap call a test makes is written under "not_expressible"
+with the reason no mig command can make it.
 
 The expected rows after an upgrade or downgrade are computed by Alembic's
 HeadMaintainer from the steps the test expects.
@@ -35,13 +47,15 @@ from alembic.migration import HeadMaintainer, RevisionStep  # noqa: E402
 from alembic.script.revision import Revision, RevisionMap  # noqa: E402
 from alembic.testing import mock  # noqa: E402
 
-CASES, GRAPHS = [], {}
+CASES, GRAPHS, NOT_EXPRESSIBLE = [], {}, []
 state = {"depth": 0, "test": None}
 
 
-def graph_key(map_):
+def graph_key(map_, revisions=None):
     revs = []
-    for rev in map_._revision_map.values():
+    if revisions is None:
+        revisions = map_._revision_map.values()
+    for rev in revisions:
         if rev is None or any(r["id"] == rev.revision for r in revs):
             continue
         revs.append({"id": rev.revision,
@@ -83,15 +97,106 @@ def wrap(name):
             result = real(self, *args, **kw)
             if name == "iterate_revisions":
                 result = list(result)
-        finally:
+        except Exception as e:
             state["depth"] -= 1
+            if state["depth"] != 0 or name != "iterate_revisions":
+                raise
+            if state["test"]:
+                record(self, name, args, kw, e)
+
+            def lazily(err=e):  # the test expects the error when it iterates
+                raise err
+                yield
+            return lazily()
+        state["depth"] -= 1
         if state["depth"] == 0 and state["test"]:
             record(self, name, args, kw, result)
         return result
     return call
 
 
+def wrap_set(name):
+    """RevisionMap.heads and .bases, recorded when the test reads them."""
+    real = RevisionMap.__dict__[name].fget
+    key = "_ported_" + name
+
+    def get(self):
+        if key not in self.__dict__:
+            state["depth"] += 1
+            try:
+                self.__dict__[key] = real(self)
+            finally:
+                state["depth"] -= 1
+        if state["depth"] == 0 and state["test"]:
+            CASES.append({"test": state["test"], "graph": graph_key(self), "command": name,
+                          "target": [], "rows": [], "steps": None,
+                          "after": sorted(self.__dict__[key])})
+        return self.__dict__[key]
+
+    def put(self, value):  # add_revision sets them
+        self.__dict__[key] = value
+    return property(get, put)
+
+
+def not_expressible(name, args, kw, why):
+    NOT_EXPRESSIBLE.append({"test": state["test"], "call": "%s(%s)" % (name, ", ".join(
+        [repr(a) for a in args] + ["%s=%r" % kv for kv in sorted(kw.items())])),
+        "why": why})
+
+
+def history_case(map_, args, kw, result):
+    """iterate_revisions as `alembic history -r lower:upper` calls it, or why not."""
+    upper, lower = args[0], args[1]
+    if not kw.get("inclusive", False) and not (
+            isinstance(result, Exception) and not kw.get("implicit_base")
+            and not kw.get("select_for_downgrade")):
+        # (a range the test expects refused is refused by history, or not,
+        # whether or not its ends are included: checked below)
+        return "inclusive=False, but not as upgrade (implicit_base, lower the " \
+            "database rows) or downgrade (select_for_downgrade, upper the rows) " \
+            "call it, and history includes both ends of its range"
+    if kw.get("implicit_base") or kw.get("select_for_downgrade"):
+        return "implicit_base or select_for_downgrade with inclusive=True: no command walks so"
+    for end in (upper, lower):
+        if end is not None and not isinstance(end, str):
+            return "an end of several revisions: -r takes one name at each end"
+    if upper is None or upper == "":
+        return "an upper end of None: -r X: means heads, where None is the empty revision"
+    lower_s = lower or "base"  # -r :X means base, as None is
+    # what history does: assert_relative_length=False
+    state["depth"] += 1
+    try:
+        hist = [r.revision for r in RevisionMap.__dict__["_real_iterate"](
+            map_, upper, lower_s, inclusive=True, assert_relative_length=False)]
+    except Exception:  # noqa: BLE001
+        hist = None
+    finally:
+        state["depth"] -= 1
+    got = None if isinstance(result, Exception) else [r.revision for r in result]
+    if hist != got:
+        return "history -r %s:%s gives %s (it does not check the range's " \
+            "direction, assert_relative_length=False)" % (lower_s, upper, hist or "an error")
+    CASES.append({"test": state["test"], "graph": graph_key(map_), "command": "history",
+                  "target": [lower_s, upper], "rows": [], "steps": None,
+                  "after": got, "error": None if got is not None else type(result).__name__})
+    return None
+
+
 def record(map_, name, args, kw, result):
+    before = len(CASES)
+    if not isinstance(result, Exception):
+        record_command(map_, name, args, kw, result)
+    if len(CASES) == before:
+        if name == "get_revision":
+            not_expressible(name, args, kw, "get_revision of %r is not one revision; "
+                            "no command names what it returns" % (args[0],))
+        else:
+            why = history_case(map_, args, kw, result)
+            if why:
+                not_expressible(name, args, kw, why)
+
+
+def record_command(map_, name, args, kw, result):
     if name == "get_revision":
         if isinstance(args[0], str) and isinstance(result, Revision):
             CASES.append({"test": state["test"], "graph": graph_key(map_),
@@ -125,8 +230,41 @@ def main(tests_dir, out):
     sys.path.insert(0, tests_dir + "/..")
     pkg = tests_dir.rstrip("/").rsplit("/", 1)[-1]
     mod = importlib.import_module(pkg + ".test_revision")
+    RevisionMap._real_iterate = RevisionMap.iterate_revisions
     for name in ("iterate_revisions", "get_revision"):
         setattr(RevisionMap, name, wrap(name))
+    for name in ("heads", "bases"):
+        setattr(RevisionMap, name, wrap_set(name))
+    real_add = RevisionMap.add_revision
+
+    def add_revision(self, *args, **kw):  # what it reads of the map is not the test's
+        state["depth"] += 1
+        try:
+            return real_add(self, *args, **kw)
+        finally:
+            state["depth"] -= 1
+    RevisionMap.add_revision = add_revision
+    invalid = mod.InvalidRevisionMapTest
+    real_raises = invalid._assert_raises_revision_map
+
+    real_init = Revision.__init__
+
+    def unchecked_init(rev, revision, down_revision, dependencies=None, branch_labels=None):
+        # a self-loop is refused as the Revision is made; keep it to write the graph
+        real_init(rev, revision, None, None, branch_labels)
+        rev.down_revision, rev.dependencies = down_revision, dependencies
+
+    def raises(self, map_, except_cls, msg):
+        real_raises(self, map_, except_cls, msg)
+        Revision.__init__ = unchecked_init
+        try:
+            revs = list(map_._generator())
+        finally:
+            Revision.__init__ = real_init
+        CASES.append({"test": state["test"], "command": "lint", "target": [], "rows": [],
+                      "graph": graph_key(None, revs), "steps": None,
+                      "after": None, "error": except_cls.__name__})
+    invalid._assert_raises_revision_map = raises
     for cname in sorted(dir(mod)):
         cls = getattr(mod, cname)
         if not isinstance(cls, type) or not cname.endswith("Test") and \
@@ -139,17 +277,18 @@ def main(tests_dir, out):
                 if hasattr(obj, "setUp"):
                     obj.setUp()
                 state["test"] = "%s.%s" % (cname, t)
-                before = len(CASES)
+                before, before_ne = len(CASES), len(NOT_EXPRESSIBLE)
                 getattr(obj, t)()
             except Exception as e:  # noqa: BLE001
                 if state["test"]:
                     del CASES[before:]
+                    del NOT_EXPRESSIBLE[before_ne:]
                     print("skipped %s: %s" % (state["test"], e), file=sys.stderr)
             state["test"] = None
     with open(out, "w") as f:
         json.dump({"source": "alembic rel_1_8_1 tests/test_revision.py",
                    "graphs": {gid: revs for gid, revs in GRAPHS.values()},
-                   "cases": CASES}, f, indent=1)
+                   "cases": CASES, "not_expressible": NOT_EXPRESSIBLE}, f, indent=1)
         f.write("\n")
 
 
