@@ -182,8 +182,9 @@ def main():
                 print("FAIL %s: %s" % (case["test"], why))
     if data.get("not_expressible"):
         print("%d further calls of Alembic's tests no mig command can make "
-              "(listed with the reasons in %s)" % (len(data["not_expressible"]),
-                                                    os.path.basename(args.fixture)))
+              "(%d entries, with the reasons, in %s)" % (
+                  sum(n["calls"] for n in data["not_expressible"]),
+                  len(data["not_expressible"]), os.path.basename(args.fixture)))
     print("%d of Alembic's cases, %d run, %d failed, %d a documented divergence, "
           "%d a known mig bug (%d name several upgrade or downgrade targets at once, "
           "which no command line can)" % (len(data["cases"]), len(data["cases"]) - skipped,
