@@ -63,18 +63,25 @@ SH
     "$REPO/test/fixtures/alembic_traversal_cases.json"
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ ${lines[-1]} == "79 of Alembic's cases, 77 run, 0 failed, 0 a documented divergence"* ]]
+  [[ ${lines[-1]} == "79 of Alembic's cases, 77 run, 0 failed, 0 a documented divergence, 0 a known mig bug"* ]]
 }
 
-# The command-shaped cases of Alembic 1.8.1's tests/test_revision.py:
-# iterate_revisions as upgrade and downgrade call it, and get_revision of one
-# revision as a stamp (test/fixtures/alembic_revision_cases.json, made by
-# test/test_helper/port_alembic_revision_cases.py). One of them downgrades
-# from rows of which one is an ancestor of the other, which mig refuses.
-@test "Alembic's own revision-map test cases give Alembic's steps and rows with mig" {
+# Alembic 1.8.1's tests/test_revision.py, every RevisionMap call its tests
+# make that a mig command can make (test/fixtures/alembic_revision_cases.json,
+# made by test/test_helper/port_alembic_revision_cases.py, which records what
+# Alembic answered): iterate_revisions as upgrade and downgrade call it, and
+# as `alembic history -r` does (mig-status --history -r); get_revision of one
+# revision, get_revisions, and the names they refuse, as a stamp; heads as
+# mig-status --history marks them; maps with a cycle or a self-loop refused
+# by mig-verify --lint-only. One case
+# downgrades from rows of which one is an ancestor of the other, which mig
+# refuses; one is a known mig bug (alembic_cases.py, KNOWN_BUGS); the calls no
+# command can make are listed with the reasons under "not_expressible".
+@test "Alembic's own revision-map test cases give Alembic's answers with mig" {
   run "$ALEMBIC_PYTHON" "$REPO/test/alembic_cases.py" --bin "$BIN_DIR" \
     "$REPO/test/fixtures/alembic_revision_cases.json"
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ ${lines[-1]} == "28 of Alembic's cases, 28 run, 0 failed, 1 a documented divergence"* ]]
+  [[ ${lines[-2]} == "342 further calls of Alembic's tests no mig command can make (59 entries"* ]]
+  [[ ${lines[-1]} == "106 of Alembic's cases, 106 run, 0 failed, 1 a documented divergence, 1 a known mig bug"* ]]
 }

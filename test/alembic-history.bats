@@ -57,7 +57,11 @@ same_as_alembic() {
 }
 
 @test "mig-status --history prints alembic history's lines with branch labels and two bases" {
-  for args in "" "-v" "-r 1c2f:6b7e" "-r core@head:" "-r :feature" "-r 7c8f: -v"; do
+  # LABEL@base, LABEL@REV and LABEL@-N are read as Alembic reads them, and a
+  # start of LABEL@... keeps only the heads on that branch
+  for args in "" "-v" "-r 1c2f:6b7e" "-r core@head:" "-r :feature" "-r 7c8f: -v" \
+    "-r audit@base:" "-r audit@base:heads" "-r core@1c2f:" "-r audit@-1:" "-r 7c8f2d4b6e98@base:" "-r 7c8f@base:" \
+    "-r core@base:core@head"; do
     # shellcheck disable=SC2086
     same_as_alembic alembic_py_annotated $args
   done
@@ -71,8 +75,9 @@ same_as_alembic() {
 }
 
 @test "mig-status --history refuses the ranges Alembic refuses" {
-  # not an ancestor, a revision that does not exist, no colon
-  for args in "-r c2f7:3c8d" "-r 1c2f:6b7e" "-r 8b3c"; do
+  # not an ancestor, a revision that does not exist, no colon, a branch that
+  # does not exist
+  for args in "-r c2f7:3c8d" "-r 1c2f:6b7e" "-r 8b3c" "-r nothere@base:"; do
     # shellcheck disable=SC2086
     same_as_alembic alembic_py_classic $args
   done

@@ -7,12 +7,18 @@ FIXTURE is test/fixtures/alembic_traversal_cases.json (the graphs and the
 upgrade, downgrade and stamp cases of Alembic 1.8.1's
 tests/test_version_traversal.py, ported by
 test/test_helper/port_alembic_cases.py) or
-test/fixtures/alembic_revision_cases.json (the command-shaped cases of its
-tests/test_revision.py, ported by
-test/test_helper/port_alembic_revision_cases.py), with what Alembic's tests
-expect.  Each case runs as a user runs mig,
+test/fixtures/alembic_revision_cases.json (the RevisionMap calls of its
+tests/test_revision.py that a mig command can make, ported by
+test/test_helper/port_alembic_revision_cases.py, with the calls no command
+can make listed under "not_expressible"), with what Alembic's tests
+expect.  Each upgrade, downgrade and stamp runs as a user runs mig,
 on a SQLite file holding the case's starting rows; the steps mig applies (each
-migration logs itself) and the rows after must be Alembic's.  Where Alembic's
+migration logs itself) and the rows after must be Alembic's.  A history case
+is `mig-status --history -r LOWER:UPPER`, which must list Alembic's revisions
+in Alembic's order, or refuse (exit 2) where Alembic raises; heads and bases
+are the revisions mig-status --history marks "(head)" or "(effective head)"
+and those it shows from "<base>"; a lint case is a map Alembic refuses (a
+cycle, a self-loop), which mig-verify --lint-only must refuse (exit 1).  Where Alembic's
 test expects an error, mig must refuse; where it expects Alembic's
 "ambiguous" warning, mig must refuse with exit 4 (README.md, "Where mig and
 Alembic differ", 1); rows of which one is an ancestor of another are refused
@@ -28,6 +34,14 @@ import sys
 import tempfile
 
 DIVERGENCE = "documented divergence"
+# Cases mig fails today, each with the report: counted apart, and a failure
+# once mig passes them (then the entry goes).
+KNOWN_BUGS = {
+    ("LabeledBranchTest.test_branch_w_up_relative", "history", "base:ebranch@+2"):
+        "mig-status --history reads an end of its range as a name (get_revisions); "
+        "Alembic reads the upper end as an upgrade target from the lower one, so "
+        "+N, LABEL@+N and REV+N work there (targets.c's parse_upgrade, static)",
+}
 LOG_TABLE = ("CREATE TABLE IF NOT EXISTS steps "
              "(seq INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT);")
 
@@ -48,7 +62,49 @@ def write_graph(revs, folder):
                         (kind, LOG_TABLE, "up" if kind == "upgrade" else "down", r["id"]))
 
 
+def run_listing(bindir, folder, case):
+    """history: the revisions mig-status --history lists, in order; lint: a refusal."""
+    if case["command"] == "lint":
+        argv = [os.path.join(bindir, "mig-verify"), "--lint-only", "-m", folder]
+        what = "mig-verify --lint-only of a map Alembic refuses (%s)" % case["error"]
+    elif case["command"] in ("heads", "bases"):
+        rng = "base:heads"
+        what = "the %s mig-status --history marks" % case["command"]
+        argv = [os.path.join(bindir, "mig-status"), "--history", "-m", folder]
+    else:
+        rng = "%s:%s" % tuple(case["target"])
+        argv = [os.path.join(bindir, "mig-status"), "--history", "-m", folder, "-r", rng]
+        what = "history -r " + rng
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+        return "%s: %s" % (what, p.stderr)
+    if case["command"] == "lint":  # a finding, on standard output
+        if p.returncode != 1 or "error: revisions form a cycle" not in p.stdout:
+            return "%s: exit %d: %s" % (what, p.returncode, p.stdout.strip())
+        return None
+    if case.get("error"):
+        if p.returncode != 2 or not p.stderr:
+            return "%s: Alembic refuses (%s), mig exit %d" % (what, case["error"],
+                                                             p.returncode)
+        return None
+    if p.returncode != 0:
+        return "%s: mig exit %d: %s" % (what, p.returncode, p.stderr.strip())
+    # "<base> -> a (head), msg" and "a, b -> c (mergepoint)": the revision after "->"
+    lines = [line for line in p.stdout.splitlines() if " -> " in line]
+    got = [line.split(" -> ", 1)[1].split(" ")[0].rstrip(",") for line in lines]
+    if case["command"] == "heads":
+        got = sorted(r for r, line in zip(got, lines)
+                     if " (head)" in line or " (effective head)" in line)
+    elif case["command"] == "bases":
+        got = sorted(r for r, line in zip(got, lines) if line.startswith("<base> -> "))
+    if got != case["after"]:
+        return "%s: mig lists %s, Alembic's test expects %s" % (what, got, case["after"])
+    return None
+
+
 def run_case(bindir, folder, db, case):
+    if case["command"] in ("history", "lint", "heads", "bases"):
+        return run_listing(bindir, folder, case)
     if os.path.exists(db):
         os.remove(db)
     con = sqlite3.connect(db)
@@ -101,25 +157,38 @@ def main():
     with open(args.fixture) as f:
         data = json.load(f)
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-    failed = skipped = diverged = 0
+    failed = skipped = diverged = known_bugs = 0
     with tempfile.TemporaryDirectory(prefix="alembic-cases.", dir=shm) as work:
         for name, revs in data["graphs"].items():
             write_graph(revs, os.path.join(work, name))
         for i, case in enumerate(data["cases"]):
-            if case["command"] != "stamp" and not isinstance(case["target"][0], str):
+            if case["command"] in ("upgrade", "downgrade") and \
+                    not isinstance(case["target"][0], str):
                 skipped += 1  # several targets at once: no command line has that
                 continue
             why = run_case(args.bin, os.path.join(work, case["graph"]),
                            os.path.join(work, "db%d.sqlite" % i), case)
+            known = KNOWN_BUGS.get((case["test"], case["command"], ":".join(case["target"])))
+            if known and why:
+                known_bugs += 1
+                print("KNOWN BUG %s: %s (%s)" % (case["test"], why.splitlines()[0], known))
+                continue
+            if known:
+                why = "passes now: take it out of KNOWN_BUGS"
             if why == DIVERGENCE:
                 diverged += 1
             elif why:
                 failed += 1
                 print("FAIL %s: %s" % (case["test"], why))
-    print("%d of Alembic's cases, %d run, %d failed, %d a documented divergence "
-          "(%d name several upgrade or downgrade targets at once, which no command "
-          "line can)" % (len(data["cases"]), len(data["cases"]) - skipped, failed,
-                         diverged, skipped))
+    if data.get("not_expressible"):
+        print("%d further calls of Alembic's tests no mig command can make "
+              "(%d entries, with the reasons, in %s)" % (
+                  sum(n["calls"] for n in data["not_expressible"]),
+                  len(data["not_expressible"]), os.path.basename(args.fixture)))
+    print("%d of Alembic's cases, %d run, %d failed, %d a documented divergence, "
+          "%d a known mig bug (%d name several upgrade or downgrade targets at once, "
+          "which no command line can)" % (len(data["cases"]), len(data["cases"]) - skipped,
+                                         failed, diverged, known_bugs, skipped))
     return 1 if failed else 0
 
 

@@ -8,16 +8,30 @@
 #include "mig.h"
 #include "migfile.h"
 #include "plan.h"
+#include "revwalk.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * One end of the range, read as Alembic's get_revisions reads it (LABEL@base,
+ * LABEL@REV, LABEL@-N, -N); base, and a walk down past a base, name no
+ * revision.
+ */
 static int resolve_side(const struct mig_graph *g, const char *text, size_t len,
 			const char *dflt, size_t **idx, size_t *n, struct mig_err *err)
 {
 	char *arg = len ? xstrndup(text, len) : xstrdup(dflt);
-	int rc = mig_graph_resolve(g, arg, idx, n, err);
+	struct mig_revlist found = { 0 }, revs = { 0 };
+	int rc = mig_revwalk_get_revisions(g, arg, &found, err);
+	for (size_t i = 0; !rc && i < found.n; i++)
+		if (found.v[i] != MIG_NONE && found.v[i] != MIG_REV_BASE &&
+		    !mig_revlist_has(&revs, found.v[i]))
+			mig_revlist_push(&revs, found.v[i]);
+	mig_revlist_release(&found);
 	free(arg);
+	*idx = revs.v;
+	*n = revs.n;
 	return rc;
 }
 
@@ -167,6 +181,36 @@ static void verbose_entry(struct mig_buf *b, const struct mig_graph *g,
 	buf_puts(b, "\n\n");
 }
 
+/*
+ * A start of LABEL@... keeps only the ends on that branch, as Alembic's
+ * _collect_upgrade_revisions does: LABEL may be a revision id, which stands
+ * for its one branch label (labels: effective_labels()).
+ */
+static int on_lower_branch(const struct mig_graph *g, const char *text, size_t len,
+			   const struct mig_strv *labels, size_t *upper, size_t *nupper,
+			   struct mig_err *err)
+{
+	char *branch = xstrndup(text, (size_t)((const char *)memchr(text, '@', len) - text));
+	size_t r = MIG_NONE;
+	const char *label = branch;
+	int rc = mig_revwalk_get_revision(g, branch, &r, err);	/* it must name something */
+	if (!rc && r < g->nrevs && strcmp(g->revs[r].id, branch))
+		r = MIG_NONE;	/* a label, or a prefix (which names no branch) */
+	if (!rc && r != MIG_NONE && labels[r].n != 1)
+		rc = mig_err_set(err, MIG_EINPUT, "revision '%s' is on %zu branches; "
+				 "give a branch label before '@'", branch, labels[r].n);
+	else if (!rc && r != MIG_NONE)
+		label = labels[r].v[0];
+	size_t keep = 0;
+	for (size_t i = 0; !rc && i < *nupper; i++)
+		if (strv_has(&labels[upper[i]], label))
+			upper[keep++] = upper[i];
+	if (!rc)
+		*nupper = keep;
+	free(branch);
+	return rc;
+}
+
 int mig_revlog_print(FILE *fp, const struct mig_graph *g, const char *range,
 		     bool verbose, struct mig_err *err)
 {
@@ -184,11 +228,14 @@ int mig_revlog_print(FILE *fp, const struct mig_graph *g, const char *range,
 	if (!rc)
 		rc = resolve_side(g, colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0,
 				  "heads", &upper, &nupper, err);
+	struct mig_strv *labels = rc ? NULL : effective_labels(g);
+	if (!rc && colon && memchr(range, '@', (size_t)(colon - range)))
+		rc = on_lower_branch(g, range, (size_t)(colon - range), labels, upper, &nupper,
+				     err);
 	size_t *order = NULL, n = 0;
 	if (!rc)
 		rc = mig_plan_history(g, lower, nlower, upper, nupper, &order, &n, err);
 	struct mig_buf b = MIG_BUF_INIT;
-	struct mig_strv *labels = rc ? NULL : effective_labels(g);
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (verbose)
 			verbose_entry(&b, g, &g->revs[order[i]], &labels[order[i]]);
