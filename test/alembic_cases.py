@@ -37,10 +37,6 @@ DIVERGENCE = "documented divergence"
 # Cases mig fails today, each with the report: counted apart, and a failure
 # once mig passes them (then the entry goes).
 KNOWN_BUGS = {
-    ("LabeledBranchTest.test_branch_w_up_relative", "history", "base:ebranch@+2"):
-        "mig-status --history reads an end of its range as a name (get_revisions); "
-        "Alembic reads the upper end as an upgrade target from the lower one, so "
-        "+N, LABEL@+N and REV+N work there (targets.c's parse_upgrade, static)",
 }
 LOG_TABLE = ("CREATE TABLE IF NOT EXISTS steps "
              "(seq INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT);")

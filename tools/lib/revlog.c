@@ -9,6 +9,7 @@
 #include "migfile.h"
 #include "plan.h"
 #include "revwalk.h"
+#include "targets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,19 @@
 /*
  * One end of the range, read as Alembic's get_revisions reads it (LABEL@base,
  * LABEL@REV, LABEL@-N, -N); base, and a walk down past a base, name no
- * revision.
+ * revision.  The upper end (from: the lower end's revisions) with a "+" is
+ * an upgrade target from the lower end, as Alembic's iterate_revisions
+ * reads it (base:LABEL@+2).
  */
 static int resolve_side(const struct mig_graph *g, const char *text, size_t len,
-			const char *dflt, size_t **idx, size_t *n, struct mig_err *err)
+			const char *dflt, const struct mig_strv *from, size_t **idx,
+			size_t *n, struct mig_err *err)
 {
 	char *arg = len ? xstrndup(text, len) : xstrdup(dflt);
 	struct mig_revlist found = { 0 }, revs = { 0 };
-	int rc = mig_revwalk_get_revisions(g, arg, &found, err);
+	int rc = from && strchr(arg, '+')
+		 ? mig_target_upgrade_revisions(g, from, arg, &found, err)
+		 : mig_revwalk_get_revisions(g, arg, &found, err);
 	for (size_t i = 0; !rc && i < found.n; i++)
 		if (found.v[i] != MIG_NONE && found.v[i] != MIG_REV_BASE &&
 		    !mig_revlist_has(&revs, found.v[i]))
@@ -223,11 +229,15 @@ int mig_revlog_print(FILE *fp, const struct mig_graph *g, const char *range,
 	size_t *lower = NULL, nlower = 0, *upper = NULL, nupper = 0;
 	int rc = MIG_OK;
 	if (range)
-		rc = resolve_side(g, range, (size_t)(colon - range), "base", &lower,
+		rc = resolve_side(g, range, (size_t)(colon - range), "base", NULL, &lower,
 				  &nlower, err);
+	struct mig_strv from = MIG_STRV_INIT;
+	for (size_t i = 0; !rc && i < nlower; i++)
+		strv_push(&from, g->revs[lower[i]].id);
 	if (!rc)
 		rc = resolve_side(g, colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0,
-				  "heads", &upper, &nupper, err);
+				  "heads", &from, &upper, &nupper, err);
+	strv_release(&from);
 	struct mig_strv *labels = rc ? NULL : effective_labels(g);
 	if (!rc && colon && memchr(range, '@', (size_t)(colon - range)))
 		rc = on_lower_branch(g, range, (size_t)(colon - range), labels, upper, &nupper,

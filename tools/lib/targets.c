@@ -325,6 +325,13 @@ static int parse_downgrade(const struct mig_graph *g, const struct mig_strv *row
 
 /* ---- planning ------------------------------------------------------------------------ */
 
+int mig_target_upgrade_revisions(const struct mig_graph *g, const struct mig_strv *rows,
+				 const char *spec, struct mig_revlist *out,
+				 struct mig_err *err)
+{
+	return parse_upgrade(g, rows, spec, out, err);
+}
+
 /* Alembic refuses a set of revisions of which one is an ancestor of another. */
 static int refuse_overlap(const struct mig_graph *g, const struct mig_revlist *revs,
 			  const char *what, struct mig_err *err)

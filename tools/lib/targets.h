@@ -14,6 +14,7 @@
 #include "graph.h"
 #include "mig.h"
 #include "plan.h"
+#include "revwalk.h"
 
 /* A target as given, and (once resolved) the revisions it stands for. */
 struct mig_target {
@@ -43,6 +44,15 @@ int mig_target_plan(struct mig_target *t, const struct mig_graph *g,
 		    const struct mig_strv *current, struct mig_plan *plan,
 		    struct mig_err *err);
 
+/*
+ * The revisions an upgrade target names when the database is at rows, as
+ * Alembic's _parse_upgrade_target reads it (+N, LABEL@+N, REV+N walk up
+ * from rows; other forms are get_revisions), pushed onto *out (the caller
+ * releases it).  MIG_EINPUT with Alembic's reason where it refuses.
+ */
+int mig_target_upgrade_revisions(const struct mig_graph *g, const struct mig_strv *rows,
+				 const char *spec, struct mig_revlist *out,
+				 struct mig_err *err);
 /*
  * The rows "alembic stamp SPEC..." leaves, from the rows current (empty
  * with purge), into *rows: branch-aware (rows on other branches stay).
