@@ -200,7 +200,7 @@ static int on_lower_branch(const struct mig_graph *g, const char *text, size_t l
 	size_t r = MIG_NONE;
 	const char *label = branch;
 	int rc = mig_revwalk_get_revision(g, branch, &r, err);	/* it must name something */
-	if (!rc && r < g->nrevs && strcmp(g->revs[r].id, branch))
+	if (!rc && r < g->nrevs && strcmp(g->revs[r].id, branch) != 0)
 		r = MIG_NONE;	/* a label, or a prefix (which names no branch) */
 	if (!rc && r != MIG_NONE && labels[r].n != 1)
 		rc = mig_err_set(err, MIG_EINPUT, "revision '%s' is on %zu branches; "
