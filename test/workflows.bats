@@ -309,7 +309,7 @@ teardown() {
 	workspace
 	stamp_job
 	assert_failure 1
-	assert_line "error: workflow_executions: table is missing"
+	assert_line "migrations/versions/b07a366647c3_baseline_schema.sql:272: error: workflow_executions: table is missing"
 	assert_line "==> [6/10] Stamp: skipped (an earlier step failed)"
 	assert_line "==> [10/10] Job summary"
 	assert_line "job stamp: failure (failed: Stamp (dry run))"
