@@ -296,7 +296,8 @@ END \$\$;"
 	local i
 	for ((i = 0; i < 600; i++)); do
 		[[ $(pg_sql "$DB" "SELECT count(*) FROM pg_stat_activity
-			WHERE query LIKE '%go_on%' AND state = 'active' AND pid <> pg_backend_pid()") == 1 ]] && break
+			WHERE query LIKE '%go_on%' AND state = 'active' AND datname = current_database()
+			AND pid <> pg_backend_pid()") == 1 ]] && break
 		sleep 0.1
 	done
 	((i < 600)) || fail "the first run never reached its migration"

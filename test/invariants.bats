@@ -32,7 +32,7 @@ INSERT INTO counter VALUES (pg_backend_pid()::text);" "SELECT 1;" "$1"
 	timeout 90 mig-upgrade -m "$m" -d "$URL" --wait 20 --lock-mode "$mode" \
 		>"$BATS_TEST_TMPDIR/out1" 2>&1 &
 	local p1=$!
-	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%is_called FROM gate%' AND pid <> pg_backend_pid()"
+	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%is_called FROM gate%' AND datname = current_database() AND pid <> pg_backend_pid()"
 	timeout 90 mig-upgrade -m "$m" -d "$URL" --wait 20 --lock-mode "$mode" \
 		>"$BATS_TEST_TMPDIR/out2" 2>&1 &
 	local p2=$!
@@ -130,7 +130,7 @@ INSERT INTO counter VALUES ('2b');" "SELECT 1;" "-- transactional: false"
 	assert_success
 	"$(type -P mig-upgrade)" -q -m "$M" -d "$URL" >"$BATS_TEST_TMPDIR/killed" 2>&1 &
 	local p=$!
-	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%is_called FROM gate%' AND pid <> pg_backend_pid()"
+	wait_for_sql "$DB" "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%is_called FROM gate%' AND datname = current_database() AND pid <> pg_backend_pid()"
 	kill -9 "$p"
 	wait "$p" || true
 	pg_sql "$DB" "SELECT nextval('gate')" >/dev/null

@@ -162,7 +162,8 @@ CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
 	local run=$!
 	for ((i = 0; i < 600; i++)); do
 		[[ $(pg_sql "$DB" "SELECT count(*) FROM pg_stat_activity
-			WHERE query LIKE '%go_on%' AND state = 'active' AND pid <> pg_backend_pid()") == 1 ]] && break
+			WHERE query LIKE '%go_on%' AND state = 'active' AND datname = current_database()
+			AND pid <> pg_backend_pid()") == 1 ]] && break
 		sleep 0.1
 	done
 	((i < 600)) || fail "the run never reached a2"
@@ -172,7 +173,8 @@ CREATE TABLE t2 (id INTEGER PRIMARY KEY);"
 	local drop=$!
 	for ((i = 0; i < 600; i++)); do
 		[[ $(pg_sql "$DB" "SELECT count(*) FROM pg_stat_activity
-			WHERE query LIKE 'DROP TABLE alembic_version%' AND wait_event_type = 'Lock'") == 1 ]] && break
+			WHERE query LIKE 'DROP TABLE alembic_version%' AND wait_event_type = 'Lock'
+			AND datname = current_database()") == 1 ]] && break
 		sleep 0.1
 	done
 	((i < 600)) || fail "the DROP never waited for the run's transaction"
