@@ -5,43 +5,7 @@
 # after, the exit code and the message, on SQLite and on PostgreSQL.
 
 load test_helper/common
-
-# rev DIR ID DOWN UP_SQL [DOWN_SQL] [HEADER_LINE]: writes DIR/versions/ID.sql.
-rev() {
-	local dir=$1 id=$2 down=$3 up=$4 downsql=${5:-SELECT 1;} header=${6:-}
-	mkdir -p "$dir/versions"
-	{
-		printf -- '-- revision: %s\n-- down_revision: %s\n' "$id" "$down"
-		[[ -n $header ]] && printf -- '%s\n' "$header"
-		printf -- '\n-- +upgrade\n%s\n\n-- +downgrade\n%s\n' "$up" "$downsql"
-	} >"$dir/versions/$id.sql"
-}
-
-# new_db DIALECT: sets DB (what the helpers take) and URL (what mig takes).
-new_db() {
-	if [[ $1 == postgresql ]]; then
-		require_pg
-		URL=$(pg_new_db)
-		DB=$URL
-	else
-		DB=$BATS_TEST_TMPDIR/db.sqlite
-		URL=$(sqlite_url "$DB")
-	fi
-}
-
-# tables DB: the tables, without the version table, on one line.
-tables() {
-	if _mig_is_pg "$1"; then
-		pg_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
-	else
-		sqlite_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
-	fi
-}
-
-# sql DB SQL: runs SQL on either kind of database.
-sql() {
-	if _mig_is_pg "$1"; then pg_sql "$1" "$2"; else sqlite_sql "$1" "$2"; fi
-}
+load test_helper/revs
 
 # --- COMMIT, ROLLBACK and BEGIN inside a section -----------------------------
 

@@ -8,37 +8,7 @@
 # of the step kept.  Each on SQLite and PostgreSQL where it applies.
 
 load test_helper/common
-
-# rev DIR ID DOWN UP_SQL: writes DIR/versions/ID.sql.
-rev() {
-	mkdir -p "$1/versions"
-	printf -- '-- revision: %s\n-- down_revision: %s\n\n-- +upgrade\n%s\n\n-- +downgrade\nSELECT 1;\n' \
-		"$2" "$3" "$4" >"$1/versions/$2.sql"
-}
-
-# new_db DIALECT: sets DB (what the helpers take) and URL (what mig takes).
-new_db() {
-	if [[ $1 == postgresql ]]; then
-		require_pg
-		URL=$(pg_new_db)
-		DB=$URL
-	else
-		DB=$BATS_TEST_TMPDIR/db.sqlite
-		URL=$(sqlite_url "$DB")
-	fi
-}
-
-sql() {
-	if _mig_is_pg "$1"; then pg_sql "$1" "$2"; else sqlite_sql "$1" "$2"; fi
-}
-
-tables() {
-	if _mig_is_pg "$1"; then
-		pg_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
-	else
-		sqlite_tables "$1" | grep -vx -e alembic_version -e mig_history | paste -sd' ' -
-	fi
-}
+load test_helper/revs
 
 # chain DIR N: N linear migrations a1..aN, each creating table tK.
 chain() {

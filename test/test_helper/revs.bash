@@ -1,6 +1,7 @@
 # Helpers for suites that write small migration histories by hand
-# (invariants.bats): one revision file per call, a fresh database of either
-# dialect, and the database's tables and rows as one line to compare.
+# (invariants.bats, exactly-once.bats, step-writes.bats): one revision file
+# per call, a fresh database of either dialect, and the database's tables
+# and rows as one line to compare.
 
 # rev DIR ID DOWN UP_SQL [DOWN_SQL] [HEADER_LINE]: writes DIR/versions/ID.sql.
 rev() {
