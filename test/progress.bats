@@ -269,7 +269,7 @@ hold_sqlite() {
 	url=$(pg_new_db)
 	gated_migration "$url" "$BATS_TEST_TMPDIR/slow"
 	mig-upgrade -q -d "$url" -m "$BATS_TEST_TMPDIR/slow" &
-	lock_held() { [[ -n $(pg_sql "$url" "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted") ]]; }
+	lock_held() { [[ -n $(pg_sql "$url" "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()") ]]; }
 	wait_for "the first run holds the lock" lock_held
 	run --separate-stderr mig-upgrade -d "$url" -m "$BATS_TEST_TMPDIR/slow" --lock-timeout 0.5
 	assert_failure 4
