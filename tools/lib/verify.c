@@ -332,9 +332,11 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	if (rc)
 		return rc;
 	/* where each object was made, so that a finding about one points at
-	 * its migration's line (SQLite records it; PostgreSQL does not) */
+	 * its migration's line (origins.h: SQLite after each statement,
+	 * PostgreSQL after each section, objects of the checked schema) */
 	struct mig_origins origins;
 	mig_origins_init(&origins);
+	origins.schema = o->common->schema;
 	mig_db_track_origins(db, &origins);
 	struct mig_vt vt = { .schema = o->common->version_schema,
 			     .table = o->common->version_table };
