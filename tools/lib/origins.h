@@ -18,8 +18,8 @@
  * token, and the catalog says what is really there, so that an object no
  * statement of the section names (made by a DO block, EXECUTE, a function,
  * an IF NOT EXISTS that did nothing) is recorded as unknown rather than
- * left at an older, wrong line.  Its findings then fall back to the
- * revision's header (the round trip) or to no place (the fk-type rule).
+ * left at an older, wrong line: it is recorded at its file, line 0, and
+ * mig-verify shows that revision's header line for it.
  *
  * What each dialect records, by key:
  *   both:       CREATE TABLE (the table, each column), ADD COLUMN, CREATE
@@ -48,7 +48,9 @@ struct mig_origin_entry {
 	char *key;		/* "T" table, "C" table 0x1f column or "I" index */
 	size_t seq;		/* the order recorded: a later record wins */
 	size_t generation;	/* o->generation when recorded (pg_origins.c) */
-	struct mig_origin at;	/* at.file NULL: not known (hides older records) */
+	/* at.file NULL: not known (hides older records); at.line 0: made by
+	 * that file's section, at a line not known (PostgreSQL) */
+	struct mig_origin at;
 };
 
 /* One table or index as sqlite_schema last showed it. */

@@ -64,7 +64,7 @@ static const char snapshot_sql[] =
 	"WITH t AS (SELECT c.oid, c.relname FROM pg_catalog.pg_class c "
 	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = $1) "
-	"SELECT 'T' || t.relname, t.oid::text, NULL, NULL FROM t "
+	"SELECT * FROM (SELECT 'T' || t.relname AS key, t.oid::text, NULL::text, NULL::text FROM t "
 	"UNION ALL SELECT 'C' || t.relname || chr(31) || a.attname, "
 	"t.oid::text || ':' || a.attnum::text, NULL, NULL FROM t "
 	"JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid "
@@ -74,7 +74,7 @@ static const char snapshot_sql[] =
 	"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 	"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con "
 	"WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) "
-	"ORDER BY 1 COLLATE \"C\"";
+	") u ORDER BY key COLLATE \"C\"";
 
 struct section {
 	struct mig_db *db;
@@ -411,8 +411,10 @@ static void settle_section(struct section *s)
 			strv_push(&done, fresh.v[i]);
 			name_unnamed(s, fresh.v[i], &fresh, &unknown);
 		}
+	/* made by this section, by no statement the parser named: the file,
+	 * at no line (verify.c shows the revision's header) */
 	for (size_t i = 0; i < unknown.n; i++)
-		mig_origins_set(s->o, unknown.v[i], NULL, 0);
+		mig_origins_set(s->o, unknown.v[i], s->file, 0);
 	strv_release(&done);
 	strv_release(&fresh);
 	strv_release(&unknown);

@@ -18,11 +18,13 @@
  *   3. gives an unnamed CREATE INDEX the name the server chose: the new
  *      indexes of its table no statement named, in OID order, when there
  *      are exactly as many as such statements on that table;
- *   4. records as unknown every object that is new or was made again (a
- *      new OID or attnum) but that no statement of the section named, so
- *      that a DO block, EXECUTE, a function, or SQL the parser cannot read
- *      never leaves an older, wrong line in place.  A CREATE ... IF NOT
- *      EXISTS that found its object is no record either.
+ *   4. records every object that is new or was made again (a new OID or
+ *      attnum) but that no statement of the section named at the section's
+ *      file and line 0 ("this file, line unknown"), so that a DO block,
+ *      EXECUTE, a function, or SQL the parser cannot read never leaves an
+ *      older, wrong line in place; mig-verify shows the revision's header
+ *      line for it.  A CREATE ... IF NOT EXISTS that found its object is
+ *      no record either.
  *
  * Names are keyed as the model keys them: bare, for objects of the checked
  * schema (o->schema, else current_schema()); a name qualified with another
