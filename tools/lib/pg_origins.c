@@ -121,10 +121,14 @@ static const char *seen_before(const struct mig_origins *o, const char *key)
 	return NULL;
 }
 
-/* key is there now as the same object it was before this section: an
- * IF NOT EXISTS that found it made nothing. */
+/* key is there now as the same object it was before this section, or an
+ * earlier statement of the section made it: an IF NOT EXISTS that found
+ * it made nothing. */
 static bool unchanged(const struct section *s, const char *key)
 {
+	const struct mig_origin_entry *e = mig_origins_find(s->o, key);
+	if (e && e->generation == s->o->generation)
+		return true;
 	const char *was = seen_before(s->o, key);
 	long r = row_of(&s->now, key);
 	return was && r >= 0 && !strcmp(was, mig_rows_cell(&s->now, (size_t)r, 1));
