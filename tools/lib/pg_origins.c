@@ -77,7 +77,6 @@ static const char snapshot_sql[] =
 	") u ORDER BY key COLLATE \"C\"";
 
 struct section {
-	struct mig_db *db;
 	struct mig_origins *o;
 	const char *file;
 	const char *schema;	/* the checked schema */
@@ -378,7 +377,7 @@ static void name_unnamed(struct section *s, const char *table, const struct mig_
 	qsort(v, n, sizeof(*v), by_oid);
 	for (size_t i = 0, k = 0; i < n; i++) {
 		const char *key = strchr(v[i], ' ') + 1;
-		while (k < s->unnamed.n && strcmp(s->unnamed.v[k], table))
+		while (k < s->unnamed.n && strcmp(s->unnamed.v[k], table) != 0)
 			k++;
 		if (n == want && k < s->unnamed.n)
 			mig_origins_set(s->o, key, s->file, atoi(s->unnamed_lines.v[k++]));
@@ -447,7 +446,7 @@ void mig_pg_note_origins(struct mig_db *db, const char *sql, const char *file,
 	}
 	if (!o->pg_schema)
 		o->pg_schema = xstrdup(o->schema ? o->schema : current);
-	struct section s = { .db = db, .o = o, .file = file, .schema = o->pg_schema,
+	struct section s = { .o = o, .file = file, .schema = o->pg_schema,
 			     .bare_in_schema = !strcmp(current, o->pg_schema),
 			     .now = MIG_ROWS_INIT, .unnamed = MIG_STRV_INIT,
 			     .unnamed_lines = MIG_STRV_INIT };
