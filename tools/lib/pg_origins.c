@@ -57,24 +57,44 @@ static const struct mig_pg_parser *load(void)
 
 /* ---- what the catalog holds ------------------------------------------- */
 
-/* Every table, column and index of the schema a model is built of (the
- * introspection's PG_TABLES, db_pg.c), sorted by key as strcmp sorts:
- * key, identity (changes when the object is made again), table, OID. */
-static const char snapshot_sql[] =
-	"WITH t AS (SELECT c.oid, c.relname FROM pg_catalog.pg_class c "
-	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	"WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = $1) "
-	"SELECT * FROM (SELECT 'T' || t.relname AS key, t.oid::text, NULL::text, NULL::text FROM t "
-	"UNION ALL SELECT 'C' || t.relname || chr(31) || a.attname, "
-	"t.oid::text || ':' || a.attnum::text, NULL, NULL FROM t "
-	"JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid "
-	"AND a.attnum > 0 AND NOT a.attisdropped "
-	"UNION ALL SELECT 'I' || ic.relname, ic.oid::text, t.relname, ic.oid::text FROM t "
-	"JOIN pg_catalog.pg_index i ON i.indrelid = t.oid "
-	"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-	"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con "
-	"WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) "
-	") u ORDER BY key COLLATE \"C\"";
+/* The tables (t), columns and indexes (x) of the schema a model is built
+ * of (the introspection's PG_TABLES, db_pg.c), sorted by key as strcmp
+ * sorts: key, identity (changes when the object is made again), the
+ * index's table, its OID. */
+#define PG_TABLE_OF(c, n) \
+	"JOIN pg_catalog.pg_namespace " n " ON " n ".oid = " c ".relnamespace " \
+	"WHERE " n ".nspname = $1 AND " c ".relkind IN ('r', 'p') AND NOT " c ".relispartition "
+#define SNAPSHOT_ROWS \
+	"SELECT * FROM (SELECT 'T' || t.relname AS key, t.oid::text, NULL::text, NULL::text " \
+	"FROM t UNION ALL SELECT 'C' || t.relname || chr(31) || a.attname, " \
+	"t.oid::text || ':' || a.attnum::text, NULL, NULL FROM t " \
+	"JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid " \
+	"AND a.attnum > 0 AND NOT a.attisdropped " \
+	"UNION ALL SELECT 'I' || ic.relname, ic.oid::text, tc.relname, ic.oid::text FROM x " \
+	"JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid " \
+	"JOIN pg_catalog.pg_class tc ON tc.oid = x.indrelid " PG_TABLE_OF("tc", "tn") \
+	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con " \
+	"WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))" \
+	") u ORDER BY key COLLATE \"C\""
+
+/* All of them: after a section that may have made anything. */
+static const char whole_sql[] =
+	"WITH t AS (SELECT c.oid, c.relname FROM pg_catalog.pg_class c " PG_TABLE_OF("c", "n") "), "
+	"x AS (SELECT i.indexrelid, i.indrelid FROM pg_catalog.pg_index i "
+	"WHERE i.indrelid IN (SELECT oid FROM t)) " SNAPSHOT_ROWS;
+
+/* Only the tables and indexes named in $2 (names joined by 0x1f), with the
+ * columns and indexes of those tables: a few index lookups, whatever the
+ * size of the schema. */
+static const char named_sql[] =
+	"WITH t AS (SELECT c.oid, c.relname FROM pg_catalog.pg_class c " PG_TABLE_OF("c", "n")
+	"AND c.relname = ANY (string_to_array($2, chr(31))::name[])), "
+	"x AS (SELECT i.indexrelid, i.indrelid FROM pg_catalog.pg_index i "
+	"WHERE i.indrelid IN (SELECT oid FROM t) UNION "
+	"SELECT i.indexrelid, i.indrelid FROM pg_catalog.pg_class ic "
+	"JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
+	"JOIN pg_catalog.pg_index i ON i.indexrelid = ic.oid WHERE n.nspname = $1 "
+	"AND ic.relname = ANY (string_to_array($2, chr(31))::name[])) " SNAPSHOT_ROWS;
 
 struct section {
 	struct mig_origins *o;
@@ -84,6 +104,11 @@ struct section {
 	struct mig_rows now;	/* snapshot_sql's rows */
 	struct mig_strv unnamed;	/* an unnamed CREATE INDEX's table, by line */
 	struct mig_strv unnamed_lines;
+	/* the tables and indexes the section names, and whether it may have
+	 * made others (a statement other than plain DDL on tables and
+	 * indexes: DML, DO, a function, CREATE TABLE AS, LIKE, ...) */
+	struct mig_strv names;
+	bool whole;
 };
 
 /* The row of key in rows sorted by their first cell, or -1. */
@@ -320,34 +345,111 @@ static void record_statement(struct section *s, const PgQuery__Node *n, int line
 	}
 }
 
-/* Each statement of sql the parser reads, at the line of its first token. */
-static void parse_section(struct section *s, const char *sql, int first_line)
+/* Which tables and indexes a statement names; whether it is one that can
+ * only make what it names (otherwise the whole schema is read). */
+static void name_objects(struct section *s, const PgQuery__Node *n)
 {
-	const struct mig_pg_parser *p = load();
-	if (!p)
+	switch (n ? n->node_case : PG_QUERY__NODE__NODE__NOT_SET) {
+	case PG_QUERY__NODE__NODE_CREATE_STMT: {
+		const PgQuery__CreateStmt *c = n->create_stmt;
+		if (c->relation)
+			strv_push(&s->names, c->relation->relname);
+		s->whole |= c->n_inh_relations || c->partbound || c->of_typename;
+		for (size_t i = 0; i < c->n_table_elts; i++)	/* LIKE: columns not named */
+			s->whole |= c->table_elts[i]->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF &&
+				    c->table_elts[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT;
 		return;
-	PgQueryProtobufParseResult r = p->pg_query_parse_protobuf(sql);
-	PgQuery__ParseResult *tree = r.error ? NULL
-		: p->pg_query__parse_result__unpack(NULL, r.parse_tree.len,
-						    (const uint8_t *)r.parse_tree.data);
+	}
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		if (n->index_stmt->relation)
+			strv_push(&s->names, n->index_stmt->relation->relname);
+		if (named(n->index_stmt->idxname))
+			strv_push(&s->names, n->index_stmt->idxname);
+		return;
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+		if (n->alter_table_stmt->relation)
+			strv_push(&s->names, n->alter_table_stmt->relation->relname);
+		s->whole |= n->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+			    n->alter_table_stmt->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
+		return;
+	case PG_QUERY__NODE__NODE_RENAME_STMT: {
+		const PgQuery__RenameStmt *r = n->rename_stmt;
+		if (r->relation)
+			strv_push(&s->names, r->relation->relname);
+		strv_push(&s->names, r->newname);
+		s->whole |= r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+			    r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
+			    r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
+		return;
+	}
+	case PG_QUERY__NODE__NODE_DROP_STMT: {
+		const PgQuery__DropStmt *d = n->drop_stmt;
+		s->whole |= d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+			    d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
+		for (size_t i = 0; !s->whole && i < d->n_objects; i++) {
+			const PgQuery__Node *o = d->objects[i];	/* a list of names */
+			const PgQuery__Node *last = o->node_case == PG_QUERY__NODE__NODE_LIST &&
+						    o->list->n_items
+						    ? o->list->items[o->list->n_items - 1] : NULL;
+			if (last && last->node_case == PG_QUERY__NODE__NODE_STRING)
+				strv_push(&s->names, last->string->sval);
+			else
+				s->whole = true;
+		}
+		return;
+	}
+	default:
+		s->whole = true;	/* DML, DO, SELECT f(), CREATE TABLE AS, ... */
+		return;
+	}
+}
+
+struct parsed {
+	const struct mig_pg_parser *p;
+	PgQueryProtobufParseResult r;
+	PgQuery__ParseResult *tree;
+	int *lines;	/* each statement's first token's line */
+};
+
+/* sql's parse tree and each statement's line; tree NULL when the parser
+ * cannot read it (then the whole schema is read, and nothing named). */
+static void parse(struct parsed *x, const char *sql, int first_line)
+{
+	memset(x, 0, sizeof(*x));
+	x->p = load();
+	if (!x->p)
+		return;
+	x->r = x->p->pg_query_parse_protobuf(sql);
+	x->tree = x->r.error ? NULL
+		: x->p->pg_query__parse_result__unpack(NULL, x->r.parse_tree.len,
+						       (const uint8_t *)x->r.parse_tree.data);
+	if (!x->tree)
+		return;
 	struct mig_stmt *stmts = NULL;
 	size_t nstmts = 0;
 	struct mig_err ignored = MIG_ERR_INIT;
-	if (tree)
-		mig_pg_split(sql, &stmts, &nstmts, &ignored);
+	mig_pg_split(sql, &stmts, &nstmts, &ignored);
 	mig_err_release(&ignored);
-	for (size_t i = 0; tree && i < tree->n_stmts; i++) {
-		size_t at = (size_t)tree->stmts[i]->stmt_location;
+	x->lines = xcalloc(x->tree->n_stmts + 1, sizeof(*x->lines));
+	for (size_t i = 0, k = 0; i < x->tree->n_stmts; i++) {
+		size_t at = (size_t)x->tree->stmts[i]->stmt_location;
 		size_t first = (size_t)(mig_sql_skip_trivia(sql + at) - sql);
-		for (size_t k = 0; k < nstmts; k++)
-			if (stmts[k].from == at)
-				first = stmts[k].first;	/* PostgreSQL's lexer's */
-		record_statement(s, tree->stmts[i]->stmt, mig_sql_line(sql, first, first_line));
+		while (k < nstmts && stmts[k].from < at)	/* both in order */
+			k++;
+		if (k < nstmts && stmts[k].from == at)
+			first = stmts[k].first;	/* PostgreSQL's lexer's */
+		x->lines[i] = mig_sql_line(sql, first, first_line);
 	}
 	free(stmts);
-	if (tree)
-		p->pg_query__parse_result__free_unpacked(tree, NULL);
-	p->pg_query_free_protobuf_parse_result(r);
+}
+
+static void parsed_release(struct parsed *x)
+{
+	if (x->tree)
+		x->p->pg_query__parse_result__free_unpacked(x->tree, NULL);
+	if (x->p)
+		x->p->pg_query_free_protobuf_parse_result(x->r);
+	free(x->lines);
 }
 
 /* ---- what no statement named ------------------------------------------- */
@@ -387,6 +489,8 @@ static void name_unnamed(struct section *s, const char *table, const struct mig_
 	free(v);
 }
 
+static void remember(struct section *s);
+
 static void settle_section(struct section *s)
 {
 	struct mig_strv unknown = MIG_STRV_INIT, fresh = MIG_STRV_INIT;
@@ -422,14 +526,65 @@ static void settle_section(struct section *s)
 	strv_release(&fresh);
 	strv_release(&unknown);
 	/* what this section left, for the next one */
-	mig_origins_forget_seen(s->o);
-	s->o->seen = xcalloc(s->now.nrows + 1, sizeof(*s->o->seen));
-	for (size_t i = 0; i < s->now.nrows; i++) {
-		s->o->seen[i].name = xstrdup(mig_rows_cell(&s->now, i, 0));
-		s->o->seen[i].index = mig_rows_cell(&s->now, i, 0)[0] == 'I';
-		s->o->seen[i].sql = xstrdup(mig_rows_cell(&s->now, i, 1));
+	remember(s);
+}
+
+/* The table a seen key is about: T and C keys name it, an index's is kept. */
+static const char *seen_table(const struct mig_origin_seen *x, size_t *len)
+{
+	if (x->index) {
+		*len = x->columns.n ? strlen(x->columns.v[0]) : 0;
+		return x->columns.n ? x->columns.v[0] : "";
 	}
-	s->o->nseen = s->now.nrows;
+	*len = strcspn(x->name + 1, "\x1f");
+	return x->name + 1;
+}
+
+static bool named_here(const struct section *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < s->names.n; i++)
+		if (strlen(s->names.v[i]) == len && !memcmp(s->names.v[i], name, len))
+			return true;
+	return false;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_origin_seen *)a)->name,
+		      ((const struct mig_origin_seen *)b)->name);
+}
+
+/* The catalog's view after this section, for the next one's comparison:
+ * the rows read, and (when only the named objects were read) what was
+ * seen before of every other object. */
+static void remember(struct section *s)
+{
+	struct mig_origins *o = s->o;
+	struct mig_origin_seen *v = xcalloc(o->nseen + s->now.nrows + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; !s->whole && i < o->nseen; i++) {
+		size_t len;
+		const char *table = seen_table(&o->seen[i], &len);
+		if (named_here(s, table, len) ||
+		    (o->seen[i].index && named_here(s, o->seen[i].name + 1, strlen(o->seen[i].name + 1))))
+			continue;	/* read again */
+		v[n] = o->seen[i];
+		memset(&o->seen[i], 0, sizeof(o->seen[i]));
+		n++;
+	}
+	for (size_t i = 0; i < s->now.nrows; i++) {
+		v[n].name = xstrdup(mig_rows_cell(&s->now, i, 0));
+		v[n].index = v[n].name[0] == 'I';
+		v[n].sql = xstrdup(mig_rows_cell(&s->now, i, 1));
+		if (v[n].index)
+			strv_push(&v[n].columns, mig_rows_cell(&s->now, i, 2));
+		n++;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_name);
+	mig_origins_forget_seen(o);
+	o->seen = v;
+	o->nseen = n;
 }
 
 void mig_pg_note_origins(struct mig_db *db, const char *sql, const char *file,
@@ -449,16 +604,37 @@ void mig_pg_note_origins(struct mig_db *db, const char *sql, const char *file,
 	struct section s = { .o = o, .file = file, .schema = o->pg_schema,
 			     .bare_in_schema = !strcmp(current, o->pg_schema),
 			     .now = MIG_ROWS_INIT, .unnamed = MIG_STRV_INIT,
-			     .unnamed_lines = MIG_STRV_INIT };
+			     .unnamed_lines = MIG_STRV_INIT, .names = MIG_STRV_INIT };
 	free(current);
-	const char *params[] = { o->pg_schema };
-	if (mig_db_query(db, snapshot_sql, 1, params, &s.now, &ignored) == MIG_OK) {
+	struct parsed x;
+	parse(&x, sql, first_line);
+	s.whole = !x.tree;
+	for (size_t i = 0; x.tree && i < x.tree->n_stmts; i++)
+		name_objects(&s, x.tree->stmts[i]->stmt);
+	char *names = NULL;
+	if (!s.whole) {
+		struct mig_buf b = MIG_BUF_INIT;
+		buf_puts(&b, "");
+		for (size_t i = 0; i < s.names.n; i++) {
+			if (i)
+				buf_putc(&b, '\x1f');
+			buf_puts(&b, s.names.v[i]);
+		}
+		names = buf_detach(&b);
+	}
+	const char *params[] = { o->pg_schema, names };
+	if (mig_db_query(db, s.whole ? whole_sql : named_sql, s.whole ? 1 : 2, params, &s.now,
+			 &ignored) == MIG_OK) {
 		o->generation++;
-		parse_section(&s, sql, first_line);
+		for (size_t i = 0; x.tree && i < x.tree->n_stmts; i++)
+			record_statement(&s, x.tree->stmts[i]->stmt, x.lines[i]);
 		settle_section(&s);
 	}
+	free(names);
+	parsed_release(&x);
 	mig_err_release(&ignored);
 	mig_rows_release(&s.now);
 	strv_release(&s.unnamed);
 	strv_release(&s.unnamed_lines);
+	strv_release(&s.names);
 }
