@@ -214,3 +214,29 @@ ALTER TABLE users DROP COLUMN email;'
 	assert_equal "$status" 1
 	assert_equal "$found" "$m/versions/b2.sql:1: error: tags.user_id: type integer, but its foreign key references users.id of type bigint"
 }
+
+@test "an index keeps its line when its table is renamed in a later revision, on both dialects" {
+	require_pg
+	rev b2 a1 'CREATE INDEX users_email ON users (email);' 'DROP INDEX users_email;'
+	rev c3 b2 'ALTER TABLE users RENAME TO members;' 'ALTER TABLE members RENAME TO users;'
+	rev d4 c3 'CREATE TABLE tags (id INTEGER PRIMARY KEY);' 'DROP TABLE tags;
+DROP INDEX users_email;'
+	same_on_both "$m/versions/b2.sql:5: error: the downgrade of d4 does not restore the schema: members: index users_email is missing" --roundtrip
+}
+
+@test "PostgreSQL --schema: the lines are those of the checked schema's objects, not of same-named tables elsewhere" {
+	require_pg
+	rev a1 none 'CREATE SCHEMA app;
+CREATE TABLE app.users (id INTEGER PRIMARY KEY);
+CREATE TABLE users (id INTEGER);' 'DROP TABLE users;
+DROP SCHEMA app CASCADE;'
+	rev b2 a1 'ALTER TABLE app.users ADD COLUMN name TEXT;
+ALTER TABLE users ADD COLUMN name TEXT;' 'SELECT 1;'
+	errors pg --roundtrip --schema app
+	assert_equal "$status" 1
+	assert_equal "$found" "$m/versions/b2.sql:5: error: the downgrade of b2 does not restore the schema: users.name: column is not expected"
+	# and without --schema, public's users.name, at line 6
+	errors pg --roundtrip
+	assert_equal "$status" 1
+	assert_equal "$found" "$m/versions/b2.sql:6: error: the downgrade of b2 does not restore the schema: users.name: column is not expected"
+}
