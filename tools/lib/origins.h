@@ -15,23 +15,28 @@
  * On PostgreSQL a section runs as one query, so the recorder reads the
  * section instead (pg_origins.h): after it ran, PostgreSQL's parser
  * (libpg_query) names what each statement made, at the line of its first
- * token, and the catalog says what is really there, so that an object no
- * statement of the section names (made by a DO block, EXECUTE, a function,
- * an IF NOT EXISTS that did nothing) is recorded as unknown rather than
- * left at an older, wrong line: it is recorded at its file, line 0, and
- * mig-verify shows that revision's header line for it.
+ * token, and the catalog says what is really there.  An object that no
+ * statement of the section names (made by a DO block, EXECUTE, a
+ * function) is recorded at its file and line 0, "line not known", rather
+ * than left at an older, wrong line; mig-verify shows that revision's
+ * header line for it.  A CREATE ... IF NOT EXISTS that found its object
+ * records nothing.
  *
- * What each dialect records, by key:
- *   both:       CREATE TABLE (the table, each column), ADD COLUMN, CREATE
- *               INDEX with a name, RENAME COLUMN (the new name, at the
- *               rename's line), RENAME TO (the table keeps its places);
- *   PostgreSQL: ALTER COLUMN TYPE (the column, at that line), CREATE TABLE
- *               AS and SELECT INTO (the table; each column whose name the
- *               query spells), an unnamed CREATE INDEX (the name the
- *               server chose, read from the catalog), ALTER INDEX RENAME;
- *               only objects of the schema being checked (the model's).
- *   Constraints (keys, foreign keys, unique) are not keyed: a finding
- *   about one points at its column or table.
+ * What each dialect records:
+ *   SQLite:     every table, column and index that a statement made new
+ *               (CREATE TABLE, CREATE TABLE AS, ADD COLUMN, CREATE INDEX,
+ *               RENAME COLUMN: the new name), at that statement; a table
+ *               renamed (RENAME TO) keeps its places.
+ *   PostgreSQL: the same for the same migration, from the statements:
+ *               CREATE TABLE (the table, each column), CREATE TABLE AS and
+ *               SELECT INTO (the table; each column whose name the query
+ *               spells), ADD COLUMN, ALTER COLUMN TYPE and RENAME COLUMN
+ *               (the column), CREATE INDEX (an unnamed one under the name
+ *               the server chose, from the catalog); RENAME TO and ALTER
+ *               INDEX RENAME keep the places.  Only objects of the schema
+ *               being checked (the model's) are keyed.
+ *   Constraints (keys, foreign keys, unique) are not keyed on either: a
+ *   finding about one points at its column or table.
  *
  * Its readers: mig-verify's model (the fk-type rule and the round trip's
  * differences, compare.c) and mig-stamp's replay into an in-memory SQLite
@@ -53,7 +58,9 @@ struct mig_origin_entry {
 	struct mig_origin at;
 };
 
-/* One table or index as sqlite_schema last showed it. */
+/* One table or index as sqlite_schema last showed it (SQLite); on
+ * PostgreSQL one key, its identity in sql and, for an index, its table in
+ * columns (pg_origins.c). */
 struct mig_origin_seen {
 	char *name;
 	bool index;
