@@ -240,3 +240,18 @@ ALTER TABLE users ADD COLUMN name TEXT;' 'SELECT 1;'
 	assert_equal "$status" 1
 	assert_equal "$found" "$m/versions/b2.sql:6: error: the downgrade of b2 does not restore the schema: users.name: column is not expected"
 }
+
+@test "PostgreSQL: a section too long to parse (data) leaves its objects at the revision's header, not at an older line" {
+	require_pg
+	local rows
+	rows=$(seq 1 12000 | sed 's/.*/(&, '"'"'user number &'"'"', '"'"'someone&@example.com'"'"')/' | paste -sd,)
+	((${#rows} > 256 * 1024)) || fail "the section is too short: ${#rows} bytes"
+	rev b2 a1 "DROP TABLE users;
+CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT, email TEXT);
+INSERT INTO users VALUES $rows;" 'SELECT 1;'
+	rev c3 b2 'CREATE TABLE tags (id INTEGER PRIMARY KEY);' 'DROP TABLE tags;
+ALTER TABLE users DROP COLUMN email;'
+	errors pg --roundtrip
+	assert_equal "$status" 1
+	assert_equal "$found" "$m/versions/b2.sql:1: error: the downgrade of c3 does not restore the schema: users.email: column is missing"
+}

@@ -416,6 +416,10 @@ struct parsed {
 static void parse(struct parsed *x, const char *sql, int first_line)
 {
 	memset(x, 0, sizeof(*x));
+	/* A parse tree takes about 30 times its text: a data section (a 5 MB
+	 * INSERT) is not parsed, its objects are at the revision's header. */
+	if (strlen(sql) > MIG_PG_ORIGINS_MAX_PARSE)
+		return;
 	x->p = load();
 	if (!x->p)
 		return;

@@ -26,6 +26,9 @@
  *      line for it.  A CREATE ... IF NOT EXISTS that found its object is
  *      no record either.
  *
+ * A section longer than MIG_PG_ORIGINS_MAX_PARSE is not parsed (its parse
+ * tree would take about 30 times its size): step 4 alone.
+ *
  * Names are keyed as the model keys them: bare, for objects of the checked
  * schema (o->schema, else current_schema()); a name qualified with another
  * schema is left out.  Nothing here fails the run: a catalog query or a
@@ -35,6 +38,10 @@
 #define MIG_PG_ORIGINS_H
 
 #include "db.h"
+
+/* The longest section read by the parser (bytes); a longer one (data) is
+ * read from the catalog alone: what it made is at the revision's header. */
+#define MIG_PG_ORIGINS_MAX_PARSE (256 * 1024)
 
 /* After db (PostgreSQL, db->origins set) ran sql, which starts at
  * file:first_line, without error: records into db->origins what it made. */
