@@ -41,7 +41,7 @@
 
 /* The longest section read by the parser (bytes); a longer one (data) is
  * read from the catalog alone: what it made is at the revision's header. */
-#define MIG_PG_ORIGINS_MAX_PARSE (256 * 1024)
+#define MIG_PG_ORIGINS_MAX_PARSE ((size_t)256 * 1024)
 
 /* After db (PostgreSQL, db->origins set) ran sql, which starts at
  * file:first_line, without error: records into db->origins what it made. */
