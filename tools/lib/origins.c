@@ -83,26 +83,48 @@ static int cmp_entry(const void *a, const void *b)
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
-/* Keeps the latest record of each key, sorted by key for lookups. */
+static void drop_entry(struct mig_origin_entry *e)
+{
+	free(e->key);
+	free(e->at.file);
+}
+
+/* Keeps the latest record of each key, sorted by key for lookups.  The
+ * records since the last settle are sorted alone and merged into the
+ * settled ones, so that settling after each section costs the new records'
+ * sort and one pass, not a sort of all of them. */
 static void settle(struct mig_origins *o)
 {
 	if (o->sorted)
 		return;
-	if (o->n > 1)
-		qsort(o->v, o->n, sizeof(*o->v), cmp_entry);
-	size_t out = 0;
-	for (size_t i = 0; i < o->n; i++) {
-		if (out && !strcmp(o->v[out - 1].key, o->v[i].key)) {
-			free(o->v[i].key);
-			free(o->v[i].at.file);
+	size_t k = o->nsorted;
+	if (o->n - k > 1)
+		qsort(o->v + k, o->n - k, sizeof(*o->v), cmp_entry);
+	struct mig_origin_entry *m = xmalloc((o->n + 1) * sizeof(*m));
+	size_t i = 0, j = k, out = 0;
+	while (i < k || j < o->n) {
+		struct mig_origin_entry *e;
+		if (j < o->n && (i >= k || strcmp(o->v[j].key, o->v[i].key) <= 0)) {
+			e = &o->v[j++];
+			if (i < k && !strcmp(e->key, o->v[i].key))
+				drop_entry(&o->v[i++]);	/* a newer record of it */
+		} else {
+			e = &o->v[i++];
+		}
+		if (out && !strcmp(m[out - 1].key, e->key)) {
+			drop_entry(e);	/* an older record of the same key */
 			continue;
 		}
-		o->v[out++] = o->v[i];
+		m[out++] = *e;
 	}
+	free(o->v);
+	o->v = m;
+	o->cap = o->n + 1;
 	o->n = out;
-	for (size_t i = 0; i < o->n; i++)
-		o->v[i].seq = i;
+	for (size_t x = 0; x < o->n; x++)
+		o->v[x].seq = x;
 	o->next_seq = o->n;
+	o->nsorted = o->n;
 	o->sorted = true;
 }
 

@@ -72,6 +72,7 @@ struct mig_origins {
 	struct mig_origin_entry *v;
 	size_t n, cap;
 	bool sorted;
+	size_t nsorted;	/* v[0, nsorted): settled (sorted, one record a key) */
 	size_t next_seq;
 	struct mig_origin_seen *seen;
 	size_t nseen;
