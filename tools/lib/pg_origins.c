@@ -552,12 +552,6 @@ static bool named_here(const struct section *s, const char *name, size_t len)
 	return false;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct mig_origin_seen *)a)->name,
-		      ((const struct mig_origin_seen *)b)->name);
-}
-
 /* The catalog's view after this section, for the next one's comparison:
  * the rows read, and (when only the named objects were read) what was
  * seen before of every other object. */
@@ -565,27 +559,35 @@ static void remember(struct section *s)
 {
 	struct mig_origins *o = s->o;
 	struct mig_origin_seen *v = xcalloc(o->nseen + s->now.nrows + 1, sizeof(*v));
-	size_t n = 0;
-	for (size_t i = 0; !s->whole && i < o->nseen; i++) {
-		size_t len;
-		const char *table = seen_table(&o->seen[i], &len);
-		if (named_here(s, table, len) ||
-		    (o->seen[i].index && named_here(s, o->seen[i].name + 1, strlen(o->seen[i].name + 1))))
-			continue;	/* read again */
-		v[n] = o->seen[i];
-		memset(&o->seen[i], 0, sizeof(o->seen[i]));
-		n++;
+	size_t n = 0, r = 0;
+	/* both sorted by key: the kept part of the old view, merged with the
+	 * rows (keys are unique: a row's key was dropped from the old view) */
+	for (size_t i = 0; i <= o->nseen; i++) {
+		bool keep = false;
+		if (i < o->nseen && !s->whole) {
+			size_t len;
+			const char *table = seen_table(&o->seen[i], &len);
+			keep = !named_here(s, table, len) &&
+			       !(o->seen[i].index && named_here(s, o->seen[i].name + 1,
+								strlen(o->seen[i].name + 1)));
+		}
+		if (i < o->nseen && !keep)
+			continue;	/* read again, or all read */
+		while (r < s->now.nrows && (i == o->nseen ||
+					    strcmp(mig_rows_cell(&s->now, r, 0), o->seen[i].name) < 0)) {
+			v[n].name = xstrdup(mig_rows_cell(&s->now, r, 0));
+			v[n].index = v[n].name[0] == 'I';
+			v[n].sql = xstrdup(mig_rows_cell(&s->now, r, 1));
+			if (v[n].index)
+				strv_push(&v[n].columns, mig_rows_cell(&s->now, r, 2));
+			n++;
+			r++;
+		}
+		if (i < o->nseen) {
+			v[n++] = o->seen[i];
+			memset(&o->seen[i], 0, sizeof(o->seen[i]));
+		}
 	}
-	for (size_t i = 0; i < s->now.nrows; i++) {
-		v[n].name = xstrdup(mig_rows_cell(&s->now, i, 0));
-		v[n].index = v[n].name[0] == 'I';
-		v[n].sql = xstrdup(mig_rows_cell(&s->now, i, 1));
-		if (v[n].index)
-			strv_push(&v[n].columns, mig_rows_cell(&s->now, i, 2));
-		n++;
-	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), by_name);
 	mig_origins_forget_seen(o);
 	o->seen = v;
 	o->nseen = n;
