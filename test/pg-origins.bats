@@ -6,6 +6,7 @@
 # PostgreSQL's parser cannot name what a statement made.
 
 load test_helper/common
+use_sanitizer_build
 
 setup() {
 	m=$BATS_TEST_TMPDIR/migrations
