@@ -101,7 +101,7 @@ struct section {
 	const char *file;
 	const char *schema;	/* the checked schema */
 	bool bare_in_schema;	/* a bare name is created in it */
-	struct mig_rows now;	/* snapshot_sql's rows */
+	struct mig_rows now;	/* whole_sql's or named_sql's rows */
 	struct mig_strv unnamed;	/* an unnamed CREATE INDEX's table, by line */
 	struct mig_strv unnamed_lines;
 	/* the tables and indexes the section names, and whether it may have
