@@ -256,3 +256,17 @@ ALTER TABLE users DROP COLUMN email;'
 	assert_equal "$status" 1
 	assert_equal "$found" "$m/versions/b2.sql:1: error: the downgrade of c3 does not restore the schema: users.email: column is missing"
 }
+
+@test "PostgreSQL: a bare name made while a section moved search_path does not take the checked schema's table's line" {
+	require_pg
+	rev b2 a1 'CREATE SCHEMA other;
+SET search_path = other;
+CREATE TABLE users (id INTEGER, name TEXT, email TEXT);
+SET search_path = public;' 'DROP SCHEMA other CASCADE;'
+	rev c3 b2 'CREATE TABLE tags (id INTEGER PRIMARY KEY);' 'DROP TABLE tags;
+ALTER TABLE users DROP COLUMN email;'
+	# public.users is still a1's (line 5), not other.users at b2's line 7
+	errors pg --roundtrip
+	assert_equal "$status" 1
+	assert_equal "$found" "$m/versions/a1.sql:5: error: the downgrade of c3 does not restore the schema: users.email: column is missing"
+}

@@ -109,6 +109,9 @@ struct section {
 	 * indexes: DML, DO, a function, CREATE TABLE AS, LIKE, ...) */
 	struct mig_strv names;
 	bool whole;
+	/* a statement of the section may have moved where a bare name goes
+	 * (SET search_path, SET ROLE, RESET ALL): bare names are not keyed */
+	bool search_path_moved;
 };
 
 /* The row of key in rows sorted by their first cell, or -1. */
@@ -398,6 +401,14 @@ static void name_objects(struct section *s, const PgQuery__Node *n)
 		}
 		return;
 	}
+	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: {
+		const PgQuery__VariableSetStmt *v = n->variable_set_stmt;
+		s->search_path_moved |= v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL ||
+			(v->name && (!strcmp(v->name, "search_path") || !strcmp(v->name, "role") ||
+				     !strcmp(v->name, "session_authorization")));
+		s->whole = true;
+		return;
+	}
 	default:
 		s->whole = true;	/* DML, DO, SELECT f(), CREATE TABLE AS, ... */
 		return;
@@ -617,6 +628,8 @@ void mig_pg_note_origins(struct mig_db *db, const char *sql, const char *file,
 	s.whole = !x.tree;
 	for (size_t i = 0; x.tree && i < x.tree->n_stmts; i++)
 		name_objects(&s, x.tree->stmts[i]->stmt);
+	if (s.search_path_moved)	/* the catalog alone: the revision's header */
+		s.bare_in_schema = false;
 	char *names = NULL;
 	if (!s.whole) {
 		struct mig_buf b = MIG_BUF_INIT;

@@ -31,8 +31,10 @@
  *
  * Names are keyed as the model keys them: bare, for objects of the checked
  * schema (o->schema, else current_schema()); a name qualified with another
- * schema is left out.  Nothing here fails the run: a catalog query or a
- * parse that fails records less, never a wrong place.
+ * schema is left out, and so is a bare name in a section that sets
+ * search_path or the role (it may have gone elsewhere).  Nothing here
+ * fails the run: a catalog query or a parse that fails records less, never
+ * a wrong place.
  */
 #ifndef MIG_PG_ORIGINS_H
 #define MIG_PG_ORIGINS_H

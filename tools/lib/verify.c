@@ -11,13 +11,14 @@
 #include "graph.h"
 #include "mig.h"
 #include "migfile.h"
+#include "origins.h"
 #include "out.h"
 #include "plan.h"
 #include "run.h"
 #include "schema.h"
 #include "spec.h"
+#include "url.h"
 #include "version.h"
-#include "origins.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -359,7 +360,14 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	 * PostgreSQL after each section, objects of the checked schema) */
 	struct mig_origins origins;
 	mig_origins_init(&origins);
-	origins.schema = o->common->schema;
+	/* the schema checked, read before any migration could move the
+	 * search_path (PostgreSQL keys only its objects) */
+	char *app_schema = NULL;
+	struct mig_err no_schema = MIG_ERR_INIT;
+	if (!o->common->schema && mig_db_dialect(db) == MIG_POSTGRESQL)
+		mig_db_default_schema(db, &app_schema, &no_schema);
+	mig_err_release(&no_schema);	/* then pg_origins.c reads it itself */
+	origins.schema = o->common->schema ? o->common->schema : app_schema;
 	mig_db_track_origins(db, &origins);
 	struct mig_vt vt = { .schema = o->common->version_schema,
 			     .table = o->common->version_table };
@@ -382,6 +390,7 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	}
 	mig_db_close(db);
 	mig_origins_release(&origins);
+	free(app_schema);
 	return rc;
 }
 
