@@ -178,12 +178,13 @@ lint() {
 	assert_line --regexp "^verify: FAILED, 1 error, 0 warnings"
 }
 
-@test "a downgrade that forgets a column is reported at its revision's header on PostgreSQL (no origins there)" {
+@test "a downgrade that forgets a column is reported at the line that added it, on SQLite and on PostgreSQL" {
 	require_pg
-	url=$(pg_new_db)
-	run --separate-stderr mig-verify -d "$url" -m "$(fixture roundtrip_column)" --roundtrip
-	assert_failure 1
-	assert_line --partial "versions/bbbbbbbbbbbb_column.sql:1: error: the downgrade of bbbbbbbbbbbb does not restore the schema: a.note: column is not expected"
+	for url in "$(sqlite_url "$BATS_TEST_TMPDIR/rt.db")" "$(pg_new_db)"; do
+		run --separate-stderr mig-verify -d "$url" -m "$(fixture roundtrip_column)" --roundtrip
+		assert_failure 1
+		assert_line --partial "versions/bbbbbbbbbbbb_column.sql:6: error: the downgrade of bbbbbbbbbbbb does not restore the schema: a.note: column is not expected"
+	done
 }
 
 @test "under GitHub Actions findings become annotations, a summary and step outputs" {

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "history.h"
 #include "out.h"
+#include "pg_origins.h"
 #include "mig.h"
 #include "schema.h"
 #include "url.h"
@@ -128,6 +129,8 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 	db->tx_replaced = false;
 	db->lock_lost = false;
 	int rc = redact(db, db->drv->exec_script(db, sql, file, first_line, err), err);
+	if (!rc && db->origins && db->drv->dialect == MIG_POSTGRESQL)	/* SQLite's: per statement */
+		mig_pg_note_origins(db, sql, file, first_line);
 	enum mig_tx_state now = db->drv->tx_state(db);
 	bool kept = db->in_tx ? (now == MIG_TX_OPEN || (rc && now == MIG_TX_FAILED))
 				&& !db->tx_replaced

@@ -11,13 +11,14 @@
 #include "graph.h"
 #include "mig.h"
 #include "migfile.h"
+#include "origins.h"
 #include "out.h"
 #include "plan.h"
 #include "run.h"
 #include "schema.h"
 #include "spec.h"
+#include "url.h"
 #include "version.h"
-#include "origins.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -178,6 +179,27 @@ static int snapshot(struct mig_db *db, const struct mig_vt *vt,
 	return rc ? rc : mig_db_introspect(db, vt->app_schema, skip, out, err);
 }
 
+/* Where the recorder knows the file but not the line (origins.h: an object
+ * no statement PostgreSQL's parser read made), the revision's header. */
+static void header_line(struct mig_origin *at, const struct mig_graph *g)
+{
+	for (size_t r = 0; at->file && at->line <= 0 && r < g->nrevs; r++)
+		if (!strcmp(g->revs[r].path, at->file))
+			at->line = g->revs[r].line;
+}
+
+static void header_lines(struct mig_schema *s, const struct mig_graph *g)
+{
+	for (size_t t = 0; t < s->ntables; t++) {
+		struct mig_table *tb = &s->tables[t];
+		header_line(&tb->from, g);
+		for (size_t c = 0; c < tb->ncolumns; c++)
+			header_line(&tb->columns[c].from, g);
+		for (size_t x = 0; x < tb->nindexes; x++)
+			header_line(&tb->indexes[x].from, g);
+	}
+}
+
 /* Each difference becomes a finding of the revision whose downgrade left
  * it: at the migration line that made the object when that is known
  * (origins.h), else at the revision's header. */
@@ -290,6 +312,8 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		if (db->origins) {	/* where the objects on each side were made */
 			mig_origins_apply(db->origins, &before);
 			mig_origins_apply(db->origins, &after);
+			header_lines(&before, g);
+			header_lines(&after, g);
 		}
 		mig_schema_compare_expected(&before, &after, &v->findings);
 		blame(v, &g->revs[rev], n);
@@ -332,9 +356,18 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	if (rc)
 		return rc;
 	/* where each object was made, so that a finding about one points at
-	 * its migration's line (SQLite records it; PostgreSQL does not) */
+	 * its migration's line (origins.h: SQLite after each statement,
+	 * PostgreSQL after each section, objects of the checked schema) */
 	struct mig_origins origins;
 	mig_origins_init(&origins);
+	/* the schema checked, read before any migration could move the
+	 * search_path (PostgreSQL keys only its objects) */
+	char *app_schema = NULL;
+	struct mig_err no_schema = MIG_ERR_INIT;
+	if (!o->common->schema && mig_db_dialect(db) == MIG_POSTGRESQL)
+		mig_db_default_schema(db, &app_schema, &no_schema);
+	mig_err_release(&no_schema);	/* then pg_origins.c reads it itself */
+	origins.schema = o->common->schema ? o->common->schema : app_schema;
 	mig_db_track_origins(db, &origins);
 	struct mig_vt vt = { .schema = o->common->version_schema,
 			     .table = o->common->version_table };
@@ -350,12 +383,14 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 		rc = snapshot(db, &vt, &v->schema, err);
 	if (!rc && !v->roundtrip_failed) {
 		mig_origins_apply(&origins, &v->schema);
+		header_lines(&v->schema, g);
 		check_expectations(v, o);
 		if (o->spec)
 			check_spec(v, spec, o);
 	}
 	mig_db_close(db);
 	mig_origins_release(&origins);
+	free(app_schema);
 	return rc;
 }
 
