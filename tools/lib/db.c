@@ -159,6 +159,12 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 	return MIG_EDB;
 }
 
+int mig_db_after_section(struct mig_db *db, const char *file, int line, bool last,
+			 struct mig_err *err)
+{
+	return redact(db, db->drv->after_section(db, file, line, last, err), err);
+}
+
 bool mig_db_lock_lost(const struct mig_db *db)
 {
 	return db->lock_lost;

@@ -108,6 +108,16 @@ bool mig_db_stops_at_tx_change(const struct mig_db *db);
  * pg_advisory_unlock): checked after every section, and after every
  * statement of a transactional: false one. */
 bool mig_db_lock_lost(const struct mig_db *db);
+/*
+ * After a section of a migration ran without error: checks that it did not
+ * release the migration lock (PostgreSQL's session lock; a failure is as
+ * mig_db_lock_lost above, naming file:line as "this section"), and after
+ * the migration's last section (last) also puts back the session settings
+ * a migration can change, so they reach neither mig's own statements nor
+ * the next migration.  One round trip on PostgreSQL.
+ */
+int mig_db_after_section(struct mig_db *db, const char *file, int line, bool last,
+			 struct mig_err *err);
 /* The schema a bare table name goes into; the caller frees it. */
 int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err);
 /* One catalog lookup: the table's OID (PostgreSQL), 1 (SQLite), 0 if none. */
@@ -174,6 +184,10 @@ struct mig_driver {
 	 * ended a transaction (SQLite), or the rest of the section has run by
 	 * then (PostgreSQL's simple query runs a section at once). */
 	bool stops_at_tx_change;
+	/* mig_db_after_section: the lock check, and after the last section
+	 * the session reset (SQLite: the pragmas that change later DDL). */
+	int (*after_section)(struct mig_db *db, const char *file, int line,
+			     bool last, struct mig_err *err);
 	/* The session's transaction state now (PQtransactionStatus,
 	 * sqlite3_get_autocommit). */
 	enum mig_tx_state (*tx_state)(struct mig_db *db);

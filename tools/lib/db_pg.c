@@ -396,8 +396,6 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 	}
 	if (pq->PQstatus(H(db)) == CONNECTION_OK)
 		note_tx_change(db, &sp, first_line, &tags);
-	if (!rc && db->in_tx && db->tx_change == MIG_TX_SAME && pg_tx_state(db) == MIG_TX_OPEN)
-		rc = mig_pg_check_lock_kept(db, file, first_line, "this section", err);
 	db->statements_run += (size_t)done;
 	free(sp.stmts);
 	return rc;
@@ -859,6 +857,7 @@ const struct mig_driver mig_driver_pg = {
 	.connect     = pg_connect,	/* --wait pings until the server answers */
 	.exec_script = pg_exec_script,	/* one simple query; file:line on error */
 	.stops_at_tx_change = false,
+	.after_section = mig_pg_after_section,	/* lock check + reset, one query */
 	.tx_state    = pg_tx_state,	/* PQtransactionStatus */
 	.default_schema = pg_default_schema,	/* current_schema() */
 	.table_oid   = pg_table_oid,

@@ -59,6 +59,18 @@ static bool section_runs(const struct mig_section *s, bool upgrade,
 	       && s->sql && *mig_sql_skip_trivia(s->sql);
 }
 
+/*
+ * The migration's sections for the direction, each followed by
+ * mig_db_after_section: a migration must not release mig's lock, and one
+ * migration's session settings must reach neither the next migration of
+ * the run nor mig's own statements (a SET search_path in one would put the
+ * next one's tables elsewhere, so a history would build one schema in one
+ * run and another step by step).  The reset comes after the last section,
+ * before the version row, in the step's transaction; mig itself sets
+ * nothing on the session (its lock timeout is kept by the client), so the
+ * defaults are its settings.  On PostgreSQL the reset and the last lock
+ * check are one round trip.
+ */
 static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgrade,
 			struct mig_err *err)
 {
@@ -69,44 +81,20 @@ static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgra
 				    "migration");
 	}
 	enum mig_dialect d = mig_db_dialect(db);
-	for (size_t i = 0; i < rev->nsections; i++) {
+	size_t last = rev->nsections;
+	for (size_t i = 0; i < rev->nsections; i++)
+		if (section_runs(&rev->sections[i], upgrade, d))
+			last = i;
+	int rc = MIG_OK;
+	for (size_t i = 0; !rc && i < rev->nsections; i++) {
 		const struct mig_section *s = &rev->sections[i];
 		if (!section_runs(s, upgrade, d))
 			continue;
-		int rc = mig_db_exec_script(db, s->sql, rev->path, s->line, err);
-		if (rc)
-			return rc;
+		rc = mig_db_exec_script(db, s->sql, rev->path, s->line, err);
+		if (!rc)
+			rc = mig_db_after_section(db, rev->path, s->line, i == last, err);
 	}
-	return MIG_OK;
-}
-
-/*
- * One migration's session settings must reach neither the next migration
- * of the run nor mig's own statements: a SET search_path in one would put
- * the next one's tables elsewhere, so a history would build one schema in
- * one run and another step by step.  Run after each migration's
- * statements, before its version row, in its transaction.  mig itself
- * sets nothing on the session (its lock timeout is kept by the client),
- * so the defaults are its settings: RESET ALL leaves what the connection
- * was opened with (URL options, role and database settings).  RESET ALL
- * does not cover the role.  On SQLite, the pragmas a migration can change
- * inside a transaction that alter what later DDL does go back to their
- * defaults.
- */
-static int reset_session(struct mig_db *db, struct mig_err *err)
-{
-	static const char *const pg[] = {	/* one round trip */
-		"RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE", NULL };
-	static const char *const sqlite[] = {	/* one statement a query */
-		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
-		"PRAGMA writable_schema = OFF", NULL };
-	int rc = MIG_OK;
-	for (const char *const *q = mig_db_dialect(db) == MIG_POSTGRESQL ? pg : sqlite;
-	     !rc && *q; q++)
-		rc = mig_db_query(db, *q, 0, NULL, NULL, err);
-	if (rc)
-		mig_err_hint(err, "resetting the session's settings after the "
-			     "migration failed, so its step was not recorded");
+	/* a migration without statements for this direction changed nothing */
 	return rc;
 }
 
@@ -221,16 +209,12 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 						      : MIG_HISTORY_DOWN, t0, &started, err);
 		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
-		if (!rc)
-			rc = reset_session(db, err);
 		if (guard)
 			writer = guard;
 		else if (!rc)
 			rc = mig_db_begin(db, err);
 	} else if (!rc) {
 		rc = run_sections(db, rev, step->upgrade, err);
-		if (!rc)
-			rc = reset_session(db, err);
 	}
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
