@@ -128,6 +128,27 @@ int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
 /*
+ * What became of the COMMIT that mig_db_commit_later left for the next
+ * statement: PENDING until that statement's round trip came back, then
+ * DONE, FAILED (the transaction was rolled back: a deferred constraint,
+ * a serialization failure) or UNKNOWN (the connection was lost before the
+ * server answered it).  NONE when no COMMIT was left.
+ */
+enum mig_commit_outcome {
+	MIG_COMMIT_NONE, MIG_COMMIT_PENDING, MIG_COMMIT_DONE, MIG_COMMIT_FAILED,
+	MIG_COMMIT_UNKNOWN
+};
+/*
+ * COMMIT, sent with the next statement where the driver can (PostgreSQL:
+ * as "COMMIT; " before the next BEGIN, in its round trip), else now.  The
+ * transaction's work counts as committed only once mig_db_commit_outcome
+ * says DONE; a failure of that COMMIT is the next statement's error, and
+ * its outcome FAILED or UNKNOWN.  mig_db_commit sends a waiting COMMIT
+ * alone; closing the connection with one waiting rolls it back.
+ */
+int mig_db_commit_later(struct mig_db *db, struct mig_err *err);
+enum mig_commit_outcome mig_db_commit_outcome(const struct mig_db *db);
+/*
  * Takes the migration lock named by key for the rest of the session
  * (PostgreSQL advisory lock); on SQLite the lock is the IMMEDIATE write
  * transaction each migration runs in, so this only sets the busy timeout.
@@ -184,6 +205,8 @@ struct mig_driver {
 	 * ended a transaction (SQLite), or the rest of the section has run by
 	 * then (PostgreSQL's simple query runs a section at once). */
 	bool stops_at_tx_change;
+	/* mig_db_commit_later's COMMIT can wait for the next statement (PostgreSQL) */
+	bool commits_with_next;
 	/* mig_db_after_section: the lock check, and after the last section
 	 * the session reset (SQLite: the pragmas that change later DDL). */
 	int (*after_section)(struct mig_db *db, const char *file, int line,
@@ -240,6 +263,9 @@ struct mig_db {
 	/* PostgreSQL: begin was called and its BEGIN goes with the next
 	 * statement (db_pg.c), so a step opens in its first round trip */
 	bool begin_pending;
+	/* mig_db_commit_later: a COMMIT waits for the next statement, or what
+	 * became of the last one that did (set by the driver when sent) */
+	enum mig_commit_outcome later_commit;
 	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
 	char *session_lock_key;	/* the session lock's key (lock_key's number) */

@@ -181,11 +181,13 @@ static int hold_lock(struct mig_db *db, const struct mig_vt *vt,
  * transactions; the session's advisory lock keeps others out meanwhile, or
  * in transaction lock mode a second connection's (hold_lock).  *ran is
  * false when the step was found done by another process and not run.
+ * With commit_later the COMMIT goes with the next step's first round trip
+ * (mig_db_commit_later), and heads are the rows it will leave.
  */
 static int run_step(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, bool vt_exists,
 		    struct mig_strv *heads, const struct mig_step *step,
-		    bool *ran, struct mig_err *err)
+		    bool commit_later, bool *ran, struct mig_err *err)
 {
 	const struct mig_rev *rev = &g->revs[step->rev];
 	double t0 = mig_now_ms();
@@ -227,7 +229,8 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
 					       ? rev->id : NULL, err);
 	if (!rc)
-		rc = mig_db_commit(writer, err);
+		rc = commit_later && writer == db ? mig_db_commit_later(db, err)
+		     : mig_db_commit(writer, err);
 	if (!rc)
 		mig_vt_change_apply(&change, heads);
 	mig_vt_change_release(&change);
@@ -247,6 +250,11 @@ struct run {
 	struct mig_strv before;		/* the rows before this run's last step */
 	unsigned long vt_oid;		/* the version table, once it exists */
 	bool planned;
+	/* The step at pos ran and its COMMIT waits for the next step's first
+	 * round trip: not applied until that comes back (settle) */
+	bool unsettled;
+	double unsettled_t0;
+	struct mig_strv unsettled_rows;	/* the rows it leaves once committed */
 };
 
 /* The version table is looked up in its resolved schema (one catalog
@@ -373,11 +381,69 @@ static int refuse_unfinished(struct run *r, struct mig_err *err)
 	return MIG_ESAFETY;
 }
 
+/*
+ * The step whose COMMIT went with this transaction's first round trip
+ * counts as applied only now that the server's answer to it came back:
+ * its "applied" line, its summary row, the rows this run left.  A COMMIT
+ * that failed (a deferred constraint) is that step's failure, and nothing
+ * after it runs.  Called with the result of the first round trip, rc, and
+ * again later (it does nothing then); returns rc or the step's failure.
+ */
+static void step_applied(struct run *r)
+{
+	const struct mig_step *step = &r->plan.steps[r->pos];
+	const struct mig_rev *rev = &r->g->revs[step->rev];
+	double ms = mig_now_ms() - r->unsettled_t0;
+	r->unsettled = false;
+	mig_progress_step_done(&r->db->opts, step->upgrade, r->pos + 1,
+			       r->plan.nsteps, rev, ms);
+	if (r->hooks && r->hooks->step_done)
+		r->hooks->step_done(r->hooks->ctx, r->g, step, ms);
+	strv_release(&r->expected);
+	r->expected = r->unsettled_rows;
+	r->unsettled_rows = (struct mig_strv)MIG_STRV_INIT;
+	r->pos++;
+}
+
+static int settle(struct run *r, int rc, struct mig_err *err)
+{
+	enum mig_commit_outcome o = mig_db_commit_outcome(r->db);
+	if (!r->unsettled || o == MIG_COMMIT_PENDING)
+		return rc;
+	const struct mig_step *step = &r->plan.steps[r->pos];
+	const struct mig_rev *rev = &r->g->revs[step->rev];
+	if (o != MIG_COMMIT_DONE) {
+		r->unsettled = false;
+		char *was = strv_join(&r->before, ", ");
+		char *msg = xasprintf("%s: %s", rev->path, err->msg ? err->msg : "COMMIT failed");
+		mig_err_release(err);
+		mig_err_set(err, MIG_EDB, "%s", msg);
+		if (o == MIG_COMMIT_FAILED)
+			mig_err_hint(err, "the server refused to commit the %s of %s "
+				     "and rolled it back; the database is still at %s",
+				     step->upgrade ? "upgrade" : "downgrade", rev->id,
+				     r->before.n ? was : "base");
+		else
+			mig_err_hint(err, "whether the %s of %s was committed is not "
+				     "known; check with mig-status before going on",
+				     step->upgrade ? "upgrade" : "downgrade", rev->id);
+		free(msg);
+		free(was);
+		return MIG_EDB;
+	}
+	step_applied(r);
+	return rc;
+}
+
 /* Reads the rows inside the open transaction; plans when they moved. */
 static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 		      struct mig_err *err)
 {
-	int rc;
+	/* in transaction lock mode the BEGIN took the lock, and the last
+	 * step's COMMIT went with it */
+	int rc = settle(r, MIG_OK, err);
+	if (rc)
+		return rc;
 	/* under a session lock once per run; per transaction, in each */
 	if ((!r->planned || mig_db_locks_per_transaction(r->db))
 	    && (rc = refuse_unfinished(r, err)))
@@ -392,7 +458,7 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 			strv_push(rows, st.current.v[i]);
 		mig_status_release(&st);
 	} else {
-		rc = read_vt(r, vt_exists, rows, err);
+		rc = settle(r, read_vt(r, vt_exists, rows, err), err);
 	}
 	if (rc || (r->planned && same_rows(rows, &r->expected)))
 		return rc;
@@ -536,6 +602,7 @@ static int run_loop(struct run *r, struct mig_err *err)
 		int rc = mig_db_begin(r->db, err);
 		if (!rc)
 			rc = check_rows(r, &vt_exists, &rows, err);
+		rc = settle(r, rc, err);
 		if (rc || r->pos == r->plan.nsteps) {
 			mig_db_rollback(r->db);
 			strv_release(&rows);
@@ -551,7 +618,9 @@ static int run_loop(struct run *r, struct mig_err *err)
 		mig_progress_step_start(&r->db->opts, step->upgrade, r->pos + 1,
 					r->plan.nsteps, rev);
 		bool ran = true;
-		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, &ran, err);
+		/* the last step of the plan commits at once: no step follows */
+		bool later = r->pos + 1 < r->plan.nsteps;
+		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, later, &ran, err);
 		if (!rc && !ran) {	/* another process ran it: plan again */
 			strv_release(&rows);
 			continue;
@@ -569,14 +638,14 @@ static int run_loop(struct run *r, struct mig_err *err)
 			strv_release(&rows);
 			return rc;
 		}
-		double ms = mig_now_ms() - t0;
-		mig_progress_step_done(&r->db->opts, step->upgrade, r->pos + 1,
-				       r->plan.nsteps, rev, ms);
-		if (r->hooks && r->hooks->step_done)
-			r->hooks->step_done(r->hooks->ctx, r->g, step, ms);
-		strv_release(&r->expected);
-		r->expected = rows;
-		r->pos++;
+		r->unsettled = true;
+		r->unsettled_t0 = t0;
+		strv_release(&r->unsettled_rows);
+		r->unsettled_rows = rows;
+		if (!later)	/* committed by run_step */
+			step_applied(r);
+		else if ((rc = settle(r, MIG_OK, err)))	/* at once where it was sent */
+			return rc;
 	}
 	return check_kept(r, err);
 }
@@ -605,12 +674,13 @@ int mig_run(struct mig_db *db, const struct mig_graph *g,
 		return rc;
 	}
 	struct run r = { db, g, vt, goal, hooks, { NULL, 0 }, 0, MIG_STRV_INIT,
-			 MIG_STRV_INIT, 0, false };
+			 MIG_STRV_INIT, 0, false, false, 0, MIG_STRV_INIT };
 	rc = run_loop(&r, err);
 	mig_db_unlock(db, key);
 	mig_plan_release(&r.plan);
 	strv_release(&r.expected);
 	strv_release(&r.before);
+	strv_release(&r.unsettled_rows);
 	free(key);
 	mig_vt_release(&local);
 	return rc;
