@@ -6,7 +6,6 @@
 #include "db.h"
 #include "mig.h"
 #include "pq.h"
-#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>
