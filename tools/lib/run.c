@@ -228,9 +228,14 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	if (!rc && (started || vt->rerun_unfinished) && mig_history_enabled(vt))
 		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
 					       ? rev->id : NULL, err);
-	if (!rc)
-		rc = commit_later && writer == db ? mig_db_commit_later(db, err)
-		     : mig_db_commit(writer, err);
+	if (!rc && commit_later && writer == db) {
+		rc = mig_db_commit_later(db, err);
+	} else if (!rc && (rc = mig_db_commit(writer, err))) {
+		char *msg = xasprintf("%s: COMMIT failed: %s", rev->path, err->msg);
+		mig_err_release(err);
+		mig_err_set(err, rc, "%s", msg);
+		free(msg);
+	}
 	if (!rc)
 		mig_vt_change_apply(&change, heads);
 	mig_vt_change_release(&change);
