@@ -286,3 +286,49 @@ CREATE TABLE t3 (id int);"
 	assert_equal "$(version_rows "$DB")" "a1"
 	assert_equal "$(tables "$DB")" "t1"
 }
+
+@test "PostgreSQL: a backend ended while the server runs a step's COMMIT (sent with the next BEGIN): exit 3 naming that step, which is not counted as applied, and nothing after it runs" {
+	new_db postgresql
+	local m=$BATS_TEST_TMPDIR/m
+	pg_sql "$DB" "CREATE SEQUENCE gate"
+	rev "$m" a1 none "CREATE TABLE t1 (id int);
+CREATE FUNCTION wait_at_commit() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+	FOR i IN 1..1200 LOOP
+		EXIT WHEN (SELECT is_called FROM gate);
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RETURN NULL;
+END \$\$;"
+	# a2's row fires a trigger deferred to its COMMIT, which waits there
+	rev "$m" a2 a1 "CREATE TABLE t2 (id int);
+CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON t2 DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION wait_at_commit();
+INSERT INTO t2 VALUES (1);"
+	rev "$m" a3 a2 "CREATE TABLE t3 (id int);"
+	mig-upgrade -q -m "$m" -d "$URL" --to a1
+	mig-upgrade -m "$m" -d "$URL" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	local run=$!
+	wait_for_sql "$DB" "SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'COMMIT; BEGIN;%'
+		AND wait_event = 'PgSleep' AND datname = current_database()"
+	pg_sql "$DB" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE query LIKE 'COMMIT; BEGIN;%' AND datname = current_database()" >/dev/null
+	local rc=0
+	wait "$run" || rc=$?
+	local err
+	err=$(cat "$BATS_TEST_TMPDIR/err")
+	assert_equal "$rc" 3
+	[[ $err == *"versions/a2.sql: "* ]] || fail "$err"
+	# the server ended the backend inside the COMMIT: it says so, or the
+	# connection closed before its answer came (then it is not known)
+	[[ $err == *"terminating connection due to administrator command"* ||
+		$err == *"whether the upgrade of a2 was committed is not known"* ]] || fail "$err"
+	[[ $err != *"applied 1/2 a2"* && $err != *"applying 2/2 a3"* ]] || fail "$err"
+	assert_equal "$(version_rows "$DB")" "a1"
+	assert_equal "$(tables "$DB")" "t1"
+	pg_sql "$DB" "SELECT nextval('gate')" >/dev/null
+	run --separate-stderr mig-upgrade -q -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a3"
+	assert_equal "$(tables "$DB")" "t1 t2 t3"
+}

@@ -424,8 +424,9 @@ static int settle(struct run *r, int rc, struct mig_err *err)
 		mig_err_release(err);
 		mig_err_set(err, MIG_EDB, "%s", msg);
 		if (o == MIG_COMMIT_FAILED)
-			mig_err_hint(err, "the server refused to commit the %s of %s "
-				     "and rolled it back; the database is still at %s",
+			mig_err_hint(err, "the server answered the COMMIT of the %s "
+				     "of %s with an error and rolled it back; the "
+				     "database is still at %s",
 				     step->upgrade ? "upgrade" : "downgrade", rev->id,
 				     r->before.n ? was : "base");
 		else
