@@ -263,7 +263,7 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
  * from one a migration's COMMIT; BEGIN opens (note_tx_change).  One simple
  * query "BEGIN; SELECT now(); sql" with the transaction's first statement,
  * sql (NULL: none); *out gets sql's rows.  Every statement of ours in it is
- * one statement without parameters. */
+ * one statement without parameters.  A COMMIT that waits goes first. */
 static int begin_with(struct mig_db *db, const char *sql, struct mig_rows *out,
 		      struct mig_err *err);
 
