@@ -94,7 +94,6 @@ static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgra
 		if (!rc)
 			rc = mig_db_after_section(db, rev->path, s->line, i == last, err);
 	}
-	/* a migration without statements for this direction changed nothing */
 	return rc;
 }
 
@@ -181,13 +180,15 @@ static int hold_lock(struct mig_db *db, const struct mig_vt *vt,
  * transactions; the session's advisory lock keeps others out meanwhile, or
  * in transaction lock mode a second connection's (hold_lock).  *ran is
  * false when the step was found done by another process and not run.
- * With commit_later the COMMIT goes with the next step's first round trip
- * (mig_db_commit_later), and heads are the rows it will leave.
+ * The step's own connection commits with mig_db_commit_later, then
+ * *later is true and the outcome is the caller's to read (settle): with
+ * next_follows the COMMIT goes with the next step's first round trip, else
+ * alone, now.  heads are the rows the step leaves once committed.
  */
 static int run_step(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, bool vt_exists,
 		    struct mig_strv *heads, const struct mig_step *step,
-		    bool commit_later, bool *ran, struct mig_err *err)
+		    bool next_follows, bool *ran, bool *later, struct mig_err *err)
 {
 	const struct mig_rev *rev = &g->revs[step->rev];
 	double t0 = mig_now_ms();
@@ -228,8 +229,13 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	if (!rc && (started || vt->rerun_unfinished) && mig_history_enabled(vt))
 		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
 					       ? rev->id : NULL, err);
-	if (!rc && commit_later && writer == db) {
+	*later = !rc && writer == db;
+	if (*later) {
 		rc = mig_db_commit_later(db, err);
+		/* its failure, recorded as the outcome, is settle's to report */
+		if (!rc && !next_follows && mig_db_commit_outcome(db) == MIG_COMMIT_PENDING)
+			(void)mig_db_commit(db, err);
+		*later = !rc;
 	} else if (!rc && (rc = mig_db_commit(writer, err))) {
 		char *msg = xasprintf("%s: COMMIT failed: %s", rev->path, err->msg);
 		mig_err_release(err);
@@ -386,14 +392,8 @@ static int refuse_unfinished(struct run *r, struct mig_err *err)
 	return MIG_ESAFETY;
 }
 
-/*
- * The step whose COMMIT went with this transaction's first round trip
- * counts as applied only now that the server's answer to it came back:
- * its "applied" line, its summary row, the rows this run left.  A COMMIT
- * that failed (a deferred constraint) is that step's failure, and nothing
- * after it runs.  Called with the result of the first round trip, rc, and
- * again later (it does nothing then); returns rc or the step's failure.
- */
+/* The step at pos is committed: its "applied" line, its summary row, the
+ * rows this run left. */
 static void step_applied(struct run *r)
 {
 	const struct mig_step *step = &r->plan.steps[r->pos];
@@ -410,6 +410,14 @@ static void step_applied(struct run *r)
 	r->pos++;
 }
 
+/*
+ * The step whose COMMIT went with this transaction's first round trip
+ * counts as applied only now that the server's answer to it came back.  A
+ * COMMIT that failed (a deferred constraint) is that step's failure, and
+ * nothing after it runs; one whose answer never came is said to be
+ * unknown.  Called with the result of the first round trip, rc, and again
+ * later (it does nothing then); returns rc or the step's failure.
+ */
 static int settle(struct run *r, int rc, struct mig_err *err)
 {
 	enum mig_commit_outcome o = mig_db_commit_outcome(r->db);
@@ -623,10 +631,10 @@ static int run_loop(struct run *r, struct mig_err *err)
 			strv_push(&r->before, rows.v[i]);
 		mig_progress_step_start(&r->db->opts, step->upgrade, r->pos + 1,
 					r->plan.nsteps, rev);
-		bool ran = true;
+		bool ran = true, later = false;
 		/* the last step of the plan commits at once: no step follows */
-		bool later = r->pos + 1 < r->plan.nsteps;
-		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, later, &ran, err);
+		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step,
+			      r->pos + 1 < r->plan.nsteps, &ran, &later, err);
 		if (!rc && !ran) {	/* another process ran it: plan again */
 			strv_release(&rows);
 			continue;
@@ -648,9 +656,9 @@ static int run_loop(struct run *r, struct mig_err *err)
 		r->unsettled_t0 = t0;
 		strv_release(&r->unsettled_rows);
 		r->unsettled_rows = rows;
-		if (!later)	/* committed by run_step */
+		if (!later)	/* committed by run_step's second connection */
 			step_applied(r);
-		else if ((rc = settle(r, MIG_OK, err)))	/* at once where it was sent */
+		else if ((rc = settle(r, MIG_OK, err)))	/* where it was sent already */
 			return rc;
 	}
 	return check_kept(r, err);
