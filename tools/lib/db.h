@@ -108,14 +108,10 @@ bool mig_db_stops_at_tx_change(const struct mig_db *db);
  * pg_advisory_unlock): checked after every section, and after every
  * statement of a transactional: false one. */
 bool mig_db_lock_lost(const struct mig_db *db);
-/*
- * After a section of a migration ran without error: checks that it did not
- * release the migration lock (PostgreSQL's session lock; a failure is as
- * mig_db_lock_lost above, naming file:line as "this section"), and after
- * the migration's last section (last) also puts back the session settings
- * a migration can change, so they reach neither mig's own statements nor
- * the next migration.  One round trip on PostgreSQL.
- */
+/* After a section ran without error: checks that it kept the migration
+ * lock (a failure as above, "file:line: this section ..."); after the last
+ * one also resets the session settings a migration can change.  One round
+ * trip on PostgreSQL. */
 int mig_db_after_section(struct mig_db *db, const char *file, int line, bool last,
 			 struct mig_err *err);
 /* The schema a bare table name goes into; the caller frees it. */
@@ -127,25 +123,18 @@ int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
  * so the caller reports the step as not applied. */
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
-/*
- * What became of the COMMIT that mig_db_commit_later left for the next
- * statement: PENDING until that statement's round trip came back, then
- * DONE, FAILED (the transaction was rolled back: a deferred constraint,
- * a serialization failure) or UNKNOWN (the connection was lost before the
- * server answered it).  NONE when no COMMIT was left.
- */
+/* What became of mig_db_commit_later's COMMIT: PENDING until the round
+ * trip it went in came back, then DONE, FAILED (rolled back: a deferred
+ * constraint) or UNKNOWN (the connection was lost before the answer). */
 enum mig_commit_outcome {
 	MIG_COMMIT_NONE, MIG_COMMIT_PENDING, MIG_COMMIT_DONE, MIG_COMMIT_FAILED,
 	MIG_COMMIT_UNKNOWN
 };
-/*
- * COMMIT, sent with the next statement where the driver can (PostgreSQL:
- * as "COMMIT; " before the next BEGIN, in its round trip), else now.  The
- * transaction's work counts as committed only once mig_db_commit_outcome
- * says DONE; a failure of that COMMIT is the next statement's error, and
- * its outcome FAILED or UNKNOWN.  mig_db_commit sends a waiting COMMIT
- * alone; closing the connection with one waiting rolls it back.
- */
+/* COMMIT, sent with the next statement where the driver can (PostgreSQL:
+ * "COMMIT; " before the next BEGIN), else now.  The work counts as
+ * committed only once the outcome is DONE; a failed COMMIT is the next
+ * statement's error.  mig_db_commit sends a waiting one alone; closing the
+ * connection with one waiting rolls it back. */
 int mig_db_commit_later(struct mig_db *db, struct mig_err *err);
 enum mig_commit_outcome mig_db_commit_outcome(const struct mig_db *db);
 /*
@@ -207,8 +196,7 @@ struct mig_driver {
 	bool stops_at_tx_change;
 	/* mig_db_commit_later's COMMIT can wait for the next statement (PostgreSQL) */
 	bool commits_with_next;
-	/* mig_db_after_section: the lock check, and after the last section
-	 * the session reset (SQLite: the pragmas that change later DDL). */
+	/* mig_db_after_section (SQLite: the pragmas that change later DDL) */
 	int (*after_section)(struct mig_db *db, const char *file, int line,
 			     bool last, struct mig_err *err);
 	/* The session's transaction state now (PQtransactionStatus,
