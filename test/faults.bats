@@ -234,6 +234,62 @@ stop_chain() {
 	assert_equal "$(own_pg_sql stopped "SELECT string_agg(version_num, ' ') FROM alembic_version")" "s3"
 }
 
+# stopped_at_commit LAST: s2's COMMIT waits in a deferred trigger and the
+# server is stopped then; s3 follows unless LAST is s2 (then s2's COMMIT is
+# the run's last, sent alone, not with the next BEGIN).
+stopped_at_commit() {
+	require_pg
+	own_pg_start
+	own_pg_sql postgres "ALTER SYSTEM SET synchronous_commit = on"
+	own_pg_sql postgres "SELECT pg_reload_conf()" >/dev/null
+	own_pg_sql postgres "CREATE DATABASE at_commit"
+	own_pg_sql at_commit "CREATE SCHEMA slow_please"
+	url=$OWN_PG_URL_BASE/at_commit
+	m=$BATS_TEST_TMPDIR/m
+	mkdir -p "$m/versions"
+	printf -- '-- revision: s1\n-- down_revision: none\n\n-- +upgrade\nCREATE TABLE a (id int);\n' >"$m/versions/s1.sql"
+	# s2's row fires a trigger deferred to its COMMIT, which waits there
+	printf -- '%s\n' '-- revision: s2' '-- down_revision: s1' '' '-- +upgrade' 'CREATE TABLE b (id int);' \
+		'CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(20) FROM pg_namespace WHERE nspname = $q$slow_please$q$; RETURN NULL; END $$;' \
+		'CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON b DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow();' \
+		'INSERT INTO b VALUES (1);' >"$m/versions/s2.sql"
+	[[ $1 == s2 ]] ||
+		printf -- '-- revision: s3\n-- down_revision: s2\n\n-- +upgrade\nCREATE TABLE c (id int);\n' >"$m/versions/s3.sql"
+	mig-upgrade -q -d "$url" -m "$m" --to s1
+	mig-upgrade -d "$url" -m "$m" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		[[ $(own_pg_sql postgres "SELECT count(*) FROM pg_stat_activity
+			WHERE query LIKE 'COMMIT%' AND wait_event = 'PgSleep'") == 1 ]] && break
+		sleep 0.05
+	done
+	((i < 200)) || fail "s2's COMMIT never started: $(cat "$BATS_TEST_TMPDIR/err")"
+	own_pg_stop_now
+	st=0
+	wait "$pid" || st=$?
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	assert_equal "$st" 3
+	[[ $stderr == *"s2.sql: lost the connection to "*" before the server answered the COMMIT"* ]] || fail "$stderr"
+	[[ $stderr == *"whether the upgrade of s2 was committed is not known; check with mig-status"* ]] || fail "$stderr"
+	[[ $stderr != *"applied 1/"*" s2"* && $stderr != *"applying 2/2"* ]] || fail "$stderr"
+	[[ $stderr != *"mig-test-pw"* ]] || fail "the password was printed: $stderr"
+	own_pg_restart
+	assert_equal "$(own_pg_sql at_commit "SELECT string_agg(version_num, ' ') FROM alembic_version")" "s1"
+	own_pg_sql at_commit "DROP SCHEMA slow_please"
+	run --separate-stderr mig-upgrade -q -d "$url" -m "$m"
+	assert_success
+	assert_equal "$(own_pg_sql at_commit "SELECT string_agg(version_num, ' ') FROM alembic_version")" "$1"
+	assert_equal "$(own_pg_sql at_commit "SELECT count(*) FROM b")" "1"
+}
+
+@test "PostgreSQL stopped while it runs a step's COMMIT (sent with the next step's BEGIN): exit 3, the step is not counted, the message says its outcome is not known" {
+	stopped_at_commit s3
+}
+
+@test "PostgreSQL stopped while it runs the last step's COMMIT (sent alone): the same" {
+	stopped_at_commit s2
+}
+
 # closed_port: a TCP port on 127.0.0.1 that nothing listens on.
 closed_port() {
 	local p i

@@ -124,6 +124,12 @@ static const char *tx_state_name(enum mig_tx_state s)
 int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 		       int first_line, struct mig_err *err)
 {
+	/* a section run outside mig's transaction runs after a waiting COMMIT */
+	if (db->later_commit == MIG_COMMIT_PENDING && !db->in_tx) {
+		int rc = mig_db_commit(db, err);
+		if (rc)
+			return rc;
+	}
 	db->tx_line = 0;
 	db->tx_change = MIG_TX_SAME;
 	db->tx_replaced = false;
@@ -160,6 +166,12 @@ int mig_db_exec_script(struct mig_db *db, const char *sql, const char *file,
 			    file, line, who, what, tx_state_name(now));
 	}
 	return MIG_EDB;
+}
+
+int mig_db_after_section(struct mig_db *db, const char *file, int line, bool last,
+			 struct mig_err *err)
+{
+	return redact(db, db->drv->after_section(db, file, line, last, err), err);
 }
 
 bool mig_db_lock_lost(const struct mig_db *db)
@@ -212,6 +224,23 @@ int mig_db_begin(struct mig_db *db, struct mig_err *err)
 	if (!rc)
 		db->in_tx = true;
 	return rc;
+}
+
+int mig_db_commit_later(struct mig_db *db, struct mig_err *err)
+{
+	if (!db->drv->commits_with_next) {
+		int rc = mig_db_commit(db, err);
+		db->later_commit = rc ? MIG_COMMIT_FAILED : MIG_COMMIT_DONE;
+		return rc;
+	}
+	db->later_commit = MIG_COMMIT_PENDING;
+	db->in_tx = false;	/* the next statement opens mig's next one */
+	return MIG_OK;
+}
+
+enum mig_commit_outcome mig_db_commit_outcome(const struct mig_db *db)
+{
+	return db->later_commit;
 }
 
 int mig_db_commit(struct mig_db *db, struct mig_err *err)

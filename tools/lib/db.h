@@ -108,6 +108,12 @@ bool mig_db_stops_at_tx_change(const struct mig_db *db);
  * pg_advisory_unlock): checked after every section, and after every
  * statement of a transactional: false one. */
 bool mig_db_lock_lost(const struct mig_db *db);
+/* After a section ran without error: checks that it kept the migration
+ * lock (a failure as above, "file:line: this section ..."); after the last
+ * one also resets the session settings a migration can change.  One round
+ * trip on PostgreSQL. */
+int mig_db_after_section(struct mig_db *db, const char *file, int line, bool last,
+			 struct mig_err *err);
 /* The schema a bare table name goes into; the caller frees it. */
 int mig_db_default_schema(struct mig_db *db, char **out, struct mig_err *err);
 /* One catalog lookup: the table's OID (PostgreSQL), 1 (SQLite), 0 if none. */
@@ -117,6 +123,20 @@ int mig_db_table_oid(struct mig_db *db, const char *schema, const char *table,
  * so the caller reports the step as not applied. */
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);	/* never fails the caller */
+/* What became of mig_db_commit_later's COMMIT: PENDING until the round
+ * trip it went in came back, then DONE, FAILED (rolled back: a deferred
+ * constraint) or UNKNOWN (the connection was lost before the answer). */
+enum mig_commit_outcome {
+	MIG_COMMIT_NONE, MIG_COMMIT_PENDING, MIG_COMMIT_DONE, MIG_COMMIT_FAILED,
+	MIG_COMMIT_UNKNOWN
+};
+/* COMMIT, sent with the next statement where the driver can (PostgreSQL:
+ * "COMMIT; " before the next BEGIN), else now.  The work counts as
+ * committed only once the outcome is DONE; a failed COMMIT is the next
+ * statement's error.  mig_db_commit sends a waiting one alone; closing the
+ * connection with one waiting rolls it back. */
+int mig_db_commit_later(struct mig_db *db, struct mig_err *err);
+enum mig_commit_outcome mig_db_commit_outcome(const struct mig_db *db);
 /*
  * Takes the migration lock named by key for the rest of the session
  * (PostgreSQL advisory lock); on SQLite the lock is the IMMEDIATE write
@@ -174,6 +194,11 @@ struct mig_driver {
 	 * ended a transaction (SQLite), or the rest of the section has run by
 	 * then (PostgreSQL's simple query runs a section at once). */
 	bool stops_at_tx_change;
+	/* mig_db_commit_later's COMMIT can wait for the next statement (PostgreSQL) */
+	bool commits_with_next;
+	/* mig_db_after_section (SQLite: the pragmas that change later DDL) */
+	int (*after_section)(struct mig_db *db, const char *file, int line,
+			     bool last, struct mig_err *err);
 	/* The session's transaction state now (PQtransactionStatus,
 	 * sqlite3_get_autocommit). */
 	enum mig_tx_state (*tx_state)(struct mig_db *db);
@@ -226,6 +251,9 @@ struct mig_db {
 	/* PostgreSQL: begin was called and its BEGIN goes with the next
 	 * statement (db_pg.c), so a step opens in its first round trip */
 	bool begin_pending;
+	/* mig_db_commit_later: a COMMIT waits for the next statement, or what
+	 * became of the last one that did (set by the driver when sent) */
+	enum mig_commit_outcome later_commit;
 	char *tx_started;	/* PostgreSQL: now() of mig's open transaction */
 	char *lock_key;		/* the transaction-scoped lock to take in begin */
 	char *session_lock_key;	/* the session lock's key (lock_key's number) */

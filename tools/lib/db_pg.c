@@ -18,6 +18,7 @@
 #include "out.h"
 #include "pgsplit.h"
 #include "pgserver.h"
+#include "pg_commit.h"
 #include "pg_watch.h"
 #include "pq.h"
 #include "progress.h"
@@ -262,7 +263,7 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
  * from one a migration's COMMIT; BEGIN opens (note_tx_change).  One simple
  * query "BEGIN; SELECT now(); sql" with the transaction's first statement,
  * sql (NULL: none); *out gets sql's rows.  Every statement of ours in it is
- * one statement without parameters. */
+ * one statement without parameters.  A COMMIT that waits goes first. */
 static int begin_with(struct mig_db *db, const char *sql, struct mig_rows *out,
 		      struct mig_err *err);
 
@@ -396,8 +397,6 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 	}
 	if (pq->PQstatus(H(db)) == CONNECTION_OK)
 		note_tx_change(db, &sp, first_line, &tags);
-	if (!rc && db->in_tx && db->tx_change == MIG_TX_SAME && pg_tx_state(db) == MIG_TX_OPEN)
-		rc = mig_pg_check_lock_kept(db, file, first_line, "this section", err);
 	db->statements_run += (size_t)done;
 	free(sp.stmts);
 	return rc;
@@ -436,20 +435,23 @@ static int begin_with(struct mig_db *db, const char *sql, struct mig_rows *out,
 		      struct mig_err *err)
 {
 	db->begin_pending = false;
-	char *text = xasprintf("BEGIN; SELECT pg_catalog.now()::text%s%s",
-			       sql ? "; " : "", sql ? sql : "");
+	int commit = mig_pg_commit_waits(db);	/* the last step's, in this round trip */
+	char *text = xasprintf("%sBEGIN; SELECT pg_catalog.now()::text%s%s",
+			       commit ? "COMMIT; " : "", sql ? "; " : "", sql ? sql : "");
 	int sent = pq->PQsendQuery(H(db), text);
 	free(text);
 	if (!sent)
-		return connection_lost(db, err);
+		return commit ? mig_pg_commit_result(db, NULL, err) : connection_lost(db, err);
 	free(db->tx_started);
 	db->tx_started = NULL;
 	mig_rows_release(out);
 	int rc = MIG_OK;
 	PGresult *res;
-	for (int k = 0; (res = pq->PQgetResult(H(db))); k++) {
+	for (int k = -commit; (res = pq->PQgetResult(H(db))); k++) {
 		ExecStatusType s = pq->PQresultStatus(res);
-		if (rc == MIG_OK && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		if (k == -1) {
+			rc = mig_pg_commit_result(db, res, err);
+		} else if (rc == MIG_OK && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 			rc = result_error(db, res, err);
 		} else if (rc == MIG_OK && k == 1 && s == PGRES_TUPLES_OK &&
 			   pq->PQntuples(res) == 1 && !pq->PQgetisnull(res, 0, 0)) {
@@ -462,6 +464,8 @@ static int begin_with(struct mig_db *db, const char *sql, struct mig_rows *out,
 		}
 		pq->PQclear(res);
 	}
+	if (mig_pg_commit_waits(db))	/* no answer to it came */
+		rc = mig_pg_commit_result(db, NULL, err);
 	if (rc == MIG_OK && pq->PQstatus(H(db)) != CONNECTION_OK)
 		rc = connection_lost(db, err);
 	return rc;
@@ -471,6 +475,11 @@ static int pg_query(struct mig_db *db, const char *sql, int nparams,
 		    const char *const *params, struct mig_rows *out,
 		    struct mig_err *err)
 {
+	if (mig_pg_commit_waits(db) && (!db->begin_pending || !strcmp(sql, "ROLLBACK"))) {
+		int rc = mig_pg_send_waiting_commit(db, err);
+		if (rc || !strcmp(sql, "COMMIT"))
+			return rc;
+	}
 	if (db->begin_pending) {
 		/* a transaction that ends before anything ran in it: nothing to send */
 		if (!strcmp(sql, "ROLLBACK")) {
@@ -859,6 +868,8 @@ const struct mig_driver mig_driver_pg = {
 	.connect     = pg_connect,	/* --wait pings until the server answers */
 	.exec_script = pg_exec_script,	/* one simple query; file:line on error */
 	.stops_at_tx_change = false,
+	.commits_with_next = true,	/* "COMMIT; BEGIN; ..." (pg_commit.h) */
+	.after_section = mig_pg_after_section,	/* lock check + reset, one query */
 	.tx_state    = pg_tx_state,	/* PQtransactionStatus */
 	.default_schema = pg_default_schema,	/* current_schema() */
 	.table_oid   = pg_table_oid,

@@ -655,6 +655,28 @@ static int sqlite_schema_text(struct mig_db *db, struct mig_strv *out,
 	return rc;
 }
 
+/* SQLite holds no lock a migration could release (the write lock is its
+ * transaction).  After a migration, the pragmas it can change inside a
+ * transaction that alter what later DDL does go back to their defaults. */
+static int sqlite_after_section(struct mig_db *db, const char *file, int line,
+				bool last, struct mig_err *err)
+{
+	(void)file;
+	(void)line;
+	static const char *const pragmas[] = {	/* one statement a query */
+		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
+		"PRAGMA writable_schema = OFF", NULL };
+	int rc = MIG_OK;
+	struct mig_rows r = MIG_ROWS_INIT;
+	for (const char *const *q = pragmas; last && !rc && *q; q++)
+		rc = sqlite_query(db, *q, 0, NULL, &r, err);
+	mig_rows_release(&r);
+	if (rc)
+		mig_err_hint(err, "resetting the session's settings after the "
+			     "migration failed, so its step was not recorded");
+	return rc;
+}
+
 static void sqlite_close(struct mig_db *db)
 {
 	sqlite3_close(H(db));
@@ -669,6 +691,7 @@ const struct mig_driver mig_driver_sqlite = {
 	.connect     = sqlite_connect,	/* checks the file is a database */
 	.exec_script = sqlite_exec_script,	/* prepare/step; file:line on error */
 	.stops_at_tx_change = true,
+	.after_section = sqlite_after_section,	/* the pragmas' reset */
 	.tx_state    = sqlite_tx_state,	/* sqlite3_get_autocommit */
 	.default_schema = sqlite_default_schema,	/* main */
 	.table_oid   = sqlite_table_oid,

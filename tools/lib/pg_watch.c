@@ -231,6 +231,27 @@ void mig_pg_say_lock_wait(struct mig_db *db, const char *k, struct mig_heartbeat
  * scoped lock cannot be released before its transaction ends, and an end
  * is caught by the transaction check, so it is not looked up.
  */
+/* Sets db->lock_lost and says so when the count of this backend's holds
+ * on the key, n, is "0". */
+static int lock_count_checked(struct mig_db *db, const char *n, const char *file,
+			      int line, const char *who, struct mig_err *err)
+{
+	if (!n || strcmp(n, "0") != 0)
+		return MIG_OK;
+	db->lock_lost = true;
+	db->session_locked = false;	/* nothing to unlock at the end */
+	return mig_err_set(err, db->in_tx ? MIG_ESAFETY : MIG_EDB,
+			   "%s:%d: %s released mig's migration lock (DISCARD "
+			   "ALL, pg_advisory_unlock_all() and pg_advisory_unlock "
+			   "do), so another deploy may be running migrations on "
+			   "this database now; stopped", file, line, who);
+}
+
+#define LOCK_HELD_SQL "SELECT count(*) FROM pg_catalog.pg_locks " \
+	"WHERE locktype = 'advisory' AND granted AND objsubid = 1 " \
+	"AND pid = pg_catalog.pg_backend_pid() " \
+	"AND ((classid::bigint << 32) | objid::bigint) = "
+
 int mig_pg_check_lock_kept(struct mig_db *db, const char *file, int line,
 			   const char *who, struct mig_err *err)
 {
@@ -238,21 +259,42 @@ int mig_pg_check_lock_kept(struct mig_db *db, const char *file, int line,
 		return MIG_OK;
 	const char *p[1] = { db->session_lock_key };
 	struct mig_rows r = MIG_ROWS_INIT;
-	int rc = mig_db_query(db, "SELECT count(*) FROM pg_catalog.pg_locks "
-			  "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-			  "AND pid = pg_catalog.pg_backend_pid() "
-			  "AND ((classid::bigint << 32) | objid::bigint) = $1::bigint",
-			  1, p, &r, err);
-	const char *n = rc ? NULL : mig_rows_cell(&r, 0, 0);
-	if (!rc && n && !strcmp(n, "0")) {
-		db->lock_lost = true;
-		db->session_locked = false;	/* nothing to unlock at the end */
-		rc = mig_err_set(err, db->in_tx ? MIG_ESAFETY : MIG_EDB,
-				 "%s:%d: %s released mig's migration lock (DISCARD "
-				 "ALL, pg_advisory_unlock_all() and pg_advisory_unlock "
-				 "do), so another deploy may be running migrations on "
-				 "this database now; stopped", file, line, who);
-	}
+	int rc = mig_db_query(db, LOCK_HELD_SQL "$1::bigint", 1, p, &r, err);
+	if (!rc)
+		rc = lock_count_checked(db, mig_rows_cell(&r, 0, 0), file, line, who, err);
 	mig_rows_release(&r);
+	return rc;
+}
+
+/*
+ * The session reset and the lock check in one simple query: the RESETs
+ * first, so the check (and every later statement of mig's) runs with the
+ * connection's own settings and role.  The key goes into the text, since a
+ * simple query binds no values: it is mig's own number (lock_key in
+ * db_pg.c), printed again from its value so that the text is a number.
+ */
+int mig_pg_after_section(struct mig_db *db, const char *file, int line, bool last,
+			 struct mig_err *err)
+{
+	/* a transactional: false section was checked after each statement */
+	bool check = db->session_locked && db->session_lock_key && db->in_tx;
+	if (!last)
+		return check ? mig_pg_check_lock_kept(db, file, line, "this section", err)
+			     : MIG_OK;
+	struct mig_buf q = MIG_BUF_INIT;
+	buf_puts(&q, "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE");
+	if (check)
+		buf_printf(&q, "; " LOCK_HELD_SQL "%lld",
+			   strtoll(db->session_lock_key, NULL, 10));
+	struct mig_rows r = MIG_ROWS_INIT;
+	int rc = mig_db_query(db, buf_str(&q), 0, NULL, &r, err);
+	if (!rc && check)
+		rc = lock_count_checked(db, mig_rows_cell(&r, 0, 0), file, line,
+					"this section", err);
+	else if (rc)
+		mig_err_hint(err, "resetting the session's settings after the "
+			     "migration failed, so its step was not recorded");
+	mig_rows_release(&r);
+	buf_release(&q);
 	return rc;
 }

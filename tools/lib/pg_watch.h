@@ -12,6 +12,7 @@
 #define MIG_PG_WATCH_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mig_db;
@@ -50,5 +51,15 @@ void mig_pg_say_lock_wait(struct mig_db *db, const char *k, struct mig_heartbeat
  */
 int mig_pg_check_lock_kept(struct mig_db *db, const char *file, int line,
 			   const char *who, struct mig_err *err);
+/*
+ * The driver's after_section (db.h): after a section of a transactional
+ * migration, the lock check as above, naming file:line as "this section";
+ * after the migration's last section also the session reset (RESET ALL,
+ * RESET SESSION AUTHORIZATION, RESET ROLE), in the same round trip, the
+ * reset first.  A transactional: false migration's statements were checked
+ * one by one, so after it only the reset is sent.
+ */
+int mig_pg_after_section(struct mig_db *db, const char *file, int line, bool last,
+			 struct mig_err *err);
 
 #endif

@@ -59,6 +59,18 @@ static bool section_runs(const struct mig_section *s, bool upgrade,
 	       && s->sql && *mig_sql_skip_trivia(s->sql);
 }
 
+/*
+ * The migration's sections for the direction, each followed by
+ * mig_db_after_section: a migration must not release mig's lock, and one
+ * migration's session settings must reach neither the next migration of
+ * the run nor mig's own statements (a SET search_path in one would put the
+ * next one's tables elsewhere, so a history would build one schema in one
+ * run and another step by step).  The reset comes after the last section,
+ * before the version row, in the step's transaction; mig itself sets
+ * nothing on the session (its lock timeout is kept by the client), so the
+ * defaults are its settings.  On PostgreSQL the reset and the last lock
+ * check are one round trip.
+ */
 static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgrade,
 			struct mig_err *err)
 {
@@ -69,44 +81,19 @@ static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgra
 				    "migration");
 	}
 	enum mig_dialect d = mig_db_dialect(db);
-	for (size_t i = 0; i < rev->nsections; i++) {
+	size_t last = rev->nsections;
+	for (size_t i = 0; i < rev->nsections; i++)
+		if (section_runs(&rev->sections[i], upgrade, d))
+			last = i;
+	int rc = MIG_OK;
+	for (size_t i = 0; !rc && i < rev->nsections; i++) {
 		const struct mig_section *s = &rev->sections[i];
 		if (!section_runs(s, upgrade, d))
 			continue;
-		int rc = mig_db_exec_script(db, s->sql, rev->path, s->line, err);
-		if (rc)
-			return rc;
+		rc = mig_db_exec_script(db, s->sql, rev->path, s->line, err);
+		if (!rc)
+			rc = mig_db_after_section(db, rev->path, s->line, i == last, err);
 	}
-	return MIG_OK;
-}
-
-/*
- * One migration's session settings must reach neither the next migration
- * of the run nor mig's own statements: a SET search_path in one would put
- * the next one's tables elsewhere, so a history would build one schema in
- * one run and another step by step.  Run after each migration's
- * statements, before its version row, in its transaction.  mig itself
- * sets nothing on the session (its lock timeout is kept by the client),
- * so the defaults are its settings: RESET ALL leaves what the connection
- * was opened with (URL options, role and database settings).  RESET ALL
- * does not cover the role.  On SQLite, the pragmas a migration can change
- * inside a transaction that alter what later DDL does go back to their
- * defaults.
- */
-static int reset_session(struct mig_db *db, struct mig_err *err)
-{
-	static const char *const pg[] = {	/* one round trip */
-		"RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE", NULL };
-	static const char *const sqlite[] = {	/* one statement a query */
-		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
-		"PRAGMA writable_schema = OFF", NULL };
-	int rc = MIG_OK;
-	for (const char *const *q = mig_db_dialect(db) == MIG_POSTGRESQL ? pg : sqlite;
-	     !rc && *q; q++)
-		rc = mig_db_query(db, *q, 0, NULL, NULL, err);
-	if (rc)
-		mig_err_hint(err, "resetting the session's settings after the "
-			     "migration failed, so its step was not recorded");
 	return rc;
 }
 
@@ -193,11 +180,15 @@ static int hold_lock(struct mig_db *db, const struct mig_vt *vt,
  * transactions; the session's advisory lock keeps others out meanwhile, or
  * in transaction lock mode a second connection's (hold_lock).  *ran is
  * false when the step was found done by another process and not run.
+ * The step's own connection commits with mig_db_commit_later, then
+ * *later is true and the outcome is the caller's to read (settle): with
+ * next_follows the COMMIT goes with the next step's first round trip, else
+ * alone, now.  heads are the rows the step leaves once committed.
  */
 static int run_step(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, bool vt_exists,
 		    struct mig_strv *heads, const struct mig_step *step,
-		    bool *ran, struct mig_err *err)
+		    bool next_follows, bool *ran, bool *later, struct mig_err *err)
 {
 	const struct mig_rev *rev = &g->revs[step->rev];
 	double t0 = mig_now_ms();
@@ -221,16 +212,12 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 						      : MIG_HISTORY_DOWN, t0, &started, err);
 		if (!rc)
 			rc = run_sections(db, rev, step->upgrade, err);
-		if (!rc)
-			rc = reset_session(db, err);
 		if (guard)
 			writer = guard;
 		else if (!rc)
 			rc = mig_db_begin(db, err);
 	} else if (!rc) {
 		rc = run_sections(db, rev, step->upgrade, err);
-		if (!rc)
-			rc = reset_session(db, err);
 	}
 	struct mig_vt_change change;
 	mig_step_vt_change(g, heads, step, &change);
@@ -242,8 +229,19 @@ static int run_step(struct mig_db *db, const struct mig_graph *g,
 	if (!rc && (started || vt->rerun_unfinished) && mig_history_enabled(vt))
 		rc = mig_history_clear_started(writer, vt, started, vt->rerun_unfinished
 					       ? rev->id : NULL, err);
-	if (!rc)
-		rc = mig_db_commit(writer, err);
+	*later = !rc && writer == db;
+	if (*later) {
+		rc = mig_db_commit_later(db, err);
+		/* its failure, recorded as the outcome, is settle's to report */
+		if (!rc && !next_follows && mig_db_commit_outcome(db) == MIG_COMMIT_PENDING)
+			(void)mig_db_commit(db, err);
+		*later = !rc;
+	} else if (!rc && (rc = mig_db_commit(writer, err))) {
+		char *msg = xasprintf("%s: COMMIT failed: %s", rev->path, err->msg);
+		mig_err_release(err);
+		mig_err_set(err, rc, "%s", msg);
+		free(msg);
+	}
 	if (!rc)
 		mig_vt_change_apply(&change, heads);
 	mig_vt_change_release(&change);
@@ -263,6 +261,11 @@ struct run {
 	struct mig_strv before;		/* the rows before this run's last step */
 	unsigned long vt_oid;		/* the version table, once it exists */
 	bool planned;
+	/* The step at pos ran and its COMMIT waits for the next step's first
+	 * round trip: not applied until that comes back (settle) */
+	bool unsettled;
+	double unsettled_t0;
+	struct mig_strv unsettled_rows;	/* the rows it leaves once committed */
 };
 
 /* The version table is looked up in its resolved schema (one catalog
@@ -389,11 +392,72 @@ static int refuse_unfinished(struct run *r, struct mig_err *err)
 	return MIG_ESAFETY;
 }
 
+/* The step at pos is committed: its "applied" line, its summary row, the
+ * rows this run left. */
+static void step_applied(struct run *r)
+{
+	const struct mig_step *step = &r->plan.steps[r->pos];
+	const struct mig_rev *rev = &r->g->revs[step->rev];
+	double ms = mig_now_ms() - r->unsettled_t0;
+	r->unsettled = false;
+	mig_progress_step_done(&r->db->opts, step->upgrade, r->pos + 1,
+			       r->plan.nsteps, rev, ms);
+	if (r->hooks && r->hooks->step_done)
+		r->hooks->step_done(r->hooks->ctx, r->g, step, ms);
+	strv_release(&r->expected);
+	r->expected = r->unsettled_rows;
+	r->unsettled_rows = (struct mig_strv)MIG_STRV_INIT;
+	r->pos++;
+}
+
+/*
+ * The step whose COMMIT went with this transaction's first round trip
+ * counts as applied only now that the server's answer to it came back.  A
+ * COMMIT that failed (a deferred constraint) is that step's failure, and
+ * nothing after it runs; one whose answer never came is said to be
+ * unknown.  Called with the result of the first round trip, rc, and again
+ * later (it does nothing then); returns rc or the step's failure.
+ */
+static int settle(struct run *r, int rc, struct mig_err *err)
+{
+	enum mig_commit_outcome o = mig_db_commit_outcome(r->db);
+	if (!r->unsettled || o == MIG_COMMIT_PENDING)
+		return rc;
+	const struct mig_step *step = &r->plan.steps[r->pos];
+	const struct mig_rev *rev = &r->g->revs[step->rev];
+	if (o != MIG_COMMIT_DONE) {
+		r->unsettled = false;
+		char *was = strv_join(&r->before, ", ");
+		char *msg = xasprintf("%s: %s", rev->path, err->msg ? err->msg : "COMMIT failed");
+		mig_err_release(err);
+		mig_err_set(err, MIG_EDB, "%s", msg);
+		if (o == MIG_COMMIT_FAILED)
+			mig_err_hint(err, "the server answered the COMMIT of the %s "
+				     "of %s with an error and rolled it back; the "
+				     "database is still at %s",
+				     step->upgrade ? "upgrade" : "downgrade", rev->id,
+				     r->before.n ? was : "base");
+		else
+			mig_err_hint(err, "whether the %s of %s was committed is not "
+				     "known; check with mig-status before going on",
+				     step->upgrade ? "upgrade" : "downgrade", rev->id);
+		free(msg);
+		free(was);
+		return MIG_EDB;
+	}
+	step_applied(r);
+	return rc;
+}
+
 /* Reads the rows inside the open transaction; plans when they moved. */
 static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 		      struct mig_err *err)
 {
-	int rc;
+	/* in transaction lock mode the BEGIN took the lock, and the last
+	 * step's COMMIT went with it */
+	int rc = settle(r, MIG_OK, err);
+	if (rc)
+		return rc;
 	/* under a session lock once per run; per transaction, in each */
 	if ((!r->planned || mig_db_locks_per_transaction(r->db))
 	    && (rc = refuse_unfinished(r, err)))
@@ -408,7 +472,7 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 			strv_push(rows, st.current.v[i]);
 		mig_status_release(&st);
 	} else {
-		rc = read_vt(r, vt_exists, rows, err);
+		rc = settle(r, read_vt(r, vt_exists, rows, err), err);
 	}
 	if (rc || (r->planned && same_rows(rows, &r->expected)))
 		return rc;
@@ -552,6 +616,7 @@ static int run_loop(struct run *r, struct mig_err *err)
 		int rc = mig_db_begin(r->db, err);
 		if (!rc)
 			rc = check_rows(r, &vt_exists, &rows, err);
+		rc = settle(r, rc, err);
 		if (rc || r->pos == r->plan.nsteps) {
 			mig_db_rollback(r->db);
 			strv_release(&rows);
@@ -566,8 +631,10 @@ static int run_loop(struct run *r, struct mig_err *err)
 			strv_push(&r->before, rows.v[i]);
 		mig_progress_step_start(&r->db->opts, step->upgrade, r->pos + 1,
 					r->plan.nsteps, rev);
-		bool ran = true;
-		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step, &ran, err);
+		bool ran = true, later = false;
+		/* the last step of the plan commits at once: no step follows */
+		rc = run_step(r->db, r->g, r->vt, vt_exists, &rows, step,
+			      r->pos + 1 < r->plan.nsteps, &ran, &later, err);
 		if (!rc && !ran) {	/* another process ran it: plan again */
 			strv_release(&rows);
 			continue;
@@ -585,14 +652,14 @@ static int run_loop(struct run *r, struct mig_err *err)
 			strv_release(&rows);
 			return rc;
 		}
-		double ms = mig_now_ms() - t0;
-		mig_progress_step_done(&r->db->opts, step->upgrade, r->pos + 1,
-				       r->plan.nsteps, rev, ms);
-		if (r->hooks && r->hooks->step_done)
-			r->hooks->step_done(r->hooks->ctx, r->g, step, ms);
-		strv_release(&r->expected);
-		r->expected = rows;
-		r->pos++;
+		r->unsettled = true;
+		r->unsettled_t0 = t0;
+		strv_release(&r->unsettled_rows);
+		r->unsettled_rows = rows;
+		if (!later)	/* committed by run_step's second connection */
+			step_applied(r);
+		else if ((rc = settle(r, MIG_OK, err)))	/* where it was sent already */
+			return rc;
 	}
 	return check_kept(r, err);
 }
@@ -621,12 +688,13 @@ int mig_run(struct mig_db *db, const struct mig_graph *g,
 		return rc;
 	}
 	struct run r = { db, g, vt, goal, hooks, { NULL, 0 }, 0, MIG_STRV_INIT,
-			 MIG_STRV_INIT, 0, false };
+			 MIG_STRV_INIT, 0, false, false, 0, MIG_STRV_INIT };
 	rc = run_loop(&r, err);
 	mig_db_unlock(db, key);
 	mig_plan_release(&r.plan);
 	strv_release(&r.expected);
 	strv_release(&r.before);
+	strv_release(&r.unsettled_rows);
 	free(key);
 	mig_vt_release(&local);
 	return rc;

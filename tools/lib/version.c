@@ -287,7 +287,11 @@ int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
 	char *sql = xasprintf("SELECT tableoid, version_num FROM %s", qt);
 	struct mig_rows r = MIG_ROWS_INIT;
 	int rc = mig_db_query(db, sql, 0, NULL, &r, err);
-	enum mig_tx_state state = rc ? mig_db_tx_state(db) : MIG_TX_UNKNOWN;
+	/* the last step's COMMIT went first in this round trip and failed: its
+	 * error is the caller's to report, not this table's */
+	enum mig_commit_outcome c = mig_db_commit_outcome(db);
+	bool commit_failed = c == MIG_COMMIT_FAILED || c == MIG_COMMIT_UNKNOWN;
+	enum mig_tx_state state = rc && !commit_failed ? mig_db_tx_state(db) : MIG_TX_UNKNOWN;
 	if (state == MIG_TX_FAILED || state == MIG_TX_IDLE) {	/* the server answered */
 		if (state == MIG_TX_FAILED)
 			mig_db_rollback(db);
@@ -308,7 +312,7 @@ int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
 	} else if (!rc) {	/* no rows to carry the OID */
 		rc = mig_db_table_oid(db, schema_of(vt), vt->table, oid, err);
 	}
-	if (rc && !err->hint)
+	if (rc && !err->hint && !commit_failed)
 		mig_err_hint(err, "%s exists but cannot be read as a version table", qt);
 	mig_rows_release(&r);
 	free(sql);
