@@ -257,10 +257,18 @@ struct mig_db {
 	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
 	size_t statements_run;	/* statements exec_script completed, all told */
 	struct mig_origins *origins;	/* origins.h: recording, or NULL */
+	/* SQLite: a statement prepared since the last reset sets a pragma */
+	bool sqlite_pragma_set;
 };
 
 extern const struct mig_driver mig_driver_sqlite;
 extern const struct mig_driver mig_driver_pg;
+
+/* SQLite: puts back the pragmas a migration can change inside a
+ * transaction that alter what later DDL does (legacy_alter_table,
+ * recursive_triggers, writable_schema), when a statement since the last
+ * reset set any pragma; otherwise runs nothing. */
+int mig_sqlite_reset_pragmas(struct mig_db *db, struct mig_err *err);
 
 /* Line of byte offset in sql, counting from first_line. */
 int mig_sql_line(const char *sql, size_t offset, int first_line);

@@ -205,9 +205,11 @@ static int write_row(struct mig_db *db, const struct mig_vt *vt,
 	row_values(rev, dir, when, ms, p);
 	char *t = table_name(vt);
 	char *insert = insert_sql(db, t, 0);
-	char *sql = xasprintf("%s RETURNING id", insert);
+	/* RETURNING only when the id is asked for (a "started" mark): on
+	 * SQLite it costs a temporary table per row */
+	char *sql = id ? xasprintf("%s RETURNING id", insert) : NULL;
 	struct mig_rows r = MIG_ROWS_INIT;
-	rc = recorded(db, t, mig_db_query(db, sql, 10, p, &r, err), err);
+	rc = recorded(db, t, mig_db_query(db, sql ? sql : insert, 10, p, &r, err), err);
 	if (!rc && id)
 		*id = mig_rows_cell(&r, 0, 0) ? strtoll(mig_rows_cell(&r, 0, 0), NULL, 10) : 0;
 	mig_rows_release(&r);

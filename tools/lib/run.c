@@ -91,19 +91,14 @@ static int run_sections(struct mig_db *db, const struct mig_rev *rev, bool upgra
  * was opened with (URL options, role and database settings).  RESET ALL
  * does not cover the role.  On SQLite, the pragmas a migration can change
  * inside a transaction that alter what later DDL does go back to their
- * defaults.
+ * defaults, when the migration set a pragma at all (db.h).
  */
 static int reset_session(struct mig_db *db, struct mig_err *err)
 {
-	static const char *const pg[] = {	/* one round trip */
-		"RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE", NULL };
-	static const char *const sqlite[] = {	/* one statement a query */
-		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
-		"PRAGMA writable_schema = OFF", NULL };
-	int rc = MIG_OK;
-	for (const char *const *q = mig_db_dialect(db) == MIG_POSTGRESQL ? pg : sqlite;
-	     !rc && *q; q++)
-		rc = mig_db_query(db, *q, 0, NULL, NULL, err);
+	int rc = mig_db_dialect(db) == MIG_POSTGRESQL	/* one round trip */
+		 ? mig_db_query(db, "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE",
+				0, NULL, NULL, err)
+		 : mig_sqlite_reset_pragmas(db, err);
 	if (rc)
 		mig_err_hint(err, "resetting the session's settings after the "
 			     "migration failed, so its step was not recorded");
