@@ -255,10 +255,10 @@ struct mig_db {
 	int running_line;
 	bool watch_error;	/* the watcher could not be opened (said once) */
 	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
-	size_t statements_run;	/* statements exec_script completed, all told */
-	struct mig_origins *origins;	/* origins.h: recording, or NULL */
 	/* SQLite: a statement prepared since the last reset sets a pragma */
 	bool sqlite_pragma_set;
+	size_t statements_run;	/* statements exec_script completed, all told */
+	struct mig_origins *origins;	/* origins.h: recording, or NULL */
 };
 
 extern const struct mig_driver mig_driver_sqlite;
