@@ -241,3 +241,20 @@ unused_port() {
 	assert_failure 3
 	[[ $stderr == *"Connection refused"* ]] || fail "$stderr"
 }
+
+@test "PostgreSQL: mig-status --wait with a wrong password fails at once (exit 3) after one connection: the server that asked for it is up" {
+	require_pg
+	local url port count=$BATS_TEST_TMPDIR/count
+	url=$(pg_new_db)
+	port=$(unused_port)
+	counting_proxy "$port" 0 "$count"
+	for _ in $(seq 100); do [[ -s $count ]] && break; sleep 0.05; done
+	local via=${url/:$MIG_PG_PORT\//:$port/}
+	via=${via/:$MIG_PG_PASSWORD@/:Wrong-Secret-5@}
+	[[ $via == *Wrong-Secret-5@* ]] || fail "the URL has no password to replace"
+	run --separate-stderr timeout 20 mig-status --wait 30 -d "$via"
+	assert_failure 3
+	[[ $stderr == *'password authentication failed for user "mig"'* ]] || fail "$stderr"
+	[[ $stderr != *Wrong-Secret-5* ]] || fail "the password was printed: $stderr"
+	assert_equal "$(cat "$count")" "1"
+}

@@ -115,13 +115,14 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	const char *val[] = { "10", mig_progname, "UTF8", db->url.conninfo, NULL };
 	if (!pq && !(pq = mig_pq_load(err)))
 		return err->code;
-	/* Connecting first: a ping that finds the server up is a whole
-	 * connection (and password exchange) of its own.  --wait pings only
-	 * after a failure, while time is left, and then connects again. */
+	/* A ping is a whole connection (and password exchange): --wait pings
+	 * only after a failed connection, while time is left, then connects
+	 * again; not when the server asked for a password (it is up). */
 	double start = mig_now_ms();
 	PGconn *h = pq->PQconnectdbParams(kw, val, 1);
 	double wait = db->opts.wait_seconds;
-	if (wait > 0 && (!h || pq->PQstatus(h) != CONNECTION_OK)) {
+	if (wait > 0 && (!h || (pq->PQstatus(h) != CONNECTION_OK &&
+				!pq->PQconnectionUsedPassword(h)))) {
 		db->waited_ms = mig_now_ms() - start;
 		if (db->waited_ms < wait * 1000.0) {
 			pq->PQfinish(h);
