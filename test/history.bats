@@ -251,10 +251,19 @@ edited_after_applied() {
 	assert_line "state:    current (at head)"
 	[[ $stderr == *"$f:"*": error: the file of applied revision $BASELINE changed since it was applied on $applied"* ]] ||
 		fail "no finding on stderr: $stderr"
+	# --check -q still reads the history, stops, and says why (a gate).
+	run --separate-stderr mig-status -d "$db" -m "$m" --check -q
+	assert_failure 1
+	assert_output ""
+	[[ $stderr == *"error: the file of applied revision $BASELINE changed"* ]] || fail "$stderr"
 	# Without --check it is a warning, and the exit status stays 0.
 	run --separate-stderr mig-status -d "$db" -m "$m"
 	assert_success
 	[[ $stderr == *"warning: the file of applied revision $BASELINE changed since it was applied on $applied"* ]]
+	run --separate-stderr mig-status -d "$db" -m "$m" -q
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" ""
 	run --separate-stderr mig-status -d "$db" -m "$m" --format json
 	assert_success
 	assert_equal "$(jq -r '.history.changed[0].code + " " + .history.changed[0].file' <<<"$output")" "applied-file-changed $f"
@@ -414,6 +423,11 @@ alembic_ignores_history() {
 	assert_line "state:    current (at head)"
 	[[ $stderr == *"permission denied"*"the check of applied files against it is skipped"* ]] || fail "$stderr"
 	[[ $stderr != *ro-pw* ]] || fail "the password was printed: $stderr"
+	# -q prints nothing: without --check the history is not read at all
+	run --separate-stderr mig-status -d "$ro_url" -m "$m" -q --wait 5
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" ""
 	run --separate-stderr mig-status -d "$ro_url" -m "$m" --history-log
 	assert_failure 3
 	[[ $stderr == *"permission denied"* ]] || fail "$stderr"

@@ -288,6 +288,29 @@ CREATE TABLE t2 (id INTEGER);"
 	assert_equal "$(sqlite_sql "$DB" "SELECT lat || ' ' || rt FROM t3")" "0 0"
 }
 
+@test "SQLite: pragmas set in any spelling, after other statements, do not reach the next migration" {
+	# the reset runs only after a migration that set a pragma: every way
+	# of writing one must count
+	new_db sqlite
+	local m=$BATS_TEST_TMPDIR/m
+	rev "$m" a1 none "CREATE TABLE t1 (id INTEGER);"
+	rev "$m" a2 a1 "CREATE TABLE t2 (id INTEGER);
+/* a comment */ pragma MAIN.Legacy_Alter_Table('yes');
+PRAGMA recursive_triggers(1);
+PRAGMA main.writable_schema = 1;
+INSERT INTO t2 VALUES (1);"
+	rev "$m" a3 a2 "CREATE TABLE t3 AS SELECT (SELECT legacy_alter_table FROM pragma_legacy_alter_table()) AS lat,
+  (SELECT recursive_triggers FROM pragma_recursive_triggers()) AS rt,
+  (SELECT writable_schema FROM pragma_writable_schema()) AS ws;"
+	rev "$m" a4 a3 "PRAGMA legacy_alter_table = ON;" "" "-- transactional: false"
+	rev "$m" a5 a4 "CREATE TABLE t5 AS SELECT legacy_alter_table AS lat FROM pragma_legacy_alter_table();"
+	run --separate-stderr mig-upgrade -m "$m" -d "$URL"
+	assert_success
+	assert_equal "$(version_rows "$DB")" "a5"
+	assert_equal "$(sqlite_sql "$DB" "SELECT lat || ' ' || rt || ' ' || ws FROM t3")" "0 0 0"
+	assert_equal "$(sqlite_sql "$DB" "SELECT lat FROM t5")" "0"
+}
+
 # --- a run whose own step committed exits 0 (issue 15) ------------------------
 
 # other_process_after DIALECT: a1 -> a2, and b1 on a branch of its own; a

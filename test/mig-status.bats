@@ -144,3 +144,117 @@ time.sleep(30)
 	[[ $stderr == *"(connect_timeout=1 s, from the URL), after waiting "*" s for the server (--wait 1)"* ]] || fail "$stderr"
 	kill "$listener"
 }
+
+# counting_proxy PORT DELAY_S COUNT_FILE: from DELAY_S seconds on, listens on
+# 127.0.0.1:PORT and passes each connection on to the sandbox server,
+# writing how many it accepted to COUNT_FILE (before then the port is
+# closed: connection refused, as while a server starts).  Sets PROXY_PID.
+counting_proxy() {
+	python3 -c '
+import socket, sys, threading, time
+port, delay, count_file = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+upstream = ("127.0.0.1", int(sys.argv[4]))
+time.sleep(delay)
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(16)
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    finally:
+        try:
+            b.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+n = 0
+open(count_file, "w").write("0")
+while True:
+    c, _ = srv.accept()
+    n += 1
+    open(count_file, "w").write(str(n))
+    u = socket.create_connection(upstream)
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+' "$1" "$2" "$3" "$MIG_PG_PORT" 3>&- &
+	PROXY_PID=$!
+}
+
+teardown() {
+	[[ -z ${PROXY_PID:-} ]] || kill "$PROXY_PID" 2>/dev/null || true
+}
+
+# unused_port: a port on 127.0.0.1 that nothing listens on now.
+unused_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+@test "PostgreSQL: mig-status --wait on a server that is up connects once and reports what it reports without --wait" {
+	require_pg
+	local url port count=$BATS_TEST_TMPDIR/count
+	url=$(pg_new_db)
+	mig-upgrade -q -d "$url"
+	port=$(unused_port)
+	counting_proxy "$port" 0 "$count"
+	for _ in $(seq 100); do [[ -s $count ]] && break; sleep 0.05; done
+	local via=${url/:$MIG_PG_PORT\//:$port/}
+	[[ $via != "$url" ]] || fail "the URL has no port to replace: $url"
+	run --separate-stderr mig-status -d "$via"
+	assert_success
+	local without=$output
+	assert_equal "$(cat "$count")" "1"
+	run --separate-stderr mig-status --wait 30 -d "$via"
+	assert_success
+	assert_equal "$output" "$without"
+	assert_equal "$stderr" ""
+	# one connection more, not two: no ping before the real connection
+	assert_equal "$(cat "$count")" "2"
+	run --separate-stderr mig-status --wait 30 --check -q -d "$via"
+	assert_success
+	assert_equal "$(cat "$count")" "3"
+}
+
+@test "PostgreSQL: mig-status --wait on a server that comes up after a second waits for it, connects and reports" {
+	require_pg
+	local url port count=$BATS_TEST_TMPDIR/count
+	url=$(pg_new_db)
+	mig-upgrade -q -d "$url"
+	port=$(unused_port)
+	counting_proxy "$port" 1.5 "$count"
+	local via=${url/:$MIG_PG_PORT\//:$port/}
+	run --separate-stderr mig-status --wait 30 --check -d "$via"
+	assert_success
+	assert_line "state:    current (at head)"
+	assert_equal "$stderr" ""
+	kill "$PROXY_PID"
+	# without --wait the same start is a connection error
+	port=$(unused_port)
+	counting_proxy "$port" 1.5 "$count.2"
+	via=${url/:$MIG_PG_PORT\//:$port/}
+	run --separate-stderr mig-status --check -d "$via"
+	assert_failure 3
+	[[ $stderr == *"Connection refused"* ]] || fail "$stderr"
+}
+
+@test "PostgreSQL: mig-status --wait with a wrong password fails at once (exit 3) after one connection: the server that asked for it is up" {
+	require_pg
+	local url port count=$BATS_TEST_TMPDIR/count
+	url=$(pg_new_db)
+	port=$(unused_port)
+	counting_proxy "$port" 0 "$count"
+	for _ in $(seq 100); do [[ -s $count ]] && break; sleep 0.05; done
+	local via=${url/:$MIG_PG_PORT\//:$port/}
+	via=${via/:$MIG_PG_PASSWORD@/:Wrong-Secret-5@}
+	[[ $via == *Wrong-Secret-5@* ]] || fail "the URL has no password to replace"
+	run --separate-stderr timeout 20 mig-status --wait 30 -d "$via"
+	assert_failure 3
+	[[ $stderr == *'password authentication failed for user "mig"'* ]] || fail "$stderr"
+	[[ $stderr != *Wrong-Secret-5* ]] || fail "the password was printed: $stderr"
+	assert_equal "$(cat "$count")" "1"
+}

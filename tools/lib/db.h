@@ -283,6 +283,8 @@ struct mig_db {
 	int running_line;
 	bool watch_error;	/* the watcher could not be opened (said once) */
 	bool pooled;		/* PostgreSQL: a pooler answers (read at lock) */
+	/* SQLite: a statement prepared since the last reset sets a pragma */
+	bool sqlite_pragma_set;
 	size_t statements_run;	/* statements exec_script completed, all told */
 	struct mig_origins *origins;	/* origins.h: recording, or NULL */
 };

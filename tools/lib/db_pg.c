@@ -57,13 +57,12 @@ static void notice_processor(void *arg, const char *message)
 	free(m);
 }
 
-/* Pings until the server answers or `seconds` have passed, the last
- * pause cut to what is left, so the wait is the whole of --wait; returns
- * how long it waited. */
+/* Pings until the server answers or `seconds` have passed since start,
+ * the last pause cut to what is left, so the wait is the whole of --wait;
+ * returns how long it waited. */
 static double wait_for_server(const char *const *kw, const char *const *val,
-			      double seconds)
+			      double start, double seconds)
 {
-	double start = mig_now_ms();
 	double deadline = start + seconds * 1000.0;
 	for (;;) {
 		PGPing p = pq->PQpingParams(kw, val, 1);
@@ -117,9 +116,21 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	const char *val[] = { "10", mig_progname, "UTF8", db->url.conninfo, NULL };
 	if (!pq && !(pq = mig_pq_load(err)))
 		return err->code;
-	if (db->opts.wait_seconds > 0)
-		db->waited_ms = wait_for_server(kw, val, db->opts.wait_seconds);
+	/* A ping is a whole connection (and password exchange): --wait pings
+	 * only after a failed connection, while time is left, then connects
+	 * again; not when the server asked for a password (it is up). */
+	double start = mig_now_ms();
 	PGconn *h = pq->PQconnectdbParams(kw, val, 1);
+	double wait = db->opts.wait_seconds;
+	if (wait > 0 && (!h || (pq->PQstatus(h) != CONNECTION_OK &&
+				!pq->PQconnectionUsedPassword(h)))) {
+		db->waited_ms = mig_now_ms() - start;
+		if (db->waited_ms < wait * 1000.0) {
+			pq->PQfinish(h);
+			db->waited_ms = wait_for_server(kw, val, start, wait);
+			h = pq->PQconnectdbParams(kw, val, 1);
+		}
+	}
 	remember_sent_password(db, h);
 	if (!h || pq->PQstatus(h) != CONNECTION_OK) {
 		char *m = xstrdup(h ? pq->PQerrorMessage(h) : "out of memory");

@@ -85,6 +85,33 @@ static int statement_heartbeat(void *arg)
 	return 0;	/* go on */
 }
 
+/*
+ * The authorizer, which SQLite asks while it prepares each statement: it
+ * notes a PRAGMA that sets a value, so that the reset after a migration
+ * (reset_pragmas) runs only when one could have changed a
+ * setting.  Only a PRAGMA statement sets one: the table-valued pragma
+ * functions exist only for pragmas without side effects.
+ */
+static int note_pragma_set(void *arg, int action, const char *name,
+			   const char *value, const char *schema, const char *trigger)
+{
+	(void)name, (void)schema, (void)trigger;
+	if (action == SQLITE_PRAGMA && value)
+		((struct mig_db *)arg)->sqlite_pragma_set = true;
+	return SQLITE_OK;
+}
+
+/* Process-wide, before the first connection: no count of SQLite's memory
+ * (nothing reads it), so no global mutex around each of its allocations. */
+static void configure_sqlite(void)
+{
+	static bool done;
+	if (!done)
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);	/* SQLITE_MISUSE after
+								 * initialization: harmless */
+	done = true;
+}
+
 static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 {
 	const char *path = db->url.path;
@@ -102,6 +129,7 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 	int flags = SQLITE_OPEN_READWRITE;
 	if (db->opts.create && !db->opts.readonly)
 		flags |= SQLITE_OPEN_CREATE;
+	configure_sqlite();
 	sqlite3 *h = NULL;
 	int src = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK) {
@@ -135,7 +163,24 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 		sqlite3_exec(h, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
 		db->sync_on_close = true;
 	}
+	sqlite3_set_authorizer(h, note_pragma_set, db);
 	db->handle = h;
+	return MIG_OK;
+}
+
+/* Puts back the pragmas a migration can change inside a transaction that
+ * alter what later DDL does, when a statement since the last reset set
+ * any pragma; otherwise runs nothing. */
+static int reset_pragmas(struct mig_db *db, struct mig_err *err)
+{
+	if (!db->sqlite_pragma_set)
+		return MIG_OK;
+	if (sqlite3_exec(H(db), "PRAGMA legacy_alter_table = OFF; "
+			 "PRAGMA recursive_triggers = OFF; PRAGMA writable_schema = OFF",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return mig_err_set(err, MIG_EDB, "%s: %s", db->url.path,
+				   sqlite3_errmsg(H(db)));
+	db->sqlite_pragma_set = false;	/* (the reset's own pragmas set it) */
 	return MIG_OK;
 }
 
@@ -657,20 +702,14 @@ static int sqlite_schema_text(struct mig_db *db, struct mig_strv *out,
 
 /* SQLite holds no lock a migration could release (the write lock is its
  * transaction).  After a migration, the pragmas it can change inside a
- * transaction that alter what later DDL does go back to their defaults. */
+ * transaction that alter what later DDL does go back to their defaults
+ * (reset_pragmas), when it set one. */
 static int sqlite_after_section(struct mig_db *db, const char *file, int line,
 				bool last, struct mig_err *err)
 {
 	(void)file;
 	(void)line;
-	static const char *const pragmas[] = {	/* one statement a query */
-		"PRAGMA legacy_alter_table = OFF", "PRAGMA recursive_triggers = OFF",
-		"PRAGMA writable_schema = OFF", NULL };
-	int rc = MIG_OK;
-	struct mig_rows r = MIG_ROWS_INIT;
-	for (const char *const *q = pragmas; last && !rc && *q; q++)
-		rc = sqlite_query(db, *q, 0, NULL, &r, err);
-	mig_rows_release(&r);
+	int rc = last ? reset_pragmas(db, err) : MIG_OK;
 	if (rc)
 		mig_err_hint(err, "resetting the session's settings after the "
 			     "migration failed, so its step was not recorded");

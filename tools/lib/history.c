@@ -144,14 +144,26 @@ static const char *github(const char *name)
  * ten of row_values), after first parameters of the caller's. */
 static char *insert_sql(const struct mig_db *db, const char *table, int first)
 {
-	bool pg = mig_db_dialect(db) == MIG_POSTGRESQL;
-	int k = first;
-	return xasprintf("INSERT INTO %s (revision, direction, sha256, started_at, "
-			 "duration_ms, db_user, application_name, os_user, host, "
-			 "mig_version, github_run_id, github_sha) VALUES ($%d, $%d, $%d, "
-			 "$%d, $%d, %s, $%d, $%d, $%d, $%d, $%d)", table, k + 1, k + 2,
-			 k + 3, k + 4, k + 5, pg ? "current_user, current_setting('application_name')"
-			 : "NULL, NULL", k + 6, k + 7, k + 8, k + 9, k + 10);
+	/* put together without printf, whose formatting was a tenth of a
+	 * SQLite step's own work; first is at most 2 (mig_vt_statement) */
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, "INSERT INTO ");
+	buf_puts(&b, table);
+	buf_puts(&b, " (revision, direction, sha256, started_at, duration_ms, db_user, "
+		 "application_name, os_user, host, mig_version, github_run_id, "
+		 "github_sha) VALUES (");
+	for (int k = first + 1; k <= first + 10; k++) {
+		if (k == first + 6)
+			buf_puts(&b, mig_db_dialect(db) == MIG_POSTGRESQL
+				 ? "current_user, current_setting('application_name'), "
+				 : "NULL, NULL, ");
+		buf_putc(&b, '$');
+		if (k >= 10)
+			buf_putc(&b, (char)('0' + k / 10));
+		buf_putc(&b, (char)('0' + k % 10));
+		buf_puts(&b, k < first + 10 ? ", " : ")");
+	}
+	return buf_detach(&b);
 }
 
 /* The ten bound values of a step's row; when and ms are the caller's. */
@@ -205,9 +217,11 @@ static int write_row(struct mig_db *db, const struct mig_vt *vt,
 	row_values(rev, dir, when, ms, p);
 	char *t = table_name(vt);
 	char *insert = insert_sql(db, t, 0);
-	char *sql = xasprintf("%s RETURNING id", insert);
+	/* RETURNING only when the id is asked for (a "started" mark): on
+	 * SQLite it costs a temporary table per row */
+	char *sql = id ? xasprintf("%s RETURNING id", insert) : NULL;
 	struct mig_rows r = MIG_ROWS_INIT;
-	rc = recorded(db, t, mig_db_query(db, sql, 10, p, &r, err), err);
+	rc = recorded(db, t, mig_db_query(db, sql ? sql : insert, 10, p, &r, err), err);
 	if (!rc && id)
 		*id = mig_rows_cell(&r, 0, 0) ? strtoll(mig_rows_cell(&r, 0, 0), NULL, 10) : 0;
 	mig_rows_release(&r);

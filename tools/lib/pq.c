@@ -19,6 +19,7 @@
 	X(PQgetvalue) X(PQcmdTuples) X(PQclear) X(PQconninfoParse) \
 	X(PQconninfoFree) X(PQfreemem) X(PQbackendPID) \
 	X(PQpass)	/* the password really sent, for redaction (db_pg.c) */ \
+	X(PQconnectionUsedPassword)	/* a failed connection met a server */ \
 	X(PQcmdStatus) X(PQtransactionStatus) X(PQexec) \
 	X(PQisBusy) X(PQconsumeInput) X(PQsocket)	/* the heartbeat's wait */
 

@@ -27,6 +27,7 @@ struct mig_pq {
 	PGPing (*PQpingParams)(const char *const *keywords,
 			       const char *const *values, int expand_dbname);
 	ConnStatusType (*PQstatus)(const PGconn *conn);
+	int (*PQconnectionUsedPassword)(const PGconn *conn);
 	char *(*PQerrorMessage)(const PGconn *conn);
 	PQnoticeProcessor (*PQsetNoticeProcessor)(PGconn *conn,
 						  PQnoticeProcessor proc, void *arg);

@@ -92,12 +92,19 @@ static void on_step(void *ctx, const struct mig_graph *g, const struct mig_step 
 		       rev->id, rev->message ? rev->message : "", ms);
 		fflush(stdout);
 	}
-	buf_puts(&r->steps, r->nsteps++ ? ",{\"revision\":" : "{\"revision\":");
-	json_str(&r->steps, rev->id);
-	buf_puts(&r->steps, ",\"message\":");
-	json_str(&r->steps, rev->message);
-	buf_printf(&r->steps, ",\"statements\":%zu,\"ms\":%.3f}", statements, ms);
-	summary_row(r, rev, statements, ms, r->upgrade ? "applied" : "reverted");
+	/* the JSON document's steps and the step summary's rows, only for
+	 * the output that shows them: a run of many steps builds neither
+	 * for nothing */
+	if (r->c->format == MIG_FORMAT_JSON) {
+		buf_puts(&r->steps, r->nsteps ? ",{\"revision\":" : "{\"revision\":");
+		json_str(&r->steps, rev->id);
+		buf_puts(&r->steps, ",\"message\":");
+		json_str(&r->steps, rev->message);
+		buf_printf(&r->steps, ",\"statements\":%zu,\"ms\":%.3f}", statements, ms);
+	}
+	r->nsteps++;
+	if (gh_active())
+		summary_row(r, rev, statements, ms, r->upgrade ? "applied" : "reverted");
 }
 
 static void on_replanned(void *ctx, const struct mig_strv *was,

@@ -280,8 +280,25 @@ int mig_vt_read_known(struct mig_db *db, const struct mig_vt *vt,
 {
 	*oid = 0;
 	if (mig_db_dialect(db) != MIG_POSTGRESQL) {
-		int rc = mig_db_table_oid(db, schema_of(vt), vt->table, oid, err);
-		return rc || !*oid ? rc : mig_vt_read_rows(db, vt, heads, err);
+		/* Reading the rows checks the schema cookie, so a table another
+		 * connection dropped is not read from this one's parsed schema;
+		 * only when the read fails is the table looked up, to tell a
+		 * dropped table (*oid 0) from an error. */
+		struct mig_err read_err = MIG_ERR_INIT;
+		int rc = mig_vt_read_rows(db, vt, heads, &read_err);
+		if (!rc) {
+			*oid = 1;	/* SQLite's OID of a table that is there */
+		} else {
+			rc = mig_db_table_oid(db, schema_of(vt), vt->table, oid, err);
+			if (!rc && *oid) {	/* there, and cannot be read */
+				mig_err_release(err);
+				*err = read_err;
+				rc = err->code;
+				return rc;
+			}
+		}
+		mig_err_release(&read_err);
+		return rc;
 	}
 	char *qt = qualified(vt);
 	char *sql = xasprintf("SELECT tableoid, version_num FROM %s", qt);
