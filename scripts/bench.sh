@@ -698,7 +698,7 @@ data_run() {
 	shift
 	"$@" >/dev/null 2>"$work/err" || side_failed 7 "the data migration ($name)"
 	read -r mem secs <"$work/data_mem"
-	DATA_NOTE+="$name $(mb "$mem"), $secs s; "
+	DATA_NOTE+="$name $(awk -v kb="$mem" 'BEGIN { printf "%.1f MB", kb / 1024 }'), $secs s; "
 }
 data_floor() {
 	pre=("$GNU_TIME" -f '%M %e' -o "$work/data_mem")
@@ -707,7 +707,7 @@ data_floor() {
 }
 if want 7 && [[ -n $GNU_TIME ]]; then
 	gen gen_data_migration.py "$work/data" "$DATA_MB" >/dev/null
-	data_kb=$(($(stat -c %s "$work/data/versions/a1.sql") / 1024))
+	data_size=$(awk -v b="$(stat -c %s "$work/data/versions/a1.sql")" 'BEGIN { printf "%.1f MB", b / 1048576 }')
 	pg_admin postgres "DROP DATABASE IF EXISTS j7" "CREATE DATABASE j7"
 	data_run "mig on PostgreSQL" "$GNU_TIME" -f '%M %e' -o "$work/data_mem" \
 		"$BIN/mig-upgrade" -q -m "$work/data" -d "${URL[j7]}"
@@ -717,7 +717,7 @@ if want 7 && [[ -n $GNU_TIME ]]; then
 	data_run "mig on SQLite" "$GNU_TIME" -f '%M %e' -o "$work/data_mem" \
 		"$BIN/mig-upgrade" -q -m "$work/data" -d "sqlite:///$work/data.db"
 	data_runs=${DATA_NOTE%; }
-	DATA_NOTE="A data migration of $(mb "$data_kb") (job 7, once each; target: peak RSS at most"
+	DATA_NOTE="A data migration of $data_size (job 7, once each; target: peak RSS at most"
 	DATA_NOTE+=" the file plus 16 MB): peak RSS and wall clock: $data_runs."
 fi
 if want 8; then
