@@ -3,7 +3,7 @@
  *
  * A transactional section is sent as one simple query, so the server
  * splits it into statements; one over 1 MB goes in pieces of whole
- * statements (send_next_piece).  A transactional: false one is split with
+ * statements (wait_for_piece).  A transactional: false one is split with
  * PostgreSQL's own parser (libpg_query, pgsplit.h) and sent a statement at
  * a time, since the server runs a multi-statement query in one implicit
  * transaction, where CREATE INDEX CONCURRENTLY cannot run.  To name the
@@ -302,14 +302,12 @@ static void note_tx_change(struct mig_db *db, struct split *sp, int first_line,
 			: MIG_TX_ROLLED_BACK;
 }
 
-/* Sends text, the piece of the section at byte base, as one simple query;
- * *done counts the section's statements that completed. */
-static int send_piece(struct mig_db *db, struct split *sp, const char *text,
-		      size_t base, const char *file, int first_line,
-		      struct tx_tags *tags, long *done, struct mig_err *err)
+/* Waits for the results of the piece of the section at byte base, just
+ * sent; *done counts the section's statements that completed. */
+static int piece_results(struct mig_db *db, struct split *sp, size_t base,
+			 const char *file, int first_line, struct tx_tags *tags,
+			 long *done, struct mig_err *err)
 {
-	if (!pq->PQsendQuery(H(db), text))
-		return connection_lost(db, err);
 	int rc = MIG_OK;
 	PGresult *res;
 	struct mig_heartbeat hb;
@@ -330,6 +328,16 @@ static int send_piece(struct mig_db *db, struct split *sp, const char *text,
 	return rc;
 }
 
+/* Sends text, that piece, as one simple query and waits for its results. */
+static int send_piece(struct mig_db *db, struct split *sp, const char *text,
+		      size_t base, const char *file, int first_line,
+		      struct tx_tags *tags, long *done, struct mig_err *err)
+{
+	if (!pq->PQsendQuery(H(db), text))
+		return connection_lost(db, err);
+	return piece_results(db, sp, base, file, first_line, tags, done, err);
+}
+
 /* A big section goes in pieces of whole statements (pgsplit.h), each a
  * simple query in mig's open transaction, so that libpq's two copies of the
  * query hold a piece, not the section.  They run as the whole would, but a
@@ -342,14 +350,20 @@ struct pieces {
 	long *done;
 };
 
-static int send_next_piece(void *ctx, const char *text, int line, bool *more,
-			   struct mig_err *err)
+static int send_next_piece(void *ctx, const char *text, struct mig_err *err)
+{
+	struct pieces *p = ctx;
+	return pq->PQsendQuery(H(p->db), text) ? MIG_OK : connection_lost(p->db, err);
+}
+
+static int wait_for_piece(void *ctx, const char *text, int line, bool *more,
+			  struct mig_err *err)
 {
 	struct pieces *p = ctx;
 	struct split piece = { text, false, NULL, 0 };
 	struct tx_tags its = { 0, 0, 0 };
 	long ran = 0;
-	int rc = send_piece(p->db, &piece, text, 0, p->file, line, &its, &ran, err);
+	int rc = piece_results(p->db, &piece, 0, p->file, line, &its, &ran, err);
 	if (pq->PQstatus(H(p->db)) == CONNECTION_OK)
 		note_tx_change(p->db, &piece, line, &its);
 	*p->done += ran;
@@ -369,7 +383,8 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 		/* mig's BEGIN failed: nothing of the section was sent */
 	} else if (db->in_tx && strlen(sql) > MIG_PG_PIECES_FROM) {
 		struct pieces p = { db, file, &done };
-		rc = mig_pg_for_each_piece(sql, first_line, send_next_piece, &p, err);
+		struct mig_pg_piece_sender s = { send_next_piece, wait_for_piece, &p };
+		rc = mig_pg_for_each_piece(sql, first_line, &s, err);
 	} else if (db->in_tx) {
 		rc = send_piece(db, &sp, sql, 0, file, first_line, &tags, &done, err);
 	} else if ((rc = split_now(&sp, err)) != MIG_OK) {

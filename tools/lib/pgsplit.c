@@ -223,20 +223,35 @@ int mig_pg_next_piece(const char *sql, size_t len, size_t from, size_t size,
 	return MIG_OK;
 }
 
-int mig_pg_for_each_piece(const char *sql, int first_line, mig_pg_piece_fn *send,
-			  void *ctx, struct mig_err *err)
+/* Where the piece that begins at from ends; the whole rest without libpg_query. */
+static size_t piece_end(const char *sql, size_t len, size_t from)
 {
-	size_t len = strlen(sql), end;
+	struct mig_err ignored = MIG_ERR_INIT;
+	size_t end;
+	mig_pg_next_piece(sql, len, from, MIG_PG_PIECE, &end, &ignored);
+	mig_err_release(&ignored);
+	return end;
+}
+
+int mig_pg_for_each_piece(const char *sql, int first_line,
+			  const struct mig_pg_piece_sender *s, struct mig_err *err)
+{
+	size_t len = strlen(sql), from = 0, end = piece_end(sql, len, 0);
 	int rc = MIG_OK, line = first_line;
 	bool more = true;
-	for (size_t from = 0; !rc && more && from < len; from = end) {
-		struct mig_err ignored = MIG_ERR_INIT;	/* no parser: the rest whole */
-		mig_pg_next_piece(sql, len, from, MIG_PG_PIECE, &end, &ignored);
-		mig_err_release(&ignored);
+	while (!rc && more && from < len) {
 		char *piece = xstrndup(sql + from, end - from);
-		rc = send(ctx, piece, line, &more, err);
+		size_t next = len;
+		rc = s->send(s->ctx, piece, err);
+		if (!rc) {
+			if (end < len)	/* the next cut, while the server runs this piece */
+				next = piece_end(sql, len, end);
+			rc = s->wait(s->ctx, piece, line, &more, err);
+		}
 		line = mig_sql_line(piece, end - from, line);
 		free(piece);
+		from = end;
+		end = next;
 	}
 	return rc;
 }

@@ -37,7 +37,7 @@ int mig_pg_split(const char *sql, struct mig_stmt **out, size_t *n,
  * pieces of about MIG_PG_PIECE bytes (db_pg.c): libpq copies a query twice,
  * and each copy is then a piece, not the section. */
 #define MIG_PG_PIECES_FROM (1u << 20)
-#define MIG_PG_PIECE (1u << 18)
+#define MIG_PG_PIECE (1u << 17)
 
 /*
  * Where the piece of sql (len bytes) that begins at byte from, a statement
@@ -52,17 +52,22 @@ int mig_pg_split(const char *sql, struct mig_stmt **out, size_t *n,
 int mig_pg_next_piece(const char *sql, size_t len, size_t from, size_t size,
 		      size_t *end, struct mig_err *err);
 
-/*
- * Calls send for each piece of sql in turn (mig_pg_next_piece; the whole
- * rest when libpg_query cannot be loaded): piece is a new string of whole
- * statements that begins on line `line` of the file, sql beginning on
- * first_line.  Stops at the first piece whose send does not return MIG_OK,
- * or clears *more; returns what it returned.
- */
-typedef int mig_pg_piece_fn(void *ctx, const char *piece, int line, bool *more,
-			    struct mig_err *err);
-int mig_pg_for_each_piece(const char *sql, int first_line, mig_pg_piece_fn *send,
-			  void *ctx, struct mig_err *err);
+/* How mig_pg_for_each_piece hands each piece on: send sends piece (a
+ * string of whole statements) without waiting; wait then waits for its
+ * results, the piece beginning on line `line` of the file, and clears *more
+ * to stop.  Each returns MIG_OK to go on. */
+struct mig_pg_piece_sender {
+	int (*send)(void *ctx, const char *piece, struct mig_err *err);
+	int (*wait)(void *ctx, const char *piece, int line, bool *more,
+		    struct mig_err *err);
+	void *ctx;
+};
+/* Hands each piece of sql (mig_pg_next_piece; the whole rest when
+ * libpg_query cannot be loaded), sql beginning on first_line, to s in turn,
+ * and finds the next cut while the server runs a piece; stops at the first
+ * error, returned, or when wait clears *more. */
+int mig_pg_for_each_piece(const char *sql, int first_line,
+			  const struct mig_pg_piece_sender *s, struct mig_err *err);
 /* The byte offset of 1-based character position pos (PostgreSQL's error
  * positions count characters) in the UTF-8 string s; its length if none. */
 size_t mig_pg_char_offset(const char *s, long pos);
