@@ -687,6 +687,39 @@ if want 7; then
 		measure "j7p$n" "$APPLY_RUNS" mig dbmate floor
 	done
 fi
+# Job 7's big file (issue 19): one data migration of DATA_MB megabytes,
+# run once by mig on each dialect and by psql -1 -f (the streaming floor),
+# under GNU time; the peak RSS and wall clock are said after the table.
+DATA_MB=50 DATA_NOTE=''
+[[ $QUICK == 1 ]] && DATA_MB=3
+# data_run NAME CMD...: runs CMD once; "NAME: X MB peak RSS, Y s" into DATA_NOTE.
+data_run() {
+	local name=$1 mem secs
+	shift
+	"$@" >/dev/null 2>"$work/err" || side_failed 7 "the data migration ($name)"
+	read -r mem secs <"$work/data_mem"
+	DATA_NOTE+="$name $(awk -v kb="$mem" 'BEGIN { printf "%.1f MB", kb / 1024 }'), $secs s; "
+}
+data_floor() {
+	pre=("$GNU_TIME" -f '%M %e' -o "$work/data_mem")
+	floor_psql j7 -1 -f "$work/data/floor.sql"
+	pre=()
+}
+if want 7 && [[ -n $GNU_TIME ]]; then
+	gen gen_data_migration.py "$work/data" "$DATA_MB" >/dev/null
+	data_size=$(awk -v b="$(stat -c %s "$work/data/versions/a1.sql")" 'BEGIN { printf "%.1f MB", b / 1048576 }')
+	pg_admin postgres "DROP DATABASE IF EXISTS j7" "CREATE DATABASE j7"
+	data_run "mig on PostgreSQL" "$GNU_TIME" -f '%M %e' -o "$work/data_mem" \
+		"$BIN/mig-upgrade" -q -m "$work/data" -d "${URL[j7]}"
+	pg_admin postgres "DROP DATABASE IF EXISTS j7" "CREATE DATABASE j7"
+	data_run "psql -1 -f" data_floor
+	rm -f "$work/data.db"
+	data_run "mig on SQLite" "$GNU_TIME" -f '%M %e' -o "$work/data_mem" \
+		"$BIN/mig-upgrade" -q -m "$work/data" -d "sqlite:///$work/data.db"
+	data_runs=${DATA_NOTE%; }
+	DATA_NOTE="A data migration of $data_size (job 7, once each; target: peak RSS at most"
+	DATA_NOTE+=" the file plus 16 MB): peak RSS and wall clock: $data_runs."
+fi
 if want 8; then
 	measure j8 "$RUNS" mig dbmate floor
 fi
@@ -867,6 +900,10 @@ summary() {
 		"time of the side's own processes (not the server's). The targets are judged on wall clock." \
 		"The bench took ${elapsed} s," \
 		"load average $load_start at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+	if [[ -n $DATA_NOTE ]]; then
+		echo
+		echo "$DATA_NOTE"
+	fi
 }
 
 machine() {

@@ -87,6 +87,12 @@ require_bench() {
   (( BASH_REMATCH[1] > 0 && BASH_REMATCH[2] > BASH_REMATCH[1] ))
 }
 
+@test "a big data migration's peak RSS is measured for mig on both dialects and for psql -f" {
+  require_bench
+  run grep -E '^A data migration of [0-9.]+ MB \(job 7, .*: mig on PostgreSQL [0-9.]+ MB, [0-9.]+ s; psql -1 -f [0-9.]+ MB, [0-9.]+ s; mig on SQLite [0-9.]+ MB, [0-9.]+ s\.$' "$BENCH_TEST_DIR/stdout"
+  assert_success
+}
+
 @test "the quick bench writes BENCH_OUT between the markers and stops its PostgreSQL" {
   require_bench
   run grep -c -e '^<!-- bench:begin' -e '^<!-- bench:end' "$BENCH_TEST_DIR/BENCH.md"

@@ -2,7 +2,8 @@
  * db_pg.c: the PostgreSQL driver, on libpq; it mirrors db_sqlite.c.
  *
  * A transactional section is sent as one simple query, so the server
- * splits it into statements.  A transactional: false one is split with
+ * splits it into statements; one over 1 MB goes in pieces of whole
+ * statements (wait_for_piece).  A transactional: false one is split with
  * PostgreSQL's own parser (libpg_query, pgsplit.h) and sent a statement at
  * a time, since the server runs a multi-statement query in one implicit
  * transaction, where CREATE INDEX CONCURRENTLY cannot run.  To name the
@@ -156,17 +157,6 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 	return MIG_OK;
 }
 
-/* The byte offset of 1-based character position pos in a UTF-8 string. */
-static size_t char_to_byte(const char *s, long pos)
-{
-	size_t i = 0;
-	long chars = 0;
-	for (; s[i]; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars == pos)
-			return i;
-	return i;
-}
-
 /* The statements of a section, split only when first asked. */
 struct split {
 	const char *sql;
@@ -205,7 +195,7 @@ static int script_error(struct split *sp, size_t base, const char *file,
 	const char *primary = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = pq->PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *pos = pq->PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	size_t off = pos ? base + char_to_byte(sp->sql + base, strtol(pos, NULL, 10))
+	size_t off = pos ? base + mig_pg_char_offset(sp->sql + base, strtol(pos, NULL, 10))
 			 : statement_start(sp, done);
 	int line = mig_sql_line(sp->sql, off, first_line);
 	if (!primary)
@@ -324,14 +314,12 @@ static void note_tx_change(struct mig_db *db, struct split *sp, int first_line,
 			: MIG_TX_ROLLED_BACK;
 }
 
-/* Sends text, the piece of the section at byte base, as one simple query;
- * *done counts the section's statements that completed. */
-static int send_piece(struct mig_db *db, struct split *sp, const char *text,
-		      size_t base, const char *file, int first_line,
-		      struct tx_tags *tags, long *done, struct mig_err *err)
+/* Waits for the results of the piece of the section at byte base, just
+ * sent; *done counts the section's statements that completed. */
+static int piece_results(struct mig_db *db, struct split *sp, size_t base,
+			 const char *file, int first_line, struct tx_tags *tags,
+			 long *done, struct mig_err *err)
 {
-	if (!pq->PQsendQuery(H(db), text))
-		return connection_lost(db, err);
 	int rc = MIG_OK;
 	PGresult *res;
 	struct mig_heartbeat hb;
@@ -352,27 +340,48 @@ static int send_piece(struct mig_db *db, struct split *sp, const char *text,
 	return rc;
 }
 
-/* Adds to a failed statement's error which statements of its
- * transactional: false section ran before it: each was its own
- * transaction, so they stay. */
-static void say_what_ran(const struct split *sp, size_t ran, int first_line,
-			 struct mig_err *err)
+/* Sends text, that piece, as one simple query and waits for its results. */
+static int send_piece(struct mig_db *db, struct split *sp, const char *text,
+		      size_t base, const char *file, int first_line,
+		      struct tx_tags *tags, long *done, struct mig_err *err)
 {
-	struct mig_buf b = MIG_BUF_INIT;
-	buf_puts(&b, err->msg);
-	if (!ran)
-		buf_puts(&b, " (the section's first statement: nothing of it ran)");
-	else
-		buf_printf(&b, " (the section had run %zu statement%s before it, "
-			   "each committed on its own, which stay: line%s", ran,
-			   ran == 1 ? "" : "s", ran == 1 ? "" : "s");
-	for (size_t i = 0; i < ran; i++)
-		buf_printf(&b, "%s%d", i ? ", " : " ",
-			   mig_sql_line(sp->sql, sp->stmts[i].first, first_line));
-	if (ran)
-		buf_putc(&b, ')');
-	free(err->msg);
-	err->msg = buf_detach(&b);
+	if (!pq->PQsendQuery(H(db), text))
+		return connection_lost(db, err);
+	return piece_results(db, sp, base, file, first_line, tags, done, err);
+}
+
+/* A big section goes in pieces of whole statements (pgsplit.h), each a
+ * simple query in mig's open transaction, so that libpq's two copies of the
+ * query hold a piece, not the section.  They run as the whole would, but a
+ * syntax error is found only when its piece is sent, after the pieces
+ * before it ran: mig's transaction rolls them back.  Each piece is split
+ * apart on error, and the last one sent is one that left that transaction. */
+struct pieces {
+	struct mig_db *db;
+	const char *file;
+	long *done;
+};
+
+static int send_next_piece(void *ctx, const char *text, struct mig_err *err)
+{
+	struct pieces *p = ctx;
+	return pq->PQsendQuery(H(p->db), text) ? MIG_OK : connection_lost(p->db, err);
+}
+
+static int wait_for_piece(void *ctx, const char *text, int line, bool *more,
+			  struct mig_err *err)
+{
+	struct pieces *p = ctx;
+	struct split piece = { text, false, NULL, 0 };
+	struct tx_tags its = { 0, 0, 0 };
+	long ran = 0;
+	int rc = piece_results(p->db, &piece, 0, p->file, line, &its, &ran, err);
+	if (pq->PQstatus(H(p->db)) == CONNECTION_OK)
+		note_tx_change(p->db, &piece, line, &its);
+	*p->done += ran;
+	*more = p->db->tx_change == MIG_TX_SAME && pg_tx_state(p->db) == MIG_TX_OPEN;
+	free(piece.stmts);
+	return rc;
 }
 
 static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
@@ -384,6 +393,10 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 	int rc = db->begin_pending ? send_pending_begin(db, err) : MIG_OK;
 	if (rc) {
 		/* mig's BEGIN failed: nothing of the section was sent */
+	} else if (db->in_tx && strlen(sql) > MIG_PG_PIECES_FROM) {
+		struct pieces p = { db, file, &done };
+		struct mig_pg_piece_sender s = { send_next_piece, wait_for_piece, &p };
+		rc = mig_pg_for_each_piece(sql, first_line, &s, err);
 	} else if (db->in_tx) {
 		rc = send_piece(db, &sp, sql, 0, file, first_line, &tags, &done, err);
 	} else if ((rc = split_now(&sp, err)) != MIG_OK) {
@@ -403,7 +416,7 @@ static int pg_exec_script(struct mig_db *db, const char *sql, const char *file,
 						     sp.stmts[i].first, first_line),
 						     "this statement", err);
 			if (rc && err->msg && pq->PQstatus(H(db)) == CONNECTION_OK)
-				say_what_ran(&sp, i, first_line, err);
+				mig_pg_say_what_ran(sql, sp.stmts, i, first_line, err);
 		}
 	}
 	if (pq->PQstatus(H(db)) == CONNECTION_OK)

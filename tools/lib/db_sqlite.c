@@ -397,7 +397,8 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, int autocommit, const int *committed,
 			  struct mig_err *err)
 {
-	const char *p = sql;
+	const char *p = sql, *counted = sql;	/* lines counted up to counted */
+	int line = first_line;
 	while (*p) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
@@ -407,8 +408,11 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			p = tail;
 			continue;
 		}
-		db->running_line = mig_sql_line(sql, (size_t)(mig_sql_skip_trivia(p) - sql),
-						first_line);
+		/* counted on from the last statement: from the start each time
+		 * would be quadratic in a big data migration */
+		const char *start = mig_sql_skip_trivia(p);
+		db->running_line = line = mig_sql_line(counted, (size_t)(start - counted), line);
+		counted = start;
 		mig_heartbeat_start(&db->statement_beat, db->opts.heartbeat);
 		int src;
 		while ((src = sqlite3_step(st)) == SQLITE_ROW)
@@ -421,8 +425,7 @@ static int run_statements(struct mig_db *db, const char *sql, const char *file,
 		sqlite3_finalize(st);
 		db->statements_run++;
 		if (db->origins)
-			mig_sqlite_note_origins(db, file, mig_sql_line(sql,
-						(size_t)(mig_sql_skip_trivia(p) - sql), first_line));
+			mig_sqlite_note_origins(db, file, line);
 		/* A statement that began or ended a transaction: stop here, so
 		 * that nothing after it runs outside the transaction it was
 		 * written for; mig_db_exec_script refuses the section. */

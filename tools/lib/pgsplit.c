@@ -7,11 +7,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pgsplit.h"
+#include "db.h"
 #include "dl.h"
 #include "mig.h"
 #include "schema.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stddef.h>
@@ -137,6 +139,149 @@ int mig_pg_split(const char *sql, struct mig_stmt **out, size_t *n,
 	*out = s;
 	q->pg_query_free_split_result(r);
 	return MIG_OK;
+}
+
+/* ---- the pieces of a big section --------------------------------------------- */
+
+/* The byte offset of 1-based character pos in the UTF-8 text s of n bytes,
+ * as PostgreSQL counts an error's cursor position; n when past the end. */
+static size_t byte_of_char(const char *s, size_t n, int pos)
+{
+	int chars = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars == pos)
+			return i;
+	return n;
+}
+
+/* Whether text holds the word ATOMIC anywhere, in any case: a byte search
+ * that only decides whether the parser must confirm a cut. */
+static bool mentions_atomic(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if ((*p == 'a' || *p == 'A') && !strncasecmp(p, "atomic", 6))
+			return true;
+	return false;
+}
+
+/*
+ * The end of the last statement that lies whole in window (n bytes of a
+ * longer script), where the next piece can begin; 0 when the window holds
+ * less than two statements.  The scanner splits at each ';' token; the
+ * window's last statement may be cut, so it is left to the next window.  A
+ * cut inside a quote, a comment or a $$ body is a scanner error at the
+ * place the cut token begins: the window is shortened to just before it,
+ * where everything before still scans as in the whole script.  The scanner
+ * also splits inside a BEGIN ATOMIC body, so a piece that mentions ATOMIC
+ * is confirmed by the parser: when it finds the piece incomplete (its error
+ * is at the piece's end), the cut moves back a statement.
+ */
+static size_t last_whole_end(const struct mig_pg_query *q, char *window, size_t n)
+{
+	for (;;) {
+		PgQuerySplitResult r = q->pg_query_split_with_scanner(window);
+		size_t cut = 0, error_at = n;
+		if (r.error)
+			error_at = byte_of_char(window, n, r.error->cursorpos);
+		else if (r.n_stmts >= 2)
+			cut = (size_t)r.stmts[r.n_stmts - 1]->stmt_location;
+		q->pg_query_free_split_result(r);
+		if (error_at > 0 && error_at < n) {
+			window[n = error_at] = '\0';
+			continue;
+		}
+		if (!cut)
+			return 0;
+		window[cut] = '\0';
+		if (!mentions_atomic(window))
+			return cut;
+		PgQuerySplitResult p = q->pg_query_split_with_parser(window);
+		bool incomplete = p.error && byte_of_char(window, cut, p.error->cursorpos) >= cut;
+		q->pg_query_free_split_result(p);
+		if (!incomplete)
+			return cut;
+		n = cut;
+	}
+}
+
+int mig_pg_next_piece(const char *sql, size_t len, size_t from, size_t size,
+		      size_t *end, struct mig_err *err)
+{
+	*end = len;
+	const struct mig_pg_query *q = load(err);
+	if (!q)
+		return err->code;
+	for (size_t w = size ? size : 1; w < len - from; w *= 2) {
+		char *window = xstrndup(sql + from, w);
+		size_t cut = last_whole_end(q, window, w);
+		free(window);
+		if (cut) {
+			*end = from + cut;
+			break;
+		}
+	}
+	return MIG_OK;
+}
+
+/* Where the piece that begins at from ends; the whole rest without libpg_query. */
+static size_t piece_end(const char *sql, size_t len, size_t from)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	size_t end;
+	mig_pg_next_piece(sql, len, from, MIG_PG_PIECE, &end, &ignored);
+	mig_err_release(&ignored);
+	return end;
+}
+
+int mig_pg_for_each_piece(const char *sql, int first_line,
+			  const struct mig_pg_piece_sender *s, struct mig_err *err)
+{
+	size_t len = strlen(sql), from = 0, end = piece_end(sql, len, 0);
+	int rc = MIG_OK, line = first_line;
+	bool more = true;
+	while (!rc && more && from < len) {
+		char *piece = xstrndup(sql + from, end - from);
+		size_t next = len;
+		rc = s->send(s->ctx, piece, err);
+		if (!rc) {
+			if (end < len)	/* the next cut, while the server runs this piece */
+				next = piece_end(sql, len, end);
+			rc = s->wait(s->ctx, piece, line, &more, err);
+		}
+		line = mig_sql_line(piece, end - from, line);
+		free(piece);
+		from = end;
+		end = next;
+	}
+	return rc;
+}
+
+size_t mig_pg_char_offset(const char *s, long pos)
+{
+	return byte_of_char(s, strlen(s), pos > INT_MAX ? INT_MAX : (int)pos);
+}
+
+void mig_pg_say_what_ran(const char *sql, const struct mig_stmt *stmts, size_t ran,
+			 int first_line, struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	buf_puts(&b, err->msg);
+	if (!ran)
+		buf_puts(&b, " (the section's first statement: nothing of it ran)");
+	else
+		buf_printf(&b, " (the section had run %zu statement%s before it, "
+			   "each committed on its own, which stay: line%s", ran,
+			   ran == 1 ? "" : "s", ran == 1 ? "" : "s");
+	int line = first_line;
+	for (size_t i = 0; i < ran; i++) {	/* each line counted on from the last */
+		line = mig_sql_line(sql + (i ? stmts[i - 1].first : 0),
+				    stmts[i].first - (i ? stmts[i - 1].first : 0), line);
+		buf_printf(&b, "%s%d", i ? ", " : " ", line);
+	}
+	if (ran)
+		buf_putc(&b, ')');
+	free(err->msg);
+	err->msg = buf_detach(&b);
 }
 
 /* ---- index keys, the same text on both dialects ------------------------------ */
