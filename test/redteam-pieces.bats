@@ -189,3 +189,43 @@ PY
 		assert_equal "$(tables "$u")" ""
 	done
 }
+
+@test "pieces: a SAVEPOINT in the first piece rolled back to in the last is not taken for mig's transaction ending; the rows after it are gone" {
+	require_pg
+	local m=$BATS_TEST_TMPDIR/m u
+	mkdir -p "$m/versions"
+	python3 - "$m/versions/a1.sql" <<'PY'
+import sys
+rows = "".join("INSERT INTO log VALUES (%d, 'row');\n" % k for k in range(40000))
+open(sys.argv[1], "w").write("-- revision: a1\n-- down_revision: none\n\n-- +upgrade\n"
+    "CREATE TABLE log (k integer, v text);\nINSERT INTO log VALUES (-1, 'kept');\n"
+    "SAVEPOINT before_rows;\n" + rows + "ROLLBACK TO SAVEPOINT before_rows;\nRELEASE before_rows;\n"
+    "INSERT INTO log VALUES (-2, 'kept too');\n\n-- +downgrade\nSELECT 1;\n")
+PY
+	(($(stat -c %s "$m/versions/a1.sql") > 1048576)) || fail "not over 1 MB"
+	u=$(pg_new_db)
+	run --separate-stderr mig-upgrade -q -m "$m" -d "$u"
+	assert_success
+	assert_equal "$(pg_sql "$u" "SELECT string_agg(v, ',' ORDER BY k) FROM log")" "kept too,kept"
+	assert_equal "$(version_rows "$u")" "a1"
+}
+
+@test "pieces: COMMIT; BEGIN in the middle of a big section is caught at the COMMIT's line, though a transaction is open again" {
+	require_pg
+	local m=$BATS_TEST_TMPDIR/m u line
+	mkdir -p "$m/versions"
+	python3 - "$m/versions/a1.sql" <<'PY'
+import sys
+rows = "".join("INSERT INTO log VALUES (%d, 'row');\n" % k for k in range(20000))
+open(sys.argv[1], "w").write("-- revision: a1\n-- down_revision: none\n\n-- +upgrade\n"
+    "CREATE TABLE log (k integer, v text);\n" + rows + "COMMIT; BEGIN;\n" + rows +
+    "\n-- +downgrade\nSELECT 1;\n")
+PY
+	(($(stat -c %s "$m/versions/a1.sql") > 1048576)) || fail "not over 1 MB"
+	u=$(pg_new_db)
+	run --separate-stderr mig-upgrade -q -m "$m" -d "$u"
+	assert_failure 3
+	line=$(grep -n '^COMMIT; BEGIN;' "$m/versions/a1.sql" | cut -d: -f1)
+	[[ $stderr == *"a1.sql:$line: this statement committed mig's transaction"* ]] || fail "$stderr"
+	assert_equal "$(version_rows "$u")" ""
+}
