@@ -137,7 +137,7 @@ static int pg_connect(struct mig_db *db, struct mig_err *err)
 		trim(m);
 		char *in_force = strstr(m, "timeout expired") ? connect_timeout_in_force(db)
 							      : xstrdup("");
-		char *waited = db->opts.wait_seconds > 0
+		char *waited = db->waited_ms > 0	/* (not after a password) */
 			? xasprintf(", after waiting %.1f s for the server (--wait %g)",
 				    (double)(long)(db->waited_ms / 100.0) / 10.0,
 				    db->opts.wait_seconds)

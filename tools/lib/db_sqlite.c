@@ -169,17 +169,28 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 }
 
 /* Puts back the pragmas a migration can change inside a transaction that
- * alter what later DDL does, when a statement since the last reset set
- * any pragma; otherwise runs nothing. */
+ * alter what later migrations do (their DDL, whether a CHECK holds, what
+ * LIKE matches, the order of an unordered SELECT, whether they can write),
+ * and mig's own wait for a lock, which PRAGMA busy_timeout replaces, when
+ * a statement since the last reset set any pragma; otherwise runs nothing.
+ * foreign_keys and synchronous cannot change inside a transaction, and
+ * defer_foreign_keys ends with it. */
 static int reset_pragmas(struct mig_db *db, struct mig_err *err)
 {
 	if (!db->sqlite_pragma_set)
 		return MIG_OK;
-	if (sqlite3_exec(H(db), "PRAGMA legacy_alter_table = OFF; "
-			 "PRAGMA recursive_triggers = OFF; PRAGMA writable_schema = OFF",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	char *reset = xasprintf("PRAGMA legacy_alter_table = OFF; "
+				"PRAGMA recursive_triggers = OFF; PRAGMA writable_schema = OFF; "
+				"PRAGMA ignore_check_constraints = OFF; "
+				"PRAGMA case_sensitive_like = OFF; "
+				"PRAGMA reverse_unordered_selects = OFF%s",
+				db->opts.readonly ? "" : "; PRAGMA query_only = OFF");
+	int src = sqlite3_exec(H(db), reset, NULL, NULL, NULL);
+	free(reset);
+	if (src != SQLITE_OK)
 		return mig_err_set(err, MIG_EDB, "%s: %s", db->url.path,
 				   sqlite3_errmsg(H(db)));
+	sqlite3_busy_handler(H(db), busy_wait, db);
 	db->sqlite_pragma_set = false;	/* (the reset's own pragmas set it) */
 	return MIG_OK;
 }
