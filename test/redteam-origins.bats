@@ -87,3 +87,19 @@ ALTER TABLE public.users ADD COLUMN email TEXT;' 'SELECT 1;'
 	[[ $found != *events_* ]] || fail "$found"
 	[[ $found == *"b2.sql:8: error: $d: users.email: column is not expected"* ]] || fail "$found"
 }
+
+@test "a table made by a statement, dropped, and made again by a DO block in the same section: the finding is at the revision's header, not the dropped statement's line" {
+	rev b2 a1 'CREATE TABLE tags (id INTEGER);
+DROP TABLE tags;
+DO $$ BEGIN EXECUTE '"'"'CREATE TABLE tags (id INTEGER, label TEXT)'"'"'; END $$;' 'SELECT 1;'
+	found_pg --roundtrip
+	assert_equal "$found" "$m/versions/b2.sql:1: error: $d: tags: table is not expected"
+}
+
+@test "a table dropped and made again by a later statement of the same section: the finding is at the later statement's line" {
+	rev b2 a1 'CREATE TABLE tags (id INTEGER);
+DROP TABLE public.tags;
+CREATE TABLE tags (id INTEGER, label TEXT);' 'SELECT 1;'
+	found_pg --roundtrip
+	assert_equal "$found" "$m/versions/b2.sql:7: error: $d: tags: table is not expected"
+}

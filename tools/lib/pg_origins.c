@@ -202,6 +202,51 @@ static void carry(struct mig_origins *o, char kind, const char *from, const char
 	free(b);
 }
 
+/* Whether key is prefix's own record: prefix itself, or, for a table's,
+ * one of its columns' ("C" table 0x1f column). */
+static bool key_of(const char *key, const char *table_key, const char *column_prefix)
+{
+	return !strcmp(key, table_key) ||
+	       !strncmp(key, column_prefix, strlen(column_prefix));
+}
+
+/* A DROP in this section: what an earlier statement of it recorded under
+ * the dropped name is no longer where the name's object comes from.  It
+ * goes to the file at no line, so that an object made again under the
+ * name by what the parser cannot read (a DO block) shows the revision's
+ * header rather than the dropped statement's line; a parsed CREATE after
+ * the DROP records its own line over it. */
+static void record_drop(struct section *s, const PgQuery__DropStmt *d)
+{
+	char kind = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ? 'T'
+		    : d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ? 'I' : 0;
+	for (size_t i = 0; kind && i < d->n_objects; i++) {
+		const PgQuery__Node *obj = d->objects[i];
+		if (obj->node_case != PG_QUERY__NODE__NODE_LIST || !obj->list->n_items)
+			continue;
+		const PgQuery__List *l = obj->list;
+		const PgQuery__Node *last = l->items[l->n_items - 1];
+		const PgQuery__Node *schema = l->n_items > 1 ? l->items[l->n_items - 2] : NULL;
+		if (last->node_case != PG_QUERY__NODE__NODE_STRING ||
+		    (schema ? schema->node_case != PG_QUERY__NODE__NODE_STRING ||
+			      strcmp(schema->string->sval, s->schema)
+			    : !s->bare_in_schema))
+			continue;
+		char *table_key = xasprintf("%c%s", kind, last->string->sval);
+		char *column_prefix = xasprintf("C%s\x1f", last->string->sval);
+		struct mig_strv made = MIG_STRV_INIT;
+		for (size_t k = 0; k < s->o->n; k++)
+			if (s->o->v[k].generation == s->o->generation &&
+			    key_of(s->o->v[k].key, table_key, kind == 'T' ? column_prefix : table_key))
+				strv_push(&made, s->o->v[k].key);
+		for (size_t k = 0; k < made.n; k++)
+			mig_origins_set(s->o, made.v[k], s->file, 0);
+		strv_release(&made);
+		free(column_prefix);
+		free(table_key);
+	}
+}
+
 /* The name PostgreSQL gives the result column of a select's target, when
  * the target spells it (AS name, or a column reference); NULL otherwise
  * (an expression: '?column?' or a function's name, left unknown). */
@@ -329,6 +374,9 @@ static void record_statement(struct section *s, const PgQuery__Node *n, int line
 		break;
 	case PG_QUERY__NODE__NODE_RENAME_STMT:
 		record_rename(s, n->rename_stmt, line);
+		break;
+	case PG_QUERY__NODE__NODE_DROP_STMT:
+		record_drop(s, n->drop_stmt);
 		break;
 	case PG_QUERY__NODE__NODE_INDEX_STMT: {
 		const PgQuery__IndexStmt *x = n->index_stmt;
