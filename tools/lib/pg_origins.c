@@ -218,8 +218,11 @@ static bool key_of(const char *key, const char *table_key, const char *column_pr
  * the DROP records its own line over it. */
 static void record_drop(struct section *s, const PgQuery__DropStmt *d)
 {
-	char kind = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ? 'T'
-		    : d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ? 'I' : 0;
+	char kind = '\0';
+	if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+		kind = 'T';
+	else if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
+		kind = 'I';
 	for (size_t i = 0; kind && i < d->n_objects; i++) {
 		const PgQuery__Node *obj = d->objects[i];
 		if (obj->node_case != PG_QUERY__NODE__NODE_LIST || !obj->list->n_items)
@@ -229,7 +232,7 @@ static void record_drop(struct section *s, const PgQuery__DropStmt *d)
 		const PgQuery__Node *schema = l->n_items > 1 ? l->items[l->n_items - 2] : NULL;
 		if (last->node_case != PG_QUERY__NODE__NODE_STRING ||
 		    (schema ? schema->node_case != PG_QUERY__NODE__NODE_STRING ||
-			      strcmp(schema->string->sval, s->schema)
+			      strcmp(schema->string->sval, s->schema) != 0
 			    : !s->bare_in_schema))
 			continue;
 		char *table_key = xasprintf("%c%s", kind, last->string->sval);
