@@ -769,3 +769,24 @@ pending_folder() {
 	run --separate-stderr mig-stamp --version-table "$name63" -d "$url" -m "$m2" a1b2c3d4e5f6
 	assert_success
 }
+
+@test "a PostgreSQL session whose search_path names no existing schema: every program says so (exit 3) and creates nothing" {
+	require_pg
+	local pg url
+	pg=$(pg_new_db)
+	url="$pg?options=-csearch_path%3Dno_such_schema"
+	local prog
+	for prog in mig-status mig-upgrade; do
+		run --separate-stderr "$prog" -d "$url" -m "$m"
+		assert_failure 3
+		[[ $stderr == *"no schema to keep the version table in: none of the search_path's schemas exists"* ]] \
+			|| fail "$prog: $stderr"
+	done
+	assert_equal "$(pg_sql "$pg" "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")" 0
+	[[ $stderr == *"hint: create the schema, or fix the search_path"* ]] || fail "$stderr"
+	# with both schemas named, the migration's own bare CREATE has none
+	run --separate-stderr mig-upgrade --schema public --version-schema public -d "$url" -m "$m"
+	assert_failure 3
+	[[ $stderr == *".sql:"*": no schema has been selected to create in"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql "$pg" "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")" 0
+}

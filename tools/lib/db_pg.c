@@ -548,8 +548,9 @@ static int pg_default_schema(struct mig_db *db, char **out, struct mig_err *err)
 		rc = mig_err_set(err, MIG_EDB, "%s: no schema to keep the version "
 				 "table in: none of the search_path's schemas exists",
 				 db->url.display);
-		mig_err_hint(err, "create the schema, fix the role's search_path, "
-			     "or name one with --version-schema");
+		mig_err_hint(err, "create the schema, or fix the search_path "
+			     "(ALTER ROLE ... SET search_path, or "
+			     "options=-csearch_path%%3D... in the URL)");
 	}
 	mig_rows_release(&r);
 	return rc;

@@ -137,10 +137,14 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 		if (!skip || (strcmp(all.v[i], skip) != 0 &&
 			      strcmp(all.v[i], MIG_HISTORY_TABLE) != 0))
 			strv_push(&st->tables, all.v[i]);
-	strv_release(&all);
-	if (!rc)
+	/* the version table in the schema just listed is in the listing: one
+	 * catalog query less */
+	if (!rc && skip)
+		oid = strv_has(&all, vt->table);
+	else if (!rc)
 		rc = mig_db_table_oid(db, vt->resolved_schema ? vt->resolved_schema
 				      : vt->schema, vt->table, &oid, err);
+	strv_release(&all);
 	st->version_table = oid != 0;
 	if (!rc && st->version_table)	/* one catalog query less than mig_vt_read */
 		rc = mig_vt_read_rows(db, vt, &st->current, err);

@@ -33,17 +33,12 @@ static char *qualified(const struct mig_vt *vt)
  * collide.  So both names are checked against the server's real limit
  * before anything is created.
  */
-static int check_version_names(struct mig_db *db, const struct mig_vt *vt,
+static int check_version_names(const struct mig_vt *vt, const char *limit_text,
 			       struct mig_err *err)
 {
-	struct mig_rows rows = MIG_ROWS_INIT;
-	int rc = mig_db_query(db, "SELECT current_setting('max_identifier_length')",
-			      0, NULL, &rows, err);
-	const char *cell = rc ? NULL : mig_rows_cell(&rows, 0, 0);
-	size_t limit = cell ? (size_t)strtoul(cell, NULL, 10) : 0;
-	mig_rows_release(&rows);
-	if (rc || !limit)
-		return rc;
+	size_t limit = limit_text ? (size_t)strtoul(limit_text, NULL, 10) : 0;
+	if (!limit)
+		return MIG_OK;
 	if (vt->schema && strlen(vt->schema) > limit)
 		return mig_err_set(err, MIG_EINPUT, "--version-schema: %zu bytes; this "
 				   "server's names hold at most %zu", strlen(vt->schema),
@@ -60,17 +55,27 @@ static int check_version_names(struct mig_db *db, const struct mig_vt *vt,
 
 int mig_vt_resolve(struct mig_db *db, struct mig_vt *vt, struct mig_err *err)
 {
-	if (mig_db_dialect(db) == MIG_POSTGRESQL) {
-		int rc = check_version_names(db, vt, err);
-		if (rc)
-			return rc;
-	}
 	free(vt->resolved_schema);
 	vt->resolved_schema = NULL;
+	if (mig_db_dialect(db) == MIG_POSTGRESQL) {
+		/* the limit and the default schema in one round trip */
+		struct mig_rows rows = MIG_ROWS_INIT;
+		int rc = mig_db_query(db, "SELECT current_setting('max_identifier_length'), "
+				      "current_schema()", 0, NULL, &rows, err);
+		if (!rc)
+			rc = check_version_names(vt, mig_rows_cell(&rows, 0, 0), err);
+		const char *schema = rc ? NULL : mig_rows_cell(&rows, 0, 1);
+		if (!rc && !vt->schema && schema)
+			vt->resolved_schema = xstrdup(schema);
+		mig_rows_release(&rows);
+		if (rc || vt->resolved_schema)
+			return rc;
+	}
 	if (vt->schema) {
 		vt->resolved_schema = xstrdup(vt->schema);
 		return MIG_OK;
 	}
+	/* (also where PostgreSQL has no current schema: the driver says why) */
 	return mig_db_default_schema(db, &vt->resolved_schema, err);
 }
 
