@@ -464,7 +464,7 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 		return rc;
 	if (!r->planned) {
 		struct mig_status st;
-		rc = mig_status_read(r->db, r->g, r->vt, &st, err);
+		rc = mig_status_read_migratable(r->db, r->g, r->vt, &st, err);
 		if (!rc)
 			rc = mig_check_migratable(&st, r->g, err);
 		*vt_exists = st.version_table;
