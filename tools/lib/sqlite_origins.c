@@ -180,8 +180,10 @@ static void release_seen(struct mig_origin_seen *x)
 
 /* Compares now (n rows, sorted by name) with was (nwas, the same rows as
  * last seen) and records what the statement at file:line made; file NULL
- * records nothing.  Fills the columns of now's tables.  Returns the
- * number of tables of was that now lacks. */
+ * records nothing.  Fills the columns of now's tables, read again only
+ * where the CREATE text changed, or always when now has no text (sql "",
+ * look_again_at_touched).  Returns the number of tables of was that now
+ * lacks. */
 static size_t record_changes(struct mig_db *db, const char *file, int line,
 			     struct mig_origin_seen *now, size_t n,
 			     const struct mig_origin_seen *was_v, size_t nwas)
@@ -195,7 +197,7 @@ static size_t record_changes(struct mig_db *db, const char *file, int line,
 		const struct mig_origin_seen *was = seen_find(was_v, nwas, x->name, x->index);
 		if (x->index)
 			continue;
-		if (was && !strcmp(was->sql, x->sql)) {
+		if (was && *x->sql && !strcmp(was->sql, x->sql)) {
 			for (size_t c = 0; c < was->columns.n; c++)
 				strv_push(&x->columns, was->columns.v[c]);
 			continue;
@@ -215,7 +217,7 @@ static size_t record_changes(struct mig_db *db, const char *file, int line,
 	for (size_t i = 0; file && i < n; i++) {
 		struct mig_origin_seen *x = &now[i];
 		const struct mig_origin_seen *was = seen_find(was_v, nwas, x->name, x->index);
-		if (was && !strcmp(was->sql, x->sql))
+		if (was && *x->sql && !strcmp(was->sql, x->sql))
 			continue;
 		if (renamed && x == only_new)
 			continue;
@@ -272,8 +274,14 @@ static bool look_again_at_touched(struct mig_db *db, const char *file, int line)
 {
 	struct mig_origins *o = db->origins;
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(H(db), SEEN_ROWS " AND (name = ?1 COLLATE NOCASE OR "
-			       "tbl_name = ?1 COLLATE NOCASE)", -1, &st, NULL) != SQLITE_OK) {
+	/* by the names SQLite keeps in its hash tables, not a scan of
+	 * sqlite_schema, which is as long as the schema; the text is left
+	 * out ("": the columns are read again instead) */
+	if (sqlite3_prepare_v2(H(db), "SELECT 0, ?1, NULL, '' WHERE EXISTS "
+			       "(SELECT 1 FROM pragma_table_xinfo(?1, 'main')) "
+			       "UNION ALL SELECT 1, name, ?1, '' FROM pragma_index_list(?1, 'main') "
+			       "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", -1, &st,
+			       NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return false;
 	}
