@@ -136,6 +136,25 @@ msg='posts.author_id: type integer, but its foreign key references users.id of t
 	refute_output --partial scratch_table
 }
 
+@test "a temporary table that shadows a table's name does not hide the column added to the real one" {
+	cat >"$m/versions/b2_posts.sql" <<-'SQL'
+		-- revision: b2
+		-- down_revision: a1
+
+		-- +upgrade
+		CREATE TABLE posts (id INTEGER PRIMARY KEY);
+		CREATE TEMP TABLE posts (scratch INTEGER);
+		ALTER TABLE main.posts ADD COLUMN author_id INTEGER REFERENCES users (id);
+		DROP TABLE temp.posts;
+
+		-- +downgrade
+		DROP TABLE posts;
+	SQL
+	run --separate-stderr mig-verify -m "$m"
+	assert_failure 1
+	assert_line "$m/versions/b2_posts.sql:7: error: $msg"
+}
+
 @test "on PostgreSQL the same migration fails at its file and line, and nothing of it stays" {
 	require_pg
 	url=$(pg_new_db)

@@ -80,7 +80,7 @@ static long schema_version(sqlite3 *h)
 static void table_columns(sqlite3 *h, const char *table, struct mig_strv *out)
 {
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st,
+	if (sqlite3_prepare_v2(h, "SELECT name FROM pragma_table_xinfo(?1, 'main')", -1, &st,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW)
