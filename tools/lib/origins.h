@@ -6,9 +6,9 @@
  * nothing.
  *
  * The recorder is told by the SQLite driver after every statement that
- * changed the schema (PRAGMA schema_version moved): it compares the rows
- * of sqlite_schema that the statement named (its authorizer calls: the
- * tables and indexes made, dropped or altered, and their indexes) with
+ * changed the schema (PRAGMA schema_version moved): it reads again the
+ * objects that the statement named (its authorizer calls: the tables and
+ * indexes made, dropped or altered, and their indexes), compares them with
  * what it saw last, and every table, column or index that is new, or
  * renamed, is said to come from that statement.  What it cannot follow by
  * name (a table renamed, a virtual table, a rollback, a pragma set) makes
@@ -63,7 +63,8 @@ struct mig_origin_entry {
 	struct mig_origin at;
 };
 
-/* One table or index as sqlite_schema last showed it (SQLite); on
+/* One table or index as sqlite_schema last showed it (SQLite; sql "" when
+ * it was read again by name, sqlite_origins.h, and not from there); on
  * PostgreSQL one key, its identity in sql and, for an index, its table in
  * columns (pg_origins.c). */
 struct mig_origin_seen {
