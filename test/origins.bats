@@ -87,6 +87,74 @@ msg='posts.author_id: type integer, but its foreign key references users.id of t
 	assert_line "$m/versions/b2_posts.sql:7: error: older_posts.author_id: type integer, but its foreign key references users.id of type varchar(36)"
 }
 
+# Only what a statement names is read again (tools/lib/sqlite_origins.h):
+# these try the names SQLite matches without regard to ASCII case, and a
+# rollback that takes back a table no statement names afterwards.
+@test "names written in another case than they were made are followed: the column is at its ADD COLUMN's line" {
+	cat >"$m/versions/b2_posts.sql" <<-'SQL'
+		-- revision: b2
+		-- down_revision: a1
+
+		-- +upgrade
+		CREATE TABLE Posts (id INTEGER PRIMARY KEY);
+		CREATE INDEX posts_id ON POSTS (id);
+		DROP INDEX POSTS_ID;
+		ALTER TABLE POSTS ADD COLUMN author_id INTEGER REFERENCES users (id);
+
+		-- +downgrade
+		DROP TABLE posts;
+	SQL
+	run --separate-stderr mig-verify -m "$m"
+	assert_failure 1
+	assert_line "$m/versions/b2_posts.sql:8: error: Posts.author_id: type integer, but its foreign key references users.id of type varchar(36)"
+}
+
+@test "a table rolled back to a savepoint does not hide a later rebuild: the finding is at the rebuild's CREATE" {
+	cat >"$m/versions/c3_rebuild.sql" <<-'SQL'
+		-- revision: c3
+		-- down_revision: b2
+
+		-- +upgrade
+		SAVEPOINT scratch;
+		CREATE TABLE scratch_table (id INTEGER);
+		ROLLBACK TO scratch;
+		RELEASE scratch;
+		CREATE TABLE posts_new (
+		    id INTEGER PRIMARY KEY,
+		    author_id INTEGER REFERENCES users (id)
+		);
+		INSERT INTO posts_new (id, author_id) SELECT id, author_id FROM posts;
+		DROP TABLE posts;
+		ALTER TABLE posts_new RENAME TO posts;
+
+		-- +downgrade
+		SELECT 1;
+	SQL
+	run --separate-stderr mig-verify -m "$m"
+	assert_failure 1
+	assert_line "$m/versions/c3_rebuild.sql:9: error: $msg"
+	refute_output --partial scratch_table
+}
+
+@test "a temporary table that shadows a table's name does not hide the column added to the real one" {
+	cat >"$m/versions/b2_posts.sql" <<-'SQL'
+		-- revision: b2
+		-- down_revision: a1
+
+		-- +upgrade
+		CREATE TABLE posts (id INTEGER PRIMARY KEY);
+		CREATE TEMP TABLE posts (scratch INTEGER);
+		ALTER TABLE main.posts ADD COLUMN author_id INTEGER REFERENCES users (id);
+		DROP TABLE temp.posts;
+
+		-- +downgrade
+		DROP TABLE posts;
+	SQL
+	run --separate-stderr mig-verify -m "$m"
+	assert_failure 1
+	assert_line "$m/versions/b2_posts.sql:7: error: $msg"
+}
+
 @test "on PostgreSQL the same migration fails at its file and line, and nothing of it stays" {
 	require_pg
 	url=$(pg_new_db)

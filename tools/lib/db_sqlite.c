@@ -16,6 +16,7 @@
 #include "url.h"
 #include "origins.h"
 #include "pgsplit.h"
+#include "sqlite_origins.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,14 +91,19 @@ static int statement_heartbeat(void *arg)
  * notes a PRAGMA that sets a value, so that the reset after a migration
  * (reset_pragmas) runs only when one could have changed a
  * setting.  Only a PRAGMA statement sets one: the table-valued pragma
- * functions exist only for pragmas without side effects.
+ * functions exist only for pragmas without side effects.  While origins
+ * are recorded, it also notes the objects each statement makes, drops or
+ * alters, so that only those are read again (sqlite_origins.h).
  */
-static int note_pragma_set(void *arg, int action, const char *name,
-			   const char *value, const char *schema, const char *trigger)
+static int authorize(void *arg, int action, const char *arg1, const char *arg2,
+		     const char *schema, const char *trigger)
 {
-	(void)name, (void)schema, (void)trigger;
-	if (action == SQLITE_PRAGMA && value)
-		((struct mig_db *)arg)->sqlite_pragma_set = true;
+	struct mig_db *db = arg;
+	(void)trigger;
+	if (action == SQLITE_PRAGMA && arg2)
+		db->sqlite_pragma_set = true;
+	if (db->origins)
+		mig_sqlite_note_touched(db->origins, action, arg1, arg2, schema);
 	return SQLITE_OK;
 }
 
@@ -163,7 +169,7 @@ static int sqlite_connect(struct mig_db *db, struct mig_err *err)
 		sqlite3_exec(h, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
 		db->sync_on_close = true;
 	}
-	sqlite3_set_authorizer(h, note_pragma_set, db);
+	sqlite3_set_authorizer(h, authorize, db);
 	db->handle = h;
 	return MIG_OK;
 }
@@ -229,164 +235,6 @@ static int count_commit(void *arg)
 static int run_statements(struct mig_db *db, const char *sql, const char *file,
 			  int first_line, int autocommit, const int *committed,
 			  struct mig_err *err);
-
-/* ---- where objects were made (origins.h) ------------------------------ */
-
-static long schema_version(sqlite3 *h)
-{
-	sqlite3_stmt *st = NULL;
-	long v = -1;
-	if (sqlite3_prepare_v2(h, "PRAGMA schema_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static void table_columns(sqlite3 *h, const char *table, struct mig_strv *out)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h, "SELECT name FROM pragma_table_xinfo(?1)", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			strv_push(out, (const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-}
-
-/* v is sorted by name (the query's ORDER BY name, BINARY collation: a
- * table and an index never share a name), so a lookup is a bisection: the
- * comparison after every DDL statement stays O(n log n), not O(n^2). */
-static const struct mig_origin_seen *seen_find(const struct mig_origin_seen *v, size_t n,
-					       const char *name, bool index)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid].name, name);
-		if (!c)
-			return v[mid].index == index ? &v[mid] : NULL;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static void set_column(struct mig_origins *o, const char *table, const char *column,
-		       const char *file, int line)
-{
-	char *key = xasprintf("C%s\x1f%s", table, column);
-	mig_origins_set(o, key, file, line);
-	free(key);
-}
-
-/* A table renamed by this statement (one table gone, one new, the same
- * columns or more): its objects keep where they were made. */
-static bool carry_rename(struct mig_origins *o, const struct mig_origin_seen *gone,
-			 const struct mig_origin_seen *now)
-{
-	char *key = xasprintf("T%s", gone->name);
-	const struct mig_origin *t = mig_origins_latest(o, key);
-	free(key);
-	if (!t)
-		return false;
-	char *file = xstrdup(t->file);
-	int line = t->line;
-	key = xasprintf("T%s", now->name);
-	mig_origins_set(o, key, file, line);
-	free(key);
-	free(file);
-	for (size_t c = 0; c < now->columns.n; c++) {
-		key = xasprintf("C%s\x1f%s", gone->name, now->columns.v[c]);
-		const struct mig_origin *col = strv_has(&gone->columns, now->columns.v[c])
-					       ? mig_origins_latest(o, key) : NULL;
-		free(key);
-		if (col) {
-			file = xstrdup(col->file);
-			line = col->line;
-			set_column(o, now->name, now->columns.v[c], file, line);
-			free(file);
-		}
-	}
-	return true;
-}
-
-void mig_sqlite_note_origins(struct mig_db *db, const char *file, int line)
-{
-	struct mig_origins *o = db->origins;
-	long v = schema_version(H(db));
-	if (v == o->schema_version && file)
-		return;
-	o->schema_version = v;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(H(db), "SELECT type = 'index', name, tbl_name, coalesce(sql, '') "
-			       "FROM sqlite_schema WHERE type IN ('table', 'index') AND "
-			       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", -1, &st,
-			       NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return;
-	}
-	struct mig_origin_seen *now = NULL;
-	size_t n = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			now = xrealloc(now, cap * sizeof(*now));
-		}
-		struct mig_origin_seen *x = &now[n++];
-		memset(x, 0, sizeof(*x));
-		x->index = sqlite3_column_int(st, 0);
-		x->name = xstrdup((const char *)sqlite3_column_text(st, 1));
-		x->sql = xstrdup((const char *)sqlite3_column_text(st, 3));
-	}
-	sqlite3_finalize(st);
-	/* the tables that are new or changed, and those gone */
-	size_t nnew = 0, ngone = 0;
-	const struct mig_origin_seen *only_new = NULL, *only_gone = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct mig_origin_seen *x = &now[i];
-		const struct mig_origin_seen *was = seen_find(o->seen, o->nseen, x->name, x->index);
-		if (x->index)
-			continue;
-		if (was && !strcmp(was->sql, x->sql)) {
-			for (size_t c = 0; c < was->columns.n; c++)
-				strv_push(&x->columns, was->columns.v[c]);
-			continue;
-		}
-		table_columns(H(db), x->name, &x->columns);
-		if (!was) {
-			nnew++;
-			only_new = x;
-		}
-	}
-	for (size_t i = 0; i < o->nseen; i++)
-		if (!o->seen[i].index && !seen_find(now, n, o->seen[i].name, false)) {
-			ngone++;
-			only_gone = &o->seen[i];
-		}
-	bool renamed = file && nnew == 1 && ngone == 1 && carry_rename(o, only_gone, only_new);
-	for (size_t i = 0; file && i < n; i++) {
-		struct mig_origin_seen *x = &now[i];
-		const struct mig_origin_seen *was = seen_find(o->seen, o->nseen, x->name, x->index);
-		if (was && !strcmp(was->sql, x->sql))
-			continue;
-		if (renamed && x == only_new)
-			continue;
-		char *key = xasprintf("%c%s", x->index ? 'I' : 'T', x->name);
-		if (!was)
-			mig_origins_set(o, key, file, line);
-		free(key);
-		for (size_t c = 0; !x->index && c < x->columns.n; c++)
-			if (!was || !strv_has(&was->columns, x->columns.v[c]))
-				set_column(o, x->name, x->columns.v[c], file, line);
-	}
-	mig_origins_forget_seen(o);
-	o->seen = now;
-	o->nseen = n;
-}
 
 static int sqlite_exec_script(struct mig_db *db, const char *sql,
 			      const char *file, int first_line,
@@ -701,17 +549,36 @@ static void sync_file_and_folder(const char *path)
  * text is the schema: tables first (in creation order), then the indexes,
  * views and triggers that refer to them.  Internal objects (autoindexes,
  * sqlite_sequence) have no text of their own or come with their tables. */
+/* sqlite_master's CREATE statements, tables first, each kind in rowid
+ * order, as the round trip compares them before and after each step: read
+ * in the table's own order and put in order here, because sorting and
+ * LIKE in SQL cost ten times the reading, twice per revision. */
 static int sqlite_schema_text(struct mig_db *db, struct mig_strv *out,
 			      struct mig_err *err)
 {
-	struct mig_rows r = MIG_ROWS_INIT;
-	int rc = sqlite_query(db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-			      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-			      "ORDER BY type <> 'table', rowid", 0, NULL, &r, err);
-	for (size_t i = 0; !rc && i < r.nrows; i++)
-		strv_push(out, mig_rows_cell(&r, i, 0));
-	mig_rows_release(&r);
-	return rc;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(H(db), "SELECT type = 'table', name, sql FROM sqlite_master",
+			       -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return mig_err_set(err, MIG_EDB, "%s: %s", db->url.path, sqlite3_errmsg(H(db)));
+	}
+	struct mig_strv others = MIG_STRV_INIT;
+	int src;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *sql = (const char *)sqlite3_column_text(st, 2);
+		/* SQLite's own objects (LIKE 'sqlite\_%': ASCII case-blind) */
+		if (!sql || !name || !sqlite3_strnicmp(name, "sqlite_", 7))
+			continue;
+		strv_push(sqlite3_column_int(st, 0) ? out : &others, sql);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < others.n; i++)
+		strv_push_owned(out, others.v[i]);
+	free(others.v);
+	if (src != SQLITE_DONE)
+		return mig_err_set(err, MIG_EDB, "%s: %s", db->url.path, sqlite3_errmsg(H(db)));
+	return MIG_OK;
 }
 
 /* SQLite holds no lock a migration could release (the write lock is its

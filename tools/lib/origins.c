@@ -22,6 +22,7 @@ void mig_origins_forget_seen(struct mig_origins *o)
 {
 	for (size_t i = 0; i < o->nseen; i++) {
 		free(o->seen[i].name);
+		free(o->seen[i].table);
 		free(o->seen[i].sql);
 		strv_release(&o->seen[i].columns);
 	}
@@ -38,6 +39,7 @@ void mig_origins_release(struct mig_origins *o)
 	}
 	free(o->v);
 	mig_origins_forget_seen(o);
+	strv_release(&o->touched);
 	free(o->pg_schema);
 	const char *schema = o->schema;
 	mig_origins_init(o);

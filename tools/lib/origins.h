@@ -6,9 +6,14 @@
  * nothing.
  *
  * The recorder is told by the SQLite driver after every statement that
- * changed the schema (PRAGMA schema_version moved): it compares
- * sqlite_schema with what it saw last, and every table, column or index
- * that is new, or renamed, is said to come from that statement.  A table
+ * changed the schema (PRAGMA schema_version moved): it reads again the
+ * objects that the statement named (its authorizer calls: the tables and
+ * indexes made, dropped or altered, and their indexes), compares them with
+ * what it saw last, and every table, column or index that is new, or
+ * renamed, is said to come from that statement.  What it cannot follow by
+ * name (a table renamed, a virtual table, a rollback, a pragma set) makes
+ * it compare all of sqlite_schema, so that the cost of recording follows
+ * what each statement touched, not the size of the schema.  A table
  * rebuilt the SQLite way (CREATE t_new, copy, DROP t, ALTER TABLE t_new
  * RENAME TO t) keeps the origins of the rebuild's CREATE.
  *
@@ -58,12 +63,14 @@ struct mig_origin_entry {
 	struct mig_origin at;
 };
 
-/* One table or index as sqlite_schema last showed it (SQLite); on
+/* One table or index as sqlite_schema last showed it (SQLite; sql "" when
+ * it was read again by name, sqlite_origins.h, and not from there); on
  * PostgreSQL one key, its identity in sql and, for an index, its table in
  * columns (pg_origins.c). */
 struct mig_origin_seen {
 	char *name;
 	bool index;
+	char *table;	/* SQLite: an index's table */
 	char *sql;
 	struct mig_strv columns;	/* tables only */
 };
@@ -77,6 +84,16 @@ struct mig_origins {
 	struct mig_origin_seen *seen;
 	size_t nseen;
 	long schema_version;	/* -1: not read yet */
+	/* SQLite: what the statements prepared since the last look named, as
+	 * the authorizer reported them (db_sqlite.c): the tables and indexes
+	 * of main created, dropped or altered, so that only their rows of
+	 * sqlite_schema are read again; touched_all: something was done that
+	 * may change others (a virtual table, a rollback), so all are read;
+	 * touched_alter: an ALTER TABLE, which may rename a table to a name
+	 * the authorizer does not report */
+	struct mig_strv touched;
+	bool touched_all;
+	bool touched_alter;
 	/* PostgreSQL (pg_origins.c): the schema whose objects are keyed (the
 	 * caller's --schema; NULL: the connection's current_schema()), its
 	 * name once read, and the number of the section being recorded */
@@ -110,7 +127,7 @@ const struct mig_origin_entry *mig_origins_find(struct mig_origins *o, const cha
  * their places; records with an unknown place are carried as unknown. */
 void mig_origins_carry(struct mig_origins *o, const char *from, const char *to);
 
-/* The SQLite driver's side (db_sqlite.c): after a statement at file:line
+/* The SQLite driver's side (sqlite_origins.c): after a statement at file:line
  * that may have changed the schema, records what it made; file NULL only
  * takes note of what is there. */
 void mig_sqlite_note_origins(struct mig_db *db, const char *file, int line);

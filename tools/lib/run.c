@@ -459,12 +459,12 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	if (rc)
 		return rc;
 	/* under a session lock once per run; per transaction, in each */
-	if ((!r->planned || mig_db_locks_per_transaction(r->db))
-	    && (rc = refuse_unfinished(r, err)))
+	if ((!r->planned || mig_db_locks_per_transaction(r->db)) &&
+	    !r->goal->history_private && (rc = refuse_unfinished(r, err)))
 		return rc;
 	if (!r->planned) {
 		struct mig_status st;
-		rc = mig_status_read(r->db, r->g, r->vt, &st, err);
+		rc = mig_status_read_migratable(r->db, r->g, r->vt, &st, err);
 		if (!rc)
 			rc = mig_check_migratable(&st, r->g, err);
 		*vt_exists = st.version_table;

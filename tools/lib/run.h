@@ -41,6 +41,12 @@ struct mig_goal {
 	/* A target in Alembic's grammar (targets.h), resolved against the
 	 * rows of the first plan; when set, target and steps are unused. */
 	struct mig_target *spec;
+	/* The caller's promise that db is its own (a scratch database no
+	 * other process knows) and that every earlier run on it succeeded, so
+	 * no step can have been left unfinished: mig_history is not searched
+	 * for one (a search that grows with the history, in every run of
+	 * mig-verify --roundtrip). */
+	bool history_private;
 };
 
 /*

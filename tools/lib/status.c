@@ -119,35 +119,44 @@ static void set_foreign_aside(const struct mig_graph *g, struct mig_status *st)
 	strv_release(&made);
 }
 
-int mig_status_read(struct mig_db *db, const struct mig_graph *g,
-		    const struct mig_vt *vt, struct mig_status *st,
-		    struct mig_err *err)
+/* full: every table listed and the pending plan made (mig-status); else
+ * only what mig_check_migratable needs (mig_status_read_migratable). */
+static int read_status(struct mig_db *db, const struct mig_graph *g,
+		       const struct mig_vt *vt, bool full, struct mig_status *st,
+		       struct mig_err *err)
 {
 	memset(st, 0, sizeof(*st));
-	/* the application's tables: in the default schema, not necessarily
-	 * the version table's */
-	struct mig_strv all = MIG_STRV_INIT;
 	const char *skip = NULL;
 	unsigned long oid = 0;
+	struct mig_strv all = MIG_STRV_INIT;
+	bool listed = false;
 	int rc = mig_vt_app_skip(db, vt, &skip, err);
-	if (!rc)
+	/* mig-status lists the application's tables anyway: when they share
+	 * the version table's schema (skip), the listing says whether it is
+	 * there, one catalog query less */
+	if (!rc && full && skip) {
+		rc = mig_db_list_tables(db, vt->app_schema, &all, err);
+		listed = true;
+		oid = !rc && strv_has(&all, vt->table);
+	} else if (!rc) {
+		rc = mig_db_table_oid(db, vt->resolved_schema ? vt->resolved_schema
+				      : vt->schema, vt->table, &oid, err);
+	}
+	st->version_table = oid != 0;
+	if (!rc && st->version_table)	/* one catalog query less than mig_vt_read */
+		rc = mig_vt_read_rows(db, vt, &st->current, err);
+	/* the application's tables: in the default schema, not necessarily
+	 * the version table's; only a database without version rows needs
+	 * them to be told legacy, and listing them in every run of a long
+	 * round trip would make it quadratic in tables */
+	if (!rc && !listed && (full || !st->current.n))
 		rc = mig_db_list_tables(db, vt->app_schema, &all, err);
 	for (size_t i = 0; !rc && i < all.n; i++)
 		/* mig_history lies beside the version table, and is mig's own */
 		if (!skip || (strcmp(all.v[i], skip) != 0 &&
 			      strcmp(all.v[i], MIG_HISTORY_TABLE) != 0))
 			strv_push(&st->tables, all.v[i]);
-	/* the version table in the schema just listed is in the listing: one
-	 * catalog query less */
-	if (!rc && skip)
-		oid = strv_has(&all, vt->table);
-	else if (!rc)
-		rc = mig_db_table_oid(db, vt->resolved_schema ? vt->resolved_schema
-				      : vt->schema, vt->table, &oid, err);
 	strv_release(&all);
-	st->version_table = oid != 0;
-	if (!rc && st->version_table)	/* one catalog query less than mig_vt_read */
-		rc = mig_vt_read_rows(db, vt, &st->current, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < st->current.n; i++)
@@ -156,11 +165,25 @@ int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 	if (!st->unknown.n)
 		find_overlap(g, &st->current, &st->overlap);
 	set_foreign_aside(g, st);
-	if (!st->unknown.n && !st->overlap.n && g->usable)
+	if (full && !st->unknown.n && !st->overlap.n && g->usable)
 		rc = mig_plan_upgrade(g, &st->current, g->heads, g->nheads,
 				      &st->pending, err);
 	st->state = classify(st);
 	return rc;
+}
+
+int mig_status_read(struct mig_db *db, const struct mig_graph *g,
+		    const struct mig_vt *vt, struct mig_status *st,
+		    struct mig_err *err)
+{
+	return read_status(db, g, vt, true, st, err);
+}
+
+int mig_status_read_migratable(struct mig_db *db, const struct mig_graph *g,
+			       const struct mig_vt *vt, struct mig_status *st,
+			       struct mig_err *err)
+{
+	return read_status(db, g, vt, false, st, err);
 }
 
 static const char *single_base(const struct mig_graph *g)

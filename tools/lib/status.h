@@ -42,6 +42,13 @@ void mig_status_release(struct mig_status *s);
 int mig_status_read(struct mig_db *db, const struct mig_graph *g,
 		    const struct mig_vt *vt, struct mig_status *st,
 		    struct mig_err *err);
+/* The same, reading only what mig_check_migratable needs (mig_run, once
+ * per run): tables are listed only when the version table holds no row,
+ * and no pending plan is made, so state is right for the refusals (legacy,
+ * overlapping, unknown) but does not tell behind from current. */
+int mig_status_read_migratable(struct mig_db *db, const struct mig_graph *g,
+			       const struct mig_vt *vt, struct mig_status *st,
+			       struct mig_err *err);
 
 /* Refuses (MIG_ESAFETY, with advice) states that a migration must not touch. */
 int mig_check_migratable(const struct mig_status *st, const struct mig_graph *g,

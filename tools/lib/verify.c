@@ -163,11 +163,14 @@ static void check_spec(struct mig_verify *v, const struct mig_schema *spec,
 
 /* ---- the round trip ("stairway") --------------------------------------------- */
 
+/* private: db is the scratch database this run made, and the round trip
+ * stops at the first run that fails, so after the first run no step can
+ * be left unfinished (run.h) */
 static int move_one(struct mig_db *db, const struct mig_graph *g,
-		    const struct mig_vt *vt, size_t rev, bool up,
+		    const struct mig_vt *vt, size_t rev, bool up, bool private,
 		    const struct mig_run_hooks *hooks, struct mig_err *err)
 {
-	struct mig_goal goal = { .upgrade = up, .only = rev };
+	struct mig_goal goal = { .upgrade = up, .only = rev, .history_private = private };
 	return mig_run(db, g, vt, &goal, hooks, err);
 }
 
@@ -281,8 +284,8 @@ static int roundtrip_failure(struct mig_verify *v, const struct mig_rev *rev,
  * built only when they differ; that keeps the round trip a small multiple
  * of the apply instead of two whole introspections per revision. */
 static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph *g,
-		 const struct mig_vt *vt, size_t rev, const struct mig_run_hooks *hooks,
-		 struct mig_err *err)
+		 const struct mig_vt *vt, size_t rev, bool scratch, bool first,
+		 const struct mig_run_hooks *hooks, struct mig_err *err)
 {
 	struct mig_schema before, after;
 	struct mig_strv text_before = MIG_STRV_INIT, text_after = MIG_STRV_INIT;
@@ -293,9 +296,9 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 	if (!rc && !as_text)
 		rc = snapshot(db, vt, &before, err);
 	if (!rc)
-		rc = move_one(db, g, vt, rev, true, hooks, err);
+		rc = move_one(db, g, vt, rev, true, scratch && !first, hooks, err);
 	if (!rc) {
-		rc = move_one(db, g, vt, rev, false, NULL, err);
+		rc = move_one(db, g, vt, rev, false, scratch, NULL, err);
 		rc = roundtrip_failure(v, &g->revs[rev], "at the downgrade of", "", rc, err);
 	}
 	bool same = v->roundtrip_failed != NULL;	/* nothing to compare then */
@@ -319,7 +322,7 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 		blame(v, &g->revs[rev], n);
 	}
 	if (!rc && !v->roundtrip_failed) {
-		rc = move_one(db, g, vt, rev, true, NULL, err);
+		rc = move_one(db, g, vt, rev, true, scratch, NULL, err);
 		rc = roundtrip_failure(v, &g->revs[rev], "upgrading", " again after its downgrade",
 				       rc, err);
 	}
@@ -331,14 +334,14 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 }
 
 static int stairway(struct mig_verify *v, struct mig_db *db, const struct mig_graph *g,
-		    const struct mig_vt *vt, const struct mig_run_hooks *hooks,
+		    const struct mig_vt *vt, bool scratch, const struct mig_run_hooks *hooks,
 		    struct mig_err *err)
 {
 	struct mig_strv none = MIG_STRV_INIT;
 	struct mig_plan plan;
 	int rc = mig_plan_upgrade(g, &none, g->heads, g->nheads, &plan, err);
 	for (size_t i = 0; !rc && i < plan.nsteps && !v->roundtrip_failed; i++) {
-		rc = stair(v, db, g, vt, plan.steps[i].rev, hooks, err);
+		rc = stair(v, db, g, vt, plan.steps[i].rev, scratch, i == 0, hooks, err);
 		v->roundtrip_steps++;
 	}
 	mig_plan_release(&plan);
@@ -375,7 +378,7 @@ static int apply_and_check(struct mig_verify *v, const struct mig_verify_opts *o
 	struct mig_goal goal = { .upgrade = true, .target = g->heads, .ntarget = g->nheads, .only = MIG_NONE };
 	double t0 = mig_now_ms();
 	if (o->roundtrip)
-		rc = stairway(v, db, g, &vt, &hooks, err);
+		rc = stairway(v, db, g, &vt, !o->common->database_url && !o->keep, &hooks, err);
 	else
 		rc = mig_run(db, g, &vt, &goal, &hooks, err);
 	v->apply_ms = mig_now_ms() - t0;
