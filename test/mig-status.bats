@@ -150,39 +150,8 @@ time.sleep(30)
 # writing how many it accepted to COUNT_FILE (before then the port is
 # closed: connection refused, as while a server starts).  Sets PROXY_PID.
 counting_proxy() {
-	python3 -c '
-import socket, sys, threading, time
-port, delay, count_file = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-upstream = ("127.0.0.1", int(sys.argv[4]))
-time.sleep(delay)
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    finally:
-        try:
-            b.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-n = 0
-open(count_file, "w").write("0")
-while True:
-    c, _ = srv.accept()
-    n += 1
-    open(count_file, "w").write(str(n))
-    u = socket.create_connection(upstream)
-    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
-' "$1" "$2" "$3" "$MIG_PG_PORT" 3>&- &
+	python3 "$REPO/test/test_helper/proxy.py" "tcp:$1" "tcp:$MIG_PG_PORT" \
+		--delay "$2" --count-file "$3" 3>&- &
 	PROXY_PID=$!
 }
 

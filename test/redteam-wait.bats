@@ -23,35 +23,8 @@ teardown() {
 late_socket() {
 	FAKE_DIR=$(_socket_dir mig-late)
 	FAKE_PORT=$(_free_socket_port "$FAKE_DIR")
-	python3 -c '
-import os, socket, sys, threading, time
-path, delay, upstream = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-time.sleep(delay)
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
-os.chmod(path, 0o777)
-srv.listen(16)
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    finally:
-        try:
-            b.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-while True:
-    c, _ = srv.accept()
-    u = socket.socket(socket.AF_UNIX)
-    u.connect(upstream)
-    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
-' "$FAKE_DIR/.s.PGSQL.$FAKE_PORT" "$1" "$MIG_PG_HOST/.s.PGSQL.$MIG_PG_PORT" 3>&- &
+	python3 "$REPO/test/test_helper/proxy.py" "unix:$FAKE_DIR/.s.PGSQL.$FAKE_PORT" \
+		"unix:$MIG_PG_HOST/.s.PGSQL.$MIG_PG_PORT" --delay "$1" 3>&- &
 	PROXY_PID=$!
 }
 
@@ -74,55 +47,8 @@ while True:
 # is starting up" (or, with SHUTTING=1, "is shutting down"), then passes
 # connections on to the sandbox.  Sets PROXY_PID.
 starting_up() {
-	python3 -c '
-import socket, struct, sys, threading, time
-port, secs, upstream, what = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-until = time.time() + secs
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    finally:
-        try:
-            b.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-def refuse(c):
-    try:
-        while True:
-            head = c.recv(4)
-            if len(head) < 4:
-                return
-            n = struct.unpack("!I", head)[0]
-            body = c.recv(n - 4)
-            if body[:4] in (b"\x04\xd2\x16\x2f", b"\x04\xd2\x16\x30"):  # SSL or GSS request
-                c.sendall(b"N")
-                continue
-            break
-        msg = b"SFATAL\0VFATAL\0C57P03\0Mthe database system is " + what.encode() + b"\0\0"
-        c.sendall(b"E" + struct.pack("!I", len(msg) + 4) + msg)
-    except OSError:
-        pass
-    finally:
-        c.close()
-while True:
-    c, _ = srv.accept()
-    if time.time() < until:
-        refuse(c)
-        continue
-    u = socket.create_connection(("127.0.0.1", upstream))
-    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
-' "$1" "$2" "$MIG_PG_PORT" "${SHUTTING:+shutting down}${SHUTTING:-starting up}" 3>&- &
+	python3 "$REPO/test/test_helper/proxy.py" "tcp:$1" "tcp:$MIG_PG_PORT" --refuse-for "$2" \
+		--refuse-as "${SHUTTING:+shutting down}${SHUTTING:-starting up}" 3>&- &
 	PROXY_PID=$!
 	for _ in $(seq 100); do
 		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$1" 2>/dev/null && return
