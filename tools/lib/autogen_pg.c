@@ -8,6 +8,7 @@
 #include "autogen_plan.h"
 #include "autogen_render.h"
 #include "autogen_sql.h"
+#include "db.h"
 #include "mig.h"
 #include "schema.h"
 
@@ -36,7 +37,7 @@ static void put_raise_text(struct mig_buf *b, const char *s)
 			buf_putc(&t, '%');
 		buf_putc(&t, *s);
 	}
-	ag_put_literal(b, buf_str(&t));
+	mig_quote_literal(b, buf_str(&t));
 	buf_release(&t);
 }
 
@@ -44,7 +45,7 @@ static void put_regclass(struct mig_buf *b, const char *table)
 {
 	struct mig_buf t = MIG_BUF_INIT;
 	ag_put_ident(&t, table);
-	ag_put_literal(b, buf_str(&t));
+	mig_quote_literal(b, buf_str(&t));
 	buf_puts(b, "::regclass");
 	buf_release(&t);
 }
@@ -70,7 +71,7 @@ static void put_drop_constraint(struct mig_buf *b, const char *table, char kind,
 		buf_puts(b, "\n     AND c.conkey = ARRAY(SELECT a.attnum FROM unnest(ARRAY[");
 		for (size_t i = 0; i < cols->n; i++) {
 			buf_puts(b, i ? ", " : "");
-			ag_put_literal(b, cols->v[i]);
+			mig_quote_literal(b, cols->v[i]);
 		}
 		buf_puts(b, "]::text[])\n       WITH ORDINALITY k(col, ord) JOIN pg_catalog.pg_attribute a\n"
 			 "       ON a.attrelid = c.conrelid AND a.attname = k.col ORDER BY k.ord)");

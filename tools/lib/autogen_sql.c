@@ -64,17 +64,6 @@ void ag_put_ident(struct mig_buf *b, const char *name)
 		mig_quote_ident(b, name);
 }
 
-void ag_put_literal(struct mig_buf *b, const char *s)
-{
-	buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_putc(b, '\'');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '\'');
-}
-
 /* An index key: a column name, or an expression written as it is. */
 static void put_key(struct mig_buf *b, const char *key)
 {

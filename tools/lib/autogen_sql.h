@@ -17,8 +17,6 @@ struct ag_type_name {
 
 /* A name as is when both dialects read it unquoted as itself, else quoted. */
 void ag_put_ident(struct mig_buf *b, const char *name);
-/* 'text', quotes doubled. */
-void ag_put_literal(struct mig_buf *b, const char *s);
 /* (a, b): names, or with keys an index's keys (expressions as written). */
 void ag_put_list(struct mig_buf *b, const struct mig_strv *cols, bool keys);
 /* A canonical type ("numeric(20,2)[]") by the names of a dialect; a base

@@ -10,6 +10,7 @@
 #include "autogen_plan.h"
 #include "autogen_render.h"
 #include "autogen_sql.h"
+#include "db.h"
 #include "mig.h"
 #include "schema.h"
 
@@ -77,7 +78,7 @@ static char *guard_end(const struct ag_run *ag, const struct mig_schema *s)
 	for (size_t i = 0; i < names.n; i++) {
 		buf_puts(&b, i ? "\n    UNION ALL SELECT 1 FROM pragma_foreign_key_check("
 			 : "SELECT 1 FROM pragma_foreign_key_check(");
-		ag_put_literal(&b, names.v[i]);
+		mig_quote_literal(&b, names.v[i]);
 		buf_putc(&b, ')');
 	}
 	buf_puts(&b, ");\nDROP TABLE temp.mig_rebuild_check;\n");

@@ -340,15 +340,26 @@ void mig_rows_release(struct mig_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void mig_quote_ident(struct mig_buf *b, const char *name)
+/* s between two quote characters, each one inside doubled. */
+static void quote_with(struct mig_buf *b, const char *s, char quote)
 {
-	buf_putc(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			buf_putc(b, '"');
+	buf_putc(b, quote);
+	for (const char *p = s; *p; p++) {
+		if (*p == quote)
+			buf_putc(b, quote);
 		buf_putc(b, *p);
 	}
-	buf_putc(b, '"');
+	buf_putc(b, quote);
+}
+
+void mig_quote_ident(struct mig_buf *b, const char *name)
+{
+	quote_with(b, name, '"');
+}
+
+void mig_quote_literal(struct mig_buf *b, const char *text)
+{
+	quote_with(b, text, '\'');
 }
 
 void mig_quote_qualified(struct mig_buf *b, const char *schema, const char *name)

@@ -151,10 +151,10 @@ int mig_db_list_tables(struct mig_db *db, const char *schema,
 /* *exists: whether schema.table (schema NULL: the default one) is a table. */
 int mig_db_table_exists(struct mig_db *db, const char *schema,
 			const char *table, bool *exists, struct mig_err *err);
-/* Appends "name" or "schema"."name", quoted for the database. */
+/* Append "name" or "schema"."name", or 'text' as a string literal. */
 void mig_quote_ident(struct mig_buf *b, const char *name);
-void mig_quote_qualified(struct mig_buf *b, const char *schema,
-			 const char *name);
+void mig_quote_qualified(struct mig_buf *b, const char *schema, const char *name);
+void mig_quote_literal(struct mig_buf *b, const char *text);
 
 /*
  * Reads the schema of a live database in a fixed number of queries:

@@ -495,6 +495,21 @@ static int check_rows(struct run *r, bool *vt_exists, struct mig_strv *rows,
 	return rc;
 }
 
+/* What the version table records now, for a message: its rows, "base",
+ * or that it cannot be read; read outside the step, which may be gone. */
+static char *records_now(const struct run *r)
+{
+	struct mig_strv now = MIG_STRV_INIT;
+	bool exists = false;
+	struct mig_err ignored = MIG_ERR_INIT;
+	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
+	mig_err_release(&ignored);
+	char *records = !known ? xstrdup("cannot be read now")
+			: now.n ? strv_join(&now, ", ") : xstrdup("base");
+	strv_release(&now);
+	return records;
+}
+
 /* What stayed of a step whose section began or ended a transaction:
  * mig_db_exec_script refused it, and the caller has rolled back what was
  * still open.  Says it from the rows read now, outside any transaction. */
@@ -505,13 +520,7 @@ static void explain_escape(const struct run *r, const struct mig_step *step,
 	enum mig_tx_change change = mig_db_tx_change(r->db, &line);
 	bool stopped = mig_db_stops_at_tx_change(r->db);
 	const char *id = r->g->revs[step->rev].id;
-	struct mig_strv now = MIG_STRV_INIT;
-	bool exists = false;
-	struct mig_err ignored = MIG_ERR_INIT;
-	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
-	mig_err_release(&ignored);
-	char *ids = strv_join(&now, ", ");
-	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
+	char *records = records_now(r);
 	if (change == MIG_TX_BEGAN || outside) {
 		mig_err_hint(err, "a transactional: false section must end every "
 			     "transaction it begins; the one it left open was rolled "
@@ -533,8 +542,7 @@ static void explain_escape(const struct run *r, const struct mig_step *step,
 			     : ": undo by hand what stays, remove the statement, "
 			       "and run again.");
 	}
-	free(ids);
-	strv_release(&now);
+	free(records);
 }
 
 /* A section released the migration lock: mig_db_exec_script refused it,
@@ -544,13 +552,7 @@ static void explain_lost_lock(const struct run *r, const struct mig_step *step,
 			      bool outside, struct mig_err *err)
 {
 	const char *id = r->g->revs[step->rev].id;
-	struct mig_strv now = MIG_STRV_INIT;
-	bool exists = false;
-	struct mig_err ignored = MIG_ERR_INIT;
-	bool known = !mig_vt_read(r->db, r->vt, &exists, &now, &ignored);
-	mig_err_release(&ignored);
-	char *ids = strv_join(&now, ", ");
-	const char *records = !known ? "cannot be read now" : now.n ? ids : "base";
+	char *records = records_now(r);
 	if (outside)
 		mig_err_hint(err, "%s is transactional: false, so its statements up "
 			     "to that one ran and stay; the version table records "
@@ -562,8 +564,7 @@ static void explain_lost_lock(const struct run *r, const struct mig_step *step,
 			     "records %s now.  A migration must not release mig's "
 			     "lock: remove the statement and run again",
 			     step->upgrade ? "upgrade" : "downgrade", id, records);
-	free(ids);
-	strv_release(&now);
+	free(records);
 }
 
 static void explain_rollback(const struct run *r, const struct mig_step *step,
@@ -702,17 +703,6 @@ int mig_run(struct mig_db *db, const struct mig_graph *g,
 
 /* ---- --sql ----------------------------------------------------------------- */
 
-static void sql_literal(struct mig_buf *b, const char *s)
-{
-	buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_putc(b, '\'');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '\'');
-}
-
 static void change_sql(struct mig_buf *out, const struct mig_vt *vt,
 		       const struct mig_vt_change *c)
 {
@@ -720,19 +710,19 @@ static void change_sql(struct mig_buf *out, const struct mig_vt *vt,
 	mig_quote_qualified(&qt, vt->schema, vt->table);
 	for (size_t i = 0; i < c->del.n; i++) {
 		buf_printf(out, "DELETE FROM %s WHERE version_num = ", buf_str(&qt));
-		sql_literal(out, c->del.v[i]);
+		mig_quote_literal(out, c->del.v[i]);
 		buf_puts(out, ";\n\n");
 	}
 	if (c->upd_from) {
 		buf_printf(out, "UPDATE %s SET version_num = ", buf_str(&qt));
-		sql_literal(out, c->upd_to);
+		mig_quote_literal(out, c->upd_to);
 		buf_puts(out, " WHERE version_num = ");
-		sql_literal(out, c->upd_from);
+		mig_quote_literal(out, c->upd_from);
 		buf_puts(out, ";\n\n");
 	}
 	for (size_t i = 0; i < c->ins.n; i++) {
 		buf_printf(out, "INSERT INTO %s (version_num) VALUES (", buf_str(&qt));
-		sql_literal(out, c->ins.v[i]);
+		mig_quote_literal(out, c->ins.v[i]);
 		buf_puts(out, ");\n\n");
 	}
 	buf_release(&qt);

@@ -225,16 +225,6 @@ static void blame(struct mig_verify *v, const struct mig_rev *rev, size_t from)
 		v->roundtrip_failed = rev->id;
 }
 
-static bool same_text(const struct mig_strv *a, const struct mig_strv *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Builds the model of a schema given as its CREATE statements, in an
  * in-memory SQLite: the state before a step that its downgrade did not
  * restore, when only that state's text was kept. */
@@ -304,7 +294,7 @@ static int stair(struct mig_verify *v, struct mig_db *db, const struct mig_graph
 	bool same = v->roundtrip_failed != NULL;	/* nothing to compare then */
 	if (!rc && !same && as_text) {
 		rc = mig_db_schema_text(db, &text_after, &as_text, err);
-		same = !rc && same_text(&text_before, &text_after);
+		same = !rc && strv_equal(&text_before, &text_after);
 		if (!rc && !same)
 			rc = model_of_text(&text_before, vt, &before, err);
 	}
